@@ -1,0 +1,1 @@
+"""Orchestration of the batch stages that turn ingested records into derived figures."""

@@ -1,0 +1,63 @@
+"""Fixtures every test module shares: the real data samples, a fresh store, and the CLI."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from paperatlas.store import Store, open_store
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def shared_data_dir() -> Path:
+    """../shared/data beside the checkout (or PAPERATLAS_SHARED_DATA): the real samples tests read."""
+    env = os.environ.get("PAPERATLAS_SHARED_DATA")
+    if env:
+        return Path(env)
+    for base in (REPO.parent, REPO.parent.parent):
+        candidate = base / "shared" / "data"
+        if candidate.is_dir():
+            return candidate
+    return REPO.parent / "shared" / "data"
+
+
+SHARED = shared_data_dir()
+
+
+@pytest.fixture(scope="session")
+def shared() -> Path:
+    if not SHARED.is_dir():
+        pytest.fail(f"the real data samples are missing: expected them at {SHARED} (set PAPERATLAS_SHARED_DATA)")
+    return SHARED
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Iterator[Store]:
+    """A fresh embedded store in a temporary data folder."""
+    opened = open_store(tmp_path / "data")
+    yield opened
+    opened.close()
+
+
+@pytest.fixture
+def data_dir(tmp_path: Path) -> Path:
+    return tmp_path / "data"
+
+
+@pytest.fixture
+def cli(data_dir: Path):
+    """Invoke ``paperatlas --data-dir <tmp> ARGS...`` in-process; returns click's Result."""
+    from paperatlas.cli import main
+
+    runner = CliRunner()
+
+    def invoke(*args: str, input: str | None = None):
+        return runner.invoke(main, ["--quiet", "--data-dir", str(data_dir), *args], input=input,
+                             catch_exceptions=False)
+
+    return invoke
