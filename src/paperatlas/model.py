@@ -202,3 +202,32 @@ class CitationEdge:
     cited_ref: str  # "scheme:value" as the source named it
     cited_id: int | None  # the paper it resolves to, once that paper is in the store
     source: str
+
+
+@dataclass(slots=True)
+class CitationRecord:
+    """A citation edge a source states on its own (ACL Anthology Network's ``A ==> B``, S2's citations list)."""
+
+    source: str
+    provenance: Provenance
+    citing: str  # "scheme:value"
+    cited: str  # "scheme:value"
+
+
+@dataclass(slots=True)
+class EntityRecord:
+    """A non-paper entity a source describes (OpenAlex author or institution, S2 author, DBLP person page).
+
+    Kept as evidence for disambiguation and for affiliation slugs; ``data`` holds the canonical fields
+    (``name``, ``orcid``, ``aliases``, ``affiliations``, ``slug``, ``homonym``...).
+    """
+
+    source: str
+    provenance: Provenance
+    kind: str  # "author" | "institution" | "venue"
+    id: str  # "scheme:value", e.g. "openalex:A5023888391" or "dblp:homepages/l/HuaLu-0001"
+    data: dict[str, Any] = field(default_factory=dict)
+
+
+# What a reader may yield.
+Record = SourceRecord | CitationRecord | EntityRecord

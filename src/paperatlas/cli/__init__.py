@@ -23,11 +23,13 @@ COMMANDS: dict[tuple[str, ...], str] = {
     ("ingest",): "paperatlas.cli.ingest_cmd:ingest",
     ("harvest",): "paperatlas.cli.harvest_cmd:harvest",
     ("author",): "paperatlas.cli.author_cmd:author",
-    ("paper",): "paperatlas.cli.paper_cmd:paper",
+    ("author", "show"): "paperatlas.cli.scores_cmd:author_show",
+    ("paper",): "paperatlas.cli.scores_cmd:paper",
     ("search",): "paperatlas.cli.search_cmd:search",
     ("serve",): "paperatlas.cli.serve_cmd:serve",
     ("digest",): "paperatlas.cli.digest_cmd:digest",
-    ("train",): "paperatlas.cli.train_cmd:train",
+    ("train", "disambiguation"): "paperatlas.cli.author_cmd:train_disambiguation",
+    ("train", "ai-score"): "paperatlas.cli.scores_cmd:train_ai_score",
     ("bench", "ingest"): "paperatlas.bench.ingest:bench_ingest",
     ("bench", "merge"): "paperatlas.bench.merge:bench_merge",
     ("bench", "disambiguation"): "paperatlas.bench.disambiguation:bench_disambiguation",
@@ -41,6 +43,8 @@ COMMANDS: dict[tuple[str, ...], str] = {
 
 GROUP_HELP = {
     ("bench",): "Benchmarks on real data: each prints a table, or one JSON object with --json.",
+    ("train",): "Train the learned models on the real data in ../shared/data.",
+    ("author",): "Author identities: search, show, and curate.",
 }
 
 
