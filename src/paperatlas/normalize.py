@@ -17,9 +17,10 @@ _HOMONYM = re.compile(r"\s+(\d{4})$")
 _SPACES = re.compile(r"\s+")
 _NON_ALNUM = re.compile(r"[^0-9a-z]+")
 _PARTICLES = frozenset(
-    "van von der den de del della di da dos das du la le ter ten zu bin ibn al el".split()
+    {"van", "von", "der", "den", "de", "del", "della", "di", "da", "dos", "das", "du", "la", "le", "ter", "ten",
+     "zu", "bin", "ibn", "al", "el"}
 )
-_SUFFIXES = frozenset("jr jr. sr sr. ii iii iv".split())
+_SUFFIXES = frozenset({"jr", "jr.", "sr", "sr.", "ii", "iii", "iv"})
 
 
 def split_homonym(name: str) -> tuple[str, str | None]:

@@ -16,7 +16,8 @@ from .context import AppContext, pass_app
               help="Run the batch stages in this process or on Apache Spark.")
 @click.option("--as-of", type=click.DateTime(["%Y-%m-%d"]), help="Compute trending as if today were this date.")
 @click.option("--full", is_flag=True, help="Recompute everything, not only what changed since the last build.")
-@click.option("--only", multiple=True, type=click.Choice([name for name, _ in STAGES]), help="Run only this stage.")
+@click.option("--only", multiple=True, type=click.Choice([name for name, _ in STAGES]),
+              help="Run only this stage.")
 @click.option("--no-embed", is_flag=True, help="Skip embeddings (and so novelty and semantic search).")
 @click.option("--json", "as_json", is_flag=True, help="Print the build report as JSON.")
 @pass_app

@@ -35,7 +35,7 @@ class AppContext:
             try:
                 self._store = open_store(self.data_dir, self.database)
             except Exception as exc:  # a wrong path or an unreachable server is one clear line, not a traceback
-                raise click.ClickException(f"cannot open the store at {self.database or self.data_dir}: {exc}")
+                raise click.ClickException(f"cannot open the store at {self.database or self.data_dir}: {exc}") from exc
         return self._store
 
     @property

@@ -58,4 +58,4 @@ def open_store(data_dir: Path, url: str | None = None, *, upgrade: bool = True) 
     return Store(db=db, data_dir=data_dir)
 
 
-__all__ = ["Database", "SQLiteDatabase", "Store", "open_store", "open_database", "migrate"]
+__all__ = ["Database", "SQLiteDatabase", "Store", "migrate", "open_database", "open_store"]
