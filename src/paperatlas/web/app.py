@@ -1,0 +1,77 @@
+"""The app factory: one FastAPI application over one store.
+
+Everything a request needs hangs off ``app.state`` (the store, the Jinja2 templates) so that other stages'
+routers (the digest's /subscribe) can render pages with the same ``base.html`` without importing this module.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+from pathlib import Path
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
+from fastapi.staticfiles import StaticFiles
+from fastapi.templating import Jinja2Templates
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from ..store import Store
+
+HERE = Path(__file__).parent
+log = logging.getLogger(__name__)
+
+
+def make_templates() -> Jinja2Templates:
+    templates = Jinja2Templates(directory=str(HERE / "templates"))
+    templates.env.autoescape = True  # every title, abstract and name is user data: escape it all
+    return templates
+
+
+def _include_optional_router(app: FastAPI, target: str) -> bool:
+    """Include another stage's router when it is installed; a page that needs it then 404s gracefully."""
+    module_name, _, attr = target.partition(":")
+    try:
+        module = importlib.import_module(module_name)
+        router = getattr(module, attr)
+    except Exception as exc:  # a half-written router must not take the whole site down
+        log.info("optional router %s not included: %s", target, exc)
+        return False
+    app.include_router(router)
+    return True
+
+
+def create_app(store: Store) -> FastAPI:
+    app = FastAPI(title="PaperAtlas", docs_url=None, redoc_url=None)
+    app.state.store = store
+    app.state.templates = make_templates()
+    app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
+
+    from . import routes
+
+    routes.install(app)
+    app.state.digest_router = _include_optional_router(app, "paperatlas.digest.web:router")
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException):
+        return error_response(request, exc.status_code, str(exc.detail))
+
+    @app.exception_handler(Exception)
+    async def server_error(request: Request, exc: Exception):
+        log.exception("error serving %s", request.url.path)
+        return error_response(request, 500, "Something went wrong on our side.")
+
+    return app
+
+
+def error_response(request: Request, status: int, detail: str):
+    """A friendly page for people, a JSON body for the API; never a traceback."""
+    if request.url.path.startswith("/api/"):
+        return JSONResponse({"error": detail, "status": status}, status_code=status)
+    templates: Jinja2Templates = request.app.state.templates
+    return templates.TemplateResponse(
+        request, "error.html", {"status": status, "detail": detail}, status_code=status
+    )
+
+
+__all__ = ["create_app"]
