@@ -1,0 +1,116 @@
+"""Finding links to code (GitHub, GitLab, Bitbucket, Hugging Face) in abstracts, comments and source records.
+
+The ``Code`` badge means "there is a repository": a project page (``*.github.io``), a paper page on Hugging Face
+or a GitHub feature page is not code.  Authors write links every way there is (``github.com/org/repo``,
+``https://www.github.com/org/repo.git``, ``https://github.com/org`` for a whole organisation, with a trailing
+full stop or closing bracket from the sentence), so every link found is normalized to
+``https://host/owner[/repo]`` before it is kept; two spellings of one repository become one link.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+
+_HOSTS = {
+    "github.com": "github.com",
+    "gitlab.com": "gitlab.com",
+    "bitbucket.org": "bitbucket.org",
+    "huggingface.co": "huggingface.co",
+    "hf.co": "huggingface.co",
+}
+
+_URL = re.compile(
+    r"(?:https?://)?(?:www\.)?(github\.com|gitlab\.com|bitbucket\.org|huggingface\.co|hf\.co)"
+    r"(/[^\s<>\"'{}|\\^`\[\]]*)?",
+    re.IGNORECASE,
+)
+
+# First path segments that are GitHub/GitLab/HF pages, not an owner.
+_NOT_OWNERS = frozenset(
+    {"about", "apps", "blog", "collections", "contact", "customer-stories", "docs", "enterprise", "explore",
+     "features", "join", "login", "marketplace", "new", "notifications", "pricing", "pulls", "issues", "search",
+     "security", "settings", "signup", "site", "sponsors", "topics", "trending", "users", "help", "papers",
+     "learn", "tasks", "welcome", "posts", "chat"}
+)
+_HF_KINDS = frozenset({"datasets", "spaces"})
+_TRAILING = ".,;:!?)]}>'\"*"
+
+
+def _owner_repo(segments: list[str]) -> list[str]:
+    cleaned: list[str] = []
+    for seg in segments:
+        seg = seg.strip().rstrip(_TRAILING)
+        if not seg or seg == "-":
+            break
+        cleaned.append(seg)
+    return cleaned
+
+
+def normalize_code_link(raw: str) -> str | None:
+    """``https://host/owner/repo`` (or ``https://host/owner`` for an organisation) from any spelling, or None
+    when the link is not a repository (a github.io page, a GitHub feature page, a Hugging Face paper page)."""
+    match = _URL.search(raw.strip())
+    if not match:
+        return None
+    start = match.start()
+    if start > 0 and (raw[start - 1].isalnum() or raw[start - 1] in ".-"):
+        return None  # "foo.github.com" or "notgithub.com"
+    host = _HOSTS[match.group(1).lower()]
+    path = (match.group(2) or "").split("?", 1)[0].split("#", 1)[0]
+    segments = _owner_repo(path.split("/")[1:])
+    if segments and segments[0].lower() == "orgs":  # github.com/orgs/NAME/repositories
+        segments = segments[1:2]
+    if not segments or segments[0].lower() in _NOT_OWNERS:
+        return None
+    if host == "huggingface.co":
+        kind = ""
+        if segments[0].lower() in _HF_KINDS:
+            kind, segments = segments[0].lower() + "/", segments[1:]
+        if len(segments) < 2:  # an HF user page is not a repository
+            return None
+        return f"https://huggingface.co/{kind}{segments[0]}/{segments[1]}"
+    if host == "gitlab.com":  # GitLab nests groups: keep every segment before "/-/"
+        keep = segments[:4]
+        for stop in ("tree", "blob", "issues", "wikis", "merge_requests"):
+            if stop in keep:
+                keep = keep[: keep.index(stop)]
+    else:
+        keep = segments[:2]
+    keep[-1] = re.sub(r"\.git$", "", keep[-1], flags=re.IGNORECASE)
+    if keep[-1].lower().endswith(".github.io") or not keep[-1]:
+        return None  # the source of a project page, not code
+    owner = keep[0]
+    if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._\-]*", owner):
+        return None
+    return f"https://{host}/" + "/".join(keep)
+
+
+def find_code_links(*texts: str | None) -> list[str]:
+    """Every distinct repository link in ``texts``, normalized, in order of first appearance."""
+    found: list[str] = []
+    seen: set[str] = set()
+    for text in texts:
+        if not text:
+            continue
+        for match in _URL.finditer(text):
+            before = text[match.start() - 1] if match.start() > 0 else " "
+            if before.isalnum() or before in ".-@":  # "x.github.com", "me@github.com"
+                continue
+            link = normalize_code_link(match.group(0))
+            if link and link.lower() not in seen:
+                seen.add(link.lower())
+                found.append(link)
+    return found
+
+
+def merge_links(*groups: Iterable[str]) -> list[str]:
+    """Union of link lists, first spelling wins (GitHub owners and repositories are case-insensitive)."""
+    out: list[str] = []
+    seen: set[str] = set()
+    for group in groups:
+        for link in group:
+            if link.lower() not in seen:
+                seen.add(link.lower())
+                out.append(link)
+    return out
