@@ -44,6 +44,36 @@ def store(tmp_path: Path) -> Iterator[Store]:
     opened.close()
 
 
+POSTGRES_URL_ENV = "PAPERATLAS_TEST_POSTGRES_URL"
+
+
+@pytest.fixture
+def postgres_url() -> Iterator[str]:
+    """A URL of a fresh, empty schema on the test PostgreSQL server (dropped afterwards); skipped without one."""
+    import uuid
+
+    url = os.environ.get(POSTGRES_URL_ENV)
+    if not url:
+        pytest.skip(f"PostgreSQL store tests skipped: set {POSTGRES_URL_ENV}=postgresql://user@host/db to run them")
+    import psycopg
+
+    schema = f"t_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(url, autocommit=True) as admin:
+        admin.execute(f"CREATE SCHEMA {schema}")
+    yield f"{url}{'&' if '?' in url else '?'}options=-csearch_path%3D{schema}"
+    with psycopg.connect(url, autocommit=True) as admin:
+        admin.execute(f"DROP SCHEMA IF EXISTS {schema} CASCADE")
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def any_store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
+    """A fresh store on each engine: the embedded SQLite file, then a PostgreSQL schema (see ``postgres_url``)."""
+    url = request.getfixturevalue("postgres_url") if request.param == "postgresql" else None
+    opened = open_store(tmp_path / "data", url)
+    yield opened
+    opened.close()
+
+
 @pytest.fixture
 def data_dir(tmp_path: Path) -> Path:
     return tmp_path / "data"

@@ -58,6 +58,42 @@ def split_statements(sql: str) -> list[str]:
     return [s.strip() for s in re.split(r";\s*(?:\n|$)", text) if s.strip()]
 
 
+_CREATE_TABLE = re.compile(r"^CREATE\s+TABLE\s+(?:IF\s+NOT\s+EXISTS\s+)?(\w+)", re.IGNORECASE)
+_REFERENCES = re.compile(r"\bREFERENCES\s+(\w+)", re.IGNORECASE)
+
+
+def order_by_references(statements: list[str]) -> list[str]:
+    """Create every table after the tables its foreign keys reference (file order otherwise kept).
+
+    SQLite accepts a REFERENCES to a table created later in the same file; PostgreSQL refuses it (0001_core.sql
+    has ``authorships.identity_id REFERENCES identities``, created below it).  A CREATE TABLE moves together with
+    the statements that follow it (its indexes) up to the next CREATE TABLE.
+    """
+    groups: list[tuple[str | None, list[str]]] = []
+    for statement in statements:
+        match = _CREATE_TABLE.match(statement)
+        if match or not groups:
+            groups.append((match.group(1).lower() if match else None, [statement]))
+        else:
+            groups[-1][1].append(statement)
+    created = {name for name, _ in groups if name}
+    needs = [
+        {t.lower() for t in _REFERENCES.findall(group[0])} & created - {name} if name else set()
+        for name, group in groups
+    ]
+    ordered: list[str] = []
+    done: set[str] = set()
+    pending = list(range(len(groups)))
+    while pending:
+        ready = next((i for i in pending if needs[i] <= done), pending[0])  # a cycle keeps file order
+        pending.remove(ready)
+        name, group = groups[ready]
+        ordered.extend(group)
+        if name:
+            done.add(name)
+    return ordered
+
+
 def applied(db: Database) -> set[int]:
     if not db.table_exists("schema_migrations"):
         return set()
@@ -77,7 +113,10 @@ def migrate(db: Database) -> list[str]:
         if number in done:
             continue
         with db.transaction():
-            for statement in split_statements(render(sql, db.dialect)):
+            statements = split_statements(render(sql, db.dialect))
+            if db.dialect == "postgresql":
+                statements = order_by_references(statements)
+            for statement in statements:
                 db.execute(statement)
             db.execute(
                 "INSERT INTO schema_migrations (number, name, applied_at) VALUES (?, ?, ?)",
