@@ -1,0 +1,225 @@
+"""dblp.xml and fragments of it: publication records and ``<www key="homepages/...">`` person records.
+
+dblp.xml is ISO-8859-1 and writes accented letters as character entities (``&uuml;``) that only its DTD
+defines.  The DTD ships inside this package (``dtd/dblp.dtd``) and a resolver hands it to lxml for any
+``SYSTEM "dblp.dtd"``, so entities resolve offline; a fragment that lost its ``<!DOCTYPE>`` gets one added in
+front of its root element.  Names keep DBLP's homonym number (``Jun Wang 0006``) as written and as
+``dblp_homonym``; ``ee`` links to arxiv.org and doi.org become identifiers (CoRR keys ``journals/corr/abs-1706-03762``
+too), so DBLP records merge with the arXiv records of the same paper.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any, BinaryIO
+
+from lxml import etree
+
+from ..model import ARXIV, DBLP, DOI, EntityRecord, Provenance, Record, Source, SourceRecord, Venue, VenueKind
+from ..normalize import normalize_doi, parse_arxiv_id, split_homonym
+from .affiliations import affiliation_slugs
+from .base import ErrorSink
+from .codelinks import find_code_links
+from .fields import authorship, clean, short_orcid
+from .xml_records import iter_elements, text_of
+
+DTD_PATH = Path(__file__).with_name("dtd") / "dblp.dtd"
+PUBLICATIONS = ("article", "inproceedings", "proceedings", "book", "incollection", "phdthesis", "mastersthesis")
+PEOPLE = ("www", "person")
+_CORR_KEY = re.compile(r"^journals/corr/abs-(\d{4})-(\d{4,5})$")
+_CORR_OLD_KEY = re.compile(r"^journals/corr/abs-([a-z\-]+)-(\d{7})$")
+_WORKSHOP = re.compile(r"\bworkshops?\b|\bW\d*$", re.IGNORECASE)
+_HEAD_LIMIT = 64 * 1024
+
+
+class _DtdResolver(etree.Resolver):
+    """Any ``*.dtd`` system id -> the dblp.dtd packaged here: no network, no dependence on the file's folder."""
+
+    def resolve(self, system_url, public_id, context):  # type: ignore[override]
+        if system_url and system_url.rsplit("/", 1)[-1].lower().endswith(".dtd"):
+            return self.resolve_filename(str(DTD_PATH), context)
+        return None
+
+
+class _WithDoctype:
+    """A read-only stream that adds ``<!DOCTYPE dblp SYSTEM "dblp.dtd">`` before the root when it is missing."""
+
+    def __init__(self, stream: BinaryIO) -> None:
+        self._stream = stream
+        head = stream.read(_HEAD_LIMIT)
+        if b"<!DOCTYPE" not in head:
+            match = re.search(rb"<(?![?!])", head)
+            if match:
+                root = re.match(rb"<([A-Za-z_][\w.\-]*)", head[match.start():])
+                name = root.group(1) if root else b"dblp"
+                head = head[: match.start()] + b'<!DOCTYPE ' + name + b' SYSTEM "dblp.dtd">\n' + head[match.start():]
+        self._pending = head
+
+    def read(self, size: int = -1) -> bytes:
+        if self._pending:
+            if size is None or size < 0:
+                out, self._pending = self._pending + self._stream.read(), b""
+                return out
+            out, self._pending = self._pending[:size], self._pending[size:]
+            return out
+        return self._stream.read(size)
+
+
+def _venue(tag: str, element: etree._Element, year: int | None) -> Venue | None:
+    journal = clean(element.findtext("journal"))
+    booktitle = clean(element.findtext("booktitle"))
+    key = element.get("key", "")
+    if tag == "article":
+        if key.startswith("journals/corr/"):
+            return Venue(journal or "CoRR", year, VenueKind.PREPRINT.value)
+        kind = VenueKind.OTHER if element.get("publtype") == "informal" else VenueKind.JOURNAL
+        return Venue(journal, year, kind.value) if journal else None
+    if tag in ("inproceedings", "proceedings"):
+        name = booktitle or (clean(text_of(element.find("title"))) if tag == "proceedings" else None)
+        if not name:
+            return None
+        workshop = bool(_WORKSHOP.search(name)) or "/ws/" in key
+        return Venue(name, year, (VenueKind.WORKSHOP if workshop else VenueKind.CONFERENCE).value)
+    if tag in ("book", "incollection"):
+        return Venue(booktitle or clean(element.findtext("series")) or clean(element.findtext("publisher")), year,
+                     VenueKind.BOOK.value)
+    school = clean(element.findtext("school"))
+    return Venue(school, year, VenueKind.OTHER.value) if school else None
+
+
+def _ids_from_links(key: str, links: list[str]) -> dict[str, str]:
+    ids = {DBLP: key}
+    for link in links:
+        lowered = link.lower()
+        if "arxiv.org/" in lowered and ARXIV not in ids:
+            parsed = parse_arxiv_id(link)
+            if parsed:
+                ids[ARXIV] = parsed[0]
+        elif "doi.org/" in lowered and DOI not in ids:
+            doi = normalize_doi(link)
+            if doi:
+                ids[DOI] = doi
+    match = _CORR_KEY.match(key)
+    if match and ARXIV not in ids:
+        ids[ARXIV] = f"{match.group(1)}.{match.group(2)}"
+    match = _CORR_OLD_KEY.match(key)
+    if match and ARXIV not in ids:
+        ids[ARXIV] = f"{match.group(1)}/{match.group(2)}"
+    return ids
+
+
+class DblpReader:
+    name = Source.DBLP.value
+    description = "dblp.xml or fragments of it (ISO-8859-1, DTD entities resolved offline), incl. person records"
+
+    def sniff(self, head: bytes, filename: str) -> bool:
+        return b"<dblp" in head or b"<!DOCTYPE dblp" in head or (
+            b"<www key=\"homepages/" in head or (b"mdate=" in head and b"key=\"" in head and b"<author>" in head))
+
+    def read(self, stream: BinaryIO, file: str, errors: ErrorSink) -> Iterator[Record]:
+        def setup(context: Any) -> None:
+            context.resolvers.add(_DtdResolver())
+
+        elements = iter_elements(_WithDoctype(stream), file, errors, PUBLICATIONS + PEOPLE, setup=setup,  # type: ignore[arg-type]
+                                 load_dtd=True, resolve_entities=True, no_network=True, attribute_defaults=False)
+        for element in elements:
+            if element.getparent() is not None and element.getparent().tag in PUBLICATIONS + PEOPLE:
+                continue  # never nested in dblp.xml; ignore rather than read twice
+            line = element.sourceline or 0
+            try:
+                record = (self._person(element, file, line) if element.tag in PEOPLE
+                          else self._publication(element, file, line, errors))
+            except (ValueError, TypeError) as exc:
+                errors.report(file, line, f"malformed <{element.tag}>: {exc}")
+                continue
+            if record is not None:
+                yield record
+
+    def _publication(self, element: etree._Element, file: str, line: int, errors: ErrorSink) -> SourceRecord | None:
+        tag = element.tag
+        key = element.get("key")
+        if not key:
+            raise ValueError("no key attribute")
+        title = clean(text_of(element.find("title")))
+        if not title:
+            raise ValueError(f"{key}: no <title>")
+        if title.endswith(".") and not title.endswith(".."):
+            title = title[:-1]  # dblp ends every title with a full stop
+        year_text = element.findtext("year")
+        year = None
+        if year_text is not None:
+            cleaned = year_text.strip().strip('"').strip()
+            if not re.fullmatch(r"\d{4}", cleaned):
+                errors.report(file, line, f"{key}: empty or invalid <year> ({year_text!r}): record skipped")
+                return None
+            year = int(cleaned)
+        links = [text for e in element.iterfind("ee") if (text := clean(e.text))]
+        authors = []
+        for position, author in enumerate(element.iterfind("author")):
+            name = clean(text_of(author))
+            if name:
+                authors.append(authorship(position, name, orcid=author.get("orcid")))
+        extra: dict[str, Any] = {"dblp_type": tag}
+        for field in ("pages", "volume", "number", "publisher", "crossref", "isbn", "series", "publtype", "mdate"):
+            value = clean(element.findtext(field)) if field not in ("publtype", "mdate") else element.get(field)
+            if value:
+                extra[field] = value
+        editors = [name for e in element.iterfind("editor") if (name := clean(text_of(e)))]
+        if editors:
+            extra["editors"] = editors
+        if links:
+            extra["ee"] = links
+        return SourceRecord(
+            source=self.name,
+            provenance=Provenance(self.name, file, f"line {line}"),
+            ids=_ids_from_links(key, links),
+            title=title,
+            venue=_venue(tag, element, year),
+            code_links=find_code_links(*links),
+            authors=authors,
+            extra=extra,
+        )
+
+    def _person(self, element: etree._Element, file: str, line: int) -> EntityRecord | None:
+        key = element.get("key") or ""
+        if element.tag == "www" and not key.startswith("homepages/"):
+            return None  # other <www> records are web pages, not people
+        names = [name for a in element.iterfind("author") if (name := clean(text_of(a)))]
+        if not names:
+            raise ValueError(f"{key}: person record without a name")
+        urls = [u for e in element.iterfind("url") if (u := clean(e.text))]
+        affiliations: list[dict[str, str]] = []
+        awards: list[dict[str, str]] = []
+        for note in element.iterfind("note"):
+            text = clean(text_of(note))
+            if not text:
+                continue
+            item = {"name": text, **({"label": note.get("label")} if note.get("label") else {})}
+            if note.get("type") == "affiliation":
+                affiliations.append(item)
+            elif note.get("type") == "award":
+                awards.append(item)
+        current = [a["name"] for a in affiliations if "label" not in a]
+        orcid = next((o for u in urls if "orcid.org" in u and (o := short_orcid(u))), None)
+        bare, homonym = split_homonym(names[0])
+        data: dict[str, Any] = {
+            "name": names[0],
+            "bare_name": bare,
+            "homonym": homonym,
+            "aliases": names[1:],
+            "affiliations": [a["name"] for a in affiliations],
+            "current_affiliations": current,
+            "affiliation_notes": affiliations,
+            "affiliation_slugs": affiliation_slugs(current or [a["name"] for a in affiliations]),
+            "orcid": orcid,
+            "urls": urls,
+        }
+        if awards:
+            data["awards"] = awards
+        return EntityRecord(source=self.name, provenance=Provenance(self.name, file, f"line {line}"), kind="author",
+                            id=f"{DBLP}:{key}", data=data)
+
+
+READERS = [DblpReader()]
