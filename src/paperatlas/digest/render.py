@@ -1,0 +1,86 @@
+"""Turning a digest (or a confirmation) into a subject, a text part and an HTML part with Jinja2.
+
+The email templates live in ``digest/templates/email``; HTML ones are autoescaped (titles and abstracts come from
+sources we do not control), text ones are not.  Every link is absolute, built on ``PAPERATLAS_PUBLIC_URL``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from urllib.parse import quote, urlencode
+
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+
+from .build import Digest
+from .config import DigestConfig
+from .subscriptions import Subscriber
+from .tokens import Tokens
+
+TEMPLATES = Path(__file__).parent / "templates"
+
+
+@lru_cache(maxsize=1)
+def email_env() -> Environment:
+    return Environment(loader=FileSystemLoader(TEMPLATES / "email"), autoescape=select_autoescape(["html"]),
+                       trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True)
+
+
+@dataclass
+class Links:
+    """Absolute links for one subscriber; tokens are signed for that subscriber only."""
+
+    config: DigestConfig
+    tokens: Tokens
+    subscriber: Subscriber
+
+    def _with(self, path: str, purpose: str) -> str:
+        token = self.tokens.make(purpose, self.subscriber.id, self.subscriber.nonce)
+        return self.config.link(path) + "?" + urlencode({"token": token})
+
+    @property
+    def confirm(self) -> str:
+        return self._with("/subscribe/confirm", "confirm")
+
+    @property
+    def manage(self) -> str:
+        return self._with("/manage", "manage")
+
+    @property
+    def unsubscribe(self) -> str:
+        return self._with("/unsubscribe", "unsubscribe")
+
+    @property
+    def preview(self) -> str:
+        return self._with("/digest/preview", "preview")
+
+    def paper(self, pid: str) -> str:
+        return self.config.link(f"/paper/{quote(pid)}")
+
+    def home(self) -> str:
+        return self.config.public_url + "/"
+
+
+def digest_subject(digest: Digest) -> str:
+    kind = "weekly" if digest.subscriber.frequency == "weekly" else "daily"
+    noun = "paper" if digest.count == 1 else "papers"
+    return f"PaperAtlas {kind} digest: {digest.count} new {noun} ({digest.period})"
+
+
+def render_digest(digest: Digest, links: Links) -> tuple[str, str, str]:
+    """(subject, text, html)."""
+    env = email_env()
+    context = {"digest": digest, "links": links, "unsubscribe_url": links.unsubscribe, "manage_url": links.manage,
+               "preview_url": links.preview, "subject": digest_subject(digest)}
+    return context["subject"], env.get_template("digest.txt").render(context), \
+        env.get_template("digest.html").render(context)
+
+
+def render_notice(kind: str, links: Links) -> tuple[str, str, str]:
+    """The confirmation mail (``confirm``) or the manage-link mail for an already confirmed address (``manage``)."""
+    env = email_env()
+    subject = ("Confirm your PaperAtlas digest subscription" if kind == "confirm"
+               else "Your PaperAtlas digest subscription")
+    context = {"links": links, "subject": subject, "subscriber": links.subscriber}
+    return subject, env.get_template(f"{kind}.txt").render(context), env.get_template(f"{kind}.html").render(context)

@@ -1,0 +1,286 @@
+"""``digest send``: every due digest goes out exactly once, through a ledger in the store.
+
+The protocol, per (subscriber, period):
+
+1. **claim**: build the digest and insert its ledger row in state ``attempting`` together with the content snapshot
+   (paper ids) and a deterministic Message-ID, in one committed transaction, *before* the SMTP transaction starts;
+2. **send** over SMTP;
+3. **mark**: once the server has answered 250 to DATA, set ``sent`` and record the papers as sent, in one
+   transaction.
+
+Recovery rule for the next run: a row that is ``sent``, ``empty``, ``failed`` or ``cancelled`` is never touched
+again (so nothing is sent twice); a row left ``pending`` (the server answered 4xx: certainly not accepted) or
+``attempting`` (the run died, or the connection dropped, somewhere between step 1 and step 3) is sent again from
+its snapshot with the *same* Message-ID (so nothing is skipped).
+
+The residual window, stated honestly: if the process dies after the server accepted the message (250 to DATA) but
+before the step-3 commit lands — a window of about one SQLite commit, well under a millisecond — the subscriber
+receives that digest twice, as two copies with the identical Message-ID, which mailbox providers that de-duplicate
+on Message-ID (Gmail does) collapse into one.  No protocol can close this window over SMTP, which has no
+idempotent delivery; the ledger narrows it to one message per crash, never a batch.  A lock file keeps two
+``digest send`` runs from working on the same ledger at once.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from ..progress import progress
+from ..store import Store
+from .build import Digest, DigestBuilder, period_key
+from .config import ConfigError, DigestConfig
+from .message import compose, envelope_address, mail_domain
+from .render import Links, render_digest, render_notice
+from .smtp import Mailer, MailerConfigError, PermanentFailure, TemporaryFailure
+from .subscriptions import Subscriber, list_subscribers, stamp, utcnow
+from .tokens import Tokens
+
+EX_TEMPFAIL = 75
+DONE_STATES = ("sent", "empty", "failed", "cancelled")
+
+
+class SendBusy(RuntimeError):
+    """Another ``digest send`` holds the lock."""
+
+
+@dataclass
+class SendReport:
+    date: str
+    dry_run: bool = False
+    due: int = 0
+    sent: int = 0
+    empty: int = 0
+    failed: int = 0
+    temporary: int = 0
+    resumed: int = 0  # unfinished rows of an earlier run, sent now from their snapshot
+    cancelled: int = 0
+    already_done: int = 0
+    build_seconds: float = 0.0
+    deliver_seconds: float = 0.0
+    seconds: float = 0.0
+    messages: list[dict[str, Any]] = field(default_factory=list)  # dry run: what would go out
+
+    @property
+    def exit_code(self) -> int:
+        """0 all sent or nothing due; 1 some failed permanently; 75 temporary failures left for the next run."""
+        if self.failed:
+            return 1
+        if self.temporary:
+            return EX_TEMPFAIL
+        return 0
+
+    def as_dict(self) -> dict[str, Any]:
+        out = {k: v for k, v in self.__dict__.items() if k != "messages"}
+        out["exit_code"] = self.exit_code
+        if self.dry_run:
+            out["messages"] = self.messages
+        return out
+
+
+@contextmanager
+def send_lock(store: Store) -> Iterator[None]:
+    path = store.path("digest-send.lock")
+    with open(path, "a+") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise SendBusy("another 'digest send' is running") from None
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def message_id(tokens: Tokens, config: DigestConfig, subscriber_id: int, period: str) -> str:
+    domain = mail_domain(config.mail_from or "digest@paperatlas.invalid")
+    return f"<digest.{period}.{subscriber_id}.{tokens.message_id_tag(subscriber_id, period)}@{domain}>"
+
+
+def digest_message(digest: Digest, config: DigestConfig, tokens: Tokens, msg_id: str) -> tuple[str, bytes]:
+    """(envelope recipient, the message as bytes) for one digest."""
+    links = Links(config, tokens, digest.subscriber)
+    subject, text, html = render_digest(digest, links)
+    unsubscribe = links.unsubscribe
+    # the rendered body carries its own unsubscribe link; the header one is what one-click clients POST to
+    msg = compose(
+        sender=config.mail_from or "PaperAtlas <digest@paperatlas.invalid>",
+        recipient=digest.subscriber.email,
+        subject=subject,
+        text=text,
+        html=html,
+        message_id=msg_id,
+        headers={
+            "List-Unsubscribe": f"<{unsubscribe}>",
+            "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+            "List-Id": f"PaperAtlas digest <digest.{mail_domain(config.mail_from or '')}>",
+            "Auto-Submitted": "auto-generated",
+            "X-PaperAtlas-Period": digest.period,
+        },
+    )
+    return digest.subscriber.email, msg.as_bytes()
+
+
+def send_notice(config: DigestConfig, subscriber: Subscriber, kind: str, mailer: Mailer | None = None) -> None:
+    """Mail the confirmation (``confirm``) or the manage link (``manage``) now (raises on failure)."""
+    config.require_mail()
+    tokens = Tokens(config.secret_key)
+    links = Links(config, tokens, subscriber)
+    subject, text, html = render_notice(kind, links)
+    msg_id = f"<{kind}.{subscriber.id}.{int(time.time() * 1000)}@{mail_domain(config.mail_from or '')}>"
+    msg = compose(sender=config.mail_from or "", recipient=subscriber.email, subject=subject, text=text, html=html,
+                  message_id=msg_id,
+                  headers={"Auto-Submitted": "auto-generated"})
+    own = mailer is None
+    mailer = mailer or Mailer(config.smtp)  # type: ignore[arg-type]
+    try:
+        mailer.send(envelope_address(config.mail_from or ""), subscriber.email, msg.as_bytes())
+    finally:
+        if own:
+            mailer.close()
+
+
+def _set_state(store: Store, sid: int, period: str, state: str, error: str | None = None) -> None:
+    store.db.execute("UPDATE digest_sends SET state = ?, last_error = ?, updated_at = ? "
+                     "WHERE subscriber_id = ? AND period = ?", (state, error, stamp(utcnow()), sid, period))
+
+
+def send_digests(store: Store, config: DigestConfig, on: date, *, dry_run: bool = False,
+                 mailer: Mailer | None = None, show_progress: bool = False,
+                 fault: Callable[[str, int], None] | None = None) -> SendReport:
+    """Send every due digest for date ``on``; see the module docstring for the exactly-once protocol.
+
+    ``fault(point, delivered)`` is called at "accepted" (server said 250, ledger not yet written) and "recorded"
+    (ledger written): tests use it to crash the run at the worst moments.
+    """
+    report = SendReport(date=on.isoformat(), dry_run=dry_run)
+    started = time.perf_counter()
+    if dry_run:
+        _run(store, config, on, report, None, show_progress, fault)
+    else:
+        config.require_mail()
+        with send_lock(store):
+            own = mailer is None
+            mailer = mailer or Mailer(config.smtp)  # type: ignore[arg-type]
+            try:
+                _run(store, config, on, report, mailer, show_progress, fault)
+            finally:
+                if own:
+                    mailer.close()
+    report.seconds = round(time.perf_counter() - started, 3)
+    report.build_seconds = round(report.build_seconds, 3)
+    report.deliver_seconds = round(report.deliver_seconds, 3)
+    return report
+
+
+def _run(store: Store, config: DigestConfig, on: date, report: SendReport, mailer: Mailer | None,
+         show_progress: bool, fault: Callable[[str, int], None] | None) -> None:
+    db = store.db
+    tokens = Tokens(config.secret_key)
+    builder = DigestBuilder(store, on)
+    confirmed = {s.id: s for s in list_subscribers(store, status="confirmed")}
+    ledger = {(r[0], r[1]): (r[2], r[3], r[4]) for r in db.query_tuples(
+        "SELECT subscriber_id, period, state, paper_ids, message_id FROM digest_sends "
+        "WHERE state NOT IN ('sent', 'empty', 'failed', 'cancelled') OR period IN (?, ?)",
+        (period_key("daily", on), period_key("weekly", on)))}
+
+    jobs: list[tuple[Subscriber, str, str | None, str | None]] = []  # subscriber, period, snapshot, message id
+    for (sid, period), (state, snapshot, msg_id) in sorted(ledger.items()):
+        if state in DONE_STATES:
+            continue
+        if sid not in confirmed:  # unsubscribed since the claim: never send it
+            if not report.dry_run:
+                _set_state(store, sid, period, "cancelled", "unsubscribed before delivery")
+            report.cancelled += 1
+            continue
+        jobs.append((confirmed[sid], period, snapshot, msg_id))
+    for sid, subscriber in confirmed.items():
+        period = period_key(subscriber.frequency, on)
+        if (sid, period) in ledger:
+            if ledger[(sid, period)][0] in DONE_STATES:
+                report.already_done += 1
+            continue
+        jobs.append((subscriber, period, None, None))
+    report.due = len(jobs)
+
+    bar = progress(total=len(jobs), desc="digests", unit="mail", enabled=show_progress)
+    abort: str | None = None
+    try:
+        for subscriber, period, snapshot, msg_id in jobs:
+            bar.update(1)
+            if abort:
+                report.temporary += 1
+                continue
+            t0 = time.perf_counter()
+            resumed = snapshot is not None
+            if resumed:
+                digest = builder.from_snapshot(subscriber, period, snapshot)  # type: ignore[arg-type]
+            else:
+                digest = builder.build(subscriber, period)
+            if digest.count == 0 and not resumed:
+                report.empty += 1
+                if not report.dry_run:
+                    db.execute("INSERT INTO digest_sends (subscriber_id, period, state, message_id, paper_ids, "
+                               "created_at, updated_at) VALUES (?, ?, 'empty', '', '[]', ?, ?) "
+                               "ON CONFLICT (subscriber_id, period) DO NOTHING",
+                               (subscriber.id, period, stamp(utcnow()), stamp(utcnow())))
+                report.build_seconds += time.perf_counter() - t0
+                continue
+            msg_id = msg_id or message_id(tokens, config, subscriber.id, period)
+            recipient, data = digest_message(digest, config, tokens, msg_id)
+            report.build_seconds += time.perf_counter() - t0
+            if report.dry_run:
+                report.messages.append({"email": subscriber.email, "period": period, "papers": digest.count,
+                                        "message_id": msg_id, "resumed": resumed})
+                continue
+            now = stamp(utcnow())
+            if resumed:  # step 1 again for an unfinished row: same snapshot, same Message-ID
+                db.execute("UPDATE digest_sends SET state = 'attempting', attempts = attempts + 1, updated_at = ? "
+                           "WHERE subscriber_id = ? AND period = ?", (now, subscriber.id, period))
+                report.resumed += 1
+            else:
+                claimed = db.execute(
+                    "INSERT INTO digest_sends (subscriber_id, period, state, message_id, paper_ids, attempts, "
+                    "created_at, updated_at) VALUES (?, ?, 'attempting', ?, ?, 1, ?, ?) "
+                    "ON CONFLICT (subscriber_id, period) DO NOTHING",
+                    (subscriber.id, period, msg_id, digest.snapshot(), now, now))
+                if not claimed:
+                    report.already_done += 1
+                    continue
+            t1 = time.perf_counter()
+            try:
+                mailer.send(envelope_address(config.mail_from or ""), recipient, data)  # type: ignore[union-attr]
+            except TemporaryFailure as exc:
+                # a 4xx reply means certainly not accepted; a dropped connection might have been: keep 'attempting'
+                _set_state(store, subscriber.id, period, "pending" if exc.code else "attempting", str(exc))
+                report.temporary += 1
+                if exc.connection:
+                    abort = str(exc)
+                continue
+            except PermanentFailure as exc:
+                _set_state(store, subscriber.id, period, "failed", str(exc))
+                report.failed += 1
+                continue
+            except MailerConfigError as exc:
+                _set_state(store, subscriber.id, period, "pending", str(exc))
+                raise ConfigError(str(exc)) from None
+            finally:
+                report.deliver_seconds += time.perf_counter() - t1
+            if fault:
+                fault("accepted", report.sent + 1)
+            with db.transaction():
+                db.execute("UPDATE digest_sends SET state = 'sent', sent_at = ?, updated_at = ?, last_error = NULL "
+                           "WHERE subscriber_id = ? AND period = ?", (now, now, subscriber.id, period))
+                db.executemany("INSERT INTO digest_sent_papers (subscriber_id, paper_id, period) VALUES (?, ?, ?) "
+                               "ON CONFLICT (subscriber_id, paper_id) DO NOTHING",
+                               [(subscriber.id, pid, period) for pid in digest.paper_ids])
+            report.sent += 1
+            if fault:
+                fault("recorded", report.sent)
+    finally:
+        bar.close()
