@@ -11,12 +11,14 @@ import logging
 from pathlib import Path
 
 from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from ..store import Store
+from .caching import DataVersion, ResponseCache
 
 HERE = Path(__file__).parent
 log = logging.getLogger(__name__)
@@ -41,20 +43,38 @@ def _include_optional_router(app: FastAPI, target: str) -> bool:
     return True
 
 
-def create_app(store: Store) -> FastAPI:
-    app = FastAPI(title="PaperAtlas", docs_url=None, redoc_url=None)
+def create_app(store: Store, *, cache_size: int = 4096) -> FastAPI:
+    """The whole site over ``store``; ``cache_size=0`` turns the rendered-response cache off (benchmarks)."""
+    app = FastAPI(
+        title="PaperAtlas",
+        version="1",
+        description="Papers, the people who write them, and their figures. Ids: PaperAtlas ids (p..., a...) or any "
+        "source id (arxiv:..., doi:...). Lists are paginated with limit/offset and a `next` link; every response "
+        "carries ETag and Last-Modified and answers 304 to If-None-Match.",
+        docs_url=None,
+        redoc_url=None,
+    )
     app.state.store = store
     app.state.templates = make_templates()
+    app.state.data_version = DataVersion(store)
+    app.state.response_cache = ResponseCache(cache_size)
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
 
-    from . import routes
+    from . import api, routes
 
     routes.install(app)
+    app.include_router(api.router)
     app.state.digest_router = _include_optional_router(app, "paperatlas.digest.web:router")
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException):
         return error_response(request, exc.status_code, str(exc.detail))
+
+    @app.exception_handler(RequestValidationError)
+    async def bad_request(request: Request, exc: RequestValidationError):
+        first = exc.errors()[0] if exc.errors() else {}
+        where = ".".join(str(p) for p in first.get("loc", ()) if p not in ("query", "path"))
+        return error_response(request, 400, f"Bad parameter {where}: {first.get('msg', 'invalid')}")
 
     @app.exception_handler(Exception)
     async def server_error(request: Request, exc: Exception):

@@ -1,0 +1,131 @@
+"""HTTP caching: ETag / Last-Modified validators and an in-process cache of rendered responses.
+
+Both hang off one *data version*: the newest change the store knows of (papers, identities, every stage's
+watermark).  It is read with a handful of index probes at most once a second, so a 304 or a cache hit costs no
+page query at all, and any ingest, disambiguation or metrics run changes the version and so every ETag.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Callable
+from datetime import UTC, datetime
+from email.utils import format_datetime, parsedate_to_datetime
+
+from fastapi import Request, Response
+
+from ..store import Store
+
+
+class DataVersion:
+    def __init__(self, store: Store, ttl: float = 1.0):
+        self.store = store
+        self.ttl = ttl
+        self._at = 0.0
+        self._value: tuple[str, datetime] = ("", datetime.now(UTC))
+        self._lock = threading.Lock()
+
+    def _read(self) -> tuple[str, datetime]:
+        db = self.store.db
+        stamps = [
+            db.scalar("SELECT MAX(modified_at) FROM papers"),
+            db.scalar("SELECT MAX(modified_at) FROM identities"),
+        ]
+        parts = [str(db.scalar("SELECT MAX(change_seq) FROM papers")), *map(str, stamps)]
+        for stage, watermark, updated in db.query_tuples("SELECT stage, watermark, updated_at FROM stage_state"):
+            parts.append(f"{stage}={watermark}@{updated}")
+            stamps.append(updated)
+        parts.append(str(db.scalar("SELECT MAX(number) FROM schema_migrations")))
+        newest = datetime(2000, 1, 1, tzinfo=UTC)
+        for stamp in stamps:
+            if not stamp:
+                continue
+            try:
+                when = datetime.fromisoformat(str(stamp).replace("Z", "+00:00"))
+            except ValueError:
+                continue
+            when = when if when.tzinfo else when.replace(tzinfo=UTC)
+            newest = max(newest, when)
+        return hashlib.blake2b("|".join(parts).encode(), digest_size=8).hexdigest(), newest.replace(microsecond=0)
+
+    def get(self) -> tuple[str, datetime]:
+        now = time.monotonic()
+        if now - self._at > self.ttl:
+            with self._lock:
+                if now - self._at > self.ttl:
+                    self._value = self._read()
+                    self._at = time.monotonic()
+        return self._value
+
+
+class ResponseCache:
+    """A small LRU of rendered bodies keyed by ETag (which already folds in the data version)."""
+
+    def __init__(self, size: int = 4096):
+        self.size = size
+        self._items: OrderedDict[str, tuple[bytes, str]] = OrderedDict()
+        self._lock = threading.Lock()
+        self.enabled = size > 0
+
+    def get(self, key: str) -> tuple[bytes, str] | None:
+        with self._lock:
+            item = self._items.get(key)
+            if item is not None:
+                self._items.move_to_end(key)
+            return item
+
+    def put(self, key: str, body: bytes, media_type: str) -> None:
+        if not self.enabled:
+            return
+        with self._lock:
+            self._items[key] = (body, media_type)
+            self._items.move_to_end(key)
+            while len(self._items) > self.size:
+                self._items.popitem(last=False)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._items.clear()
+
+
+def _not_modified(request: Request, etag: str, last_modified: datetime) -> bool:
+    match = request.headers.get("if-none-match")
+    if match is not None:
+        tags = {t.strip().removeprefix("W/") for t in match.split(",")}
+        return etag in tags or "*" in tags
+    since = request.headers.get("if-modified-since")
+    if since:
+        try:
+            return parsedate_to_datetime(since) >= last_modified
+        except (TypeError, ValueError):
+            return False
+    return False
+
+
+def cached_response(request: Request, render: Callable[[], tuple[bytes, str]], *, max_age: int = 60) -> Response:
+    """Answer 304 when the client's copy is current, else the cached or freshly rendered body, with validators.
+
+    ``render`` returns (body, media type); it may raise HTTPException (404...), which is never cached.
+    """
+    state = request.app.state
+    version, last_modified = state.data_version.get()
+    url = request.url.path + ("?" + request.url.query if request.url.query else "")
+    etag = '"' + hashlib.blake2b(f"{version}|{url}".encode(), digest_size=10).hexdigest() + '"'
+    headers = {
+        "ETag": etag,
+        "Last-Modified": format_datetime(last_modified, usegmt=True),
+        "Cache-Control": f"public, max-age={max_age}",
+    }
+    if _not_modified(request, etag, last_modified):
+        return Response(status_code=304, headers=headers)
+    cache: ResponseCache = state.response_cache
+    hit = cache.get(etag)
+    if hit is None:
+        body, media_type = render()
+        cache.put(etag, body, media_type)
+    else:
+        body, media_type = hit
+    return Response(content=body, media_type=media_type, headers=headers)

@@ -1,0 +1,511 @@
+"""What each page shows, read from the store as plain dicts (the JSON API returns the same dicts).
+
+Two rules shape this module:
+
+* Every figure a page shows is computed from the list the page shows (an author's h-index from the citation
+  counts printed beside their papers, a name cluster's "N papers" from the papers listed), so a header can never
+  disagree with its list, a fault of the reference systems.
+* Other stages' modules (metrics, search, disambiguation) are imported lazily through :func:`optional`; when one is
+  not installed or fails, the page still renders from the core tables with a simple fallback.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+from collections import Counter, defaultdict
+from collections.abc import Callable
+from typing import Any
+
+import orjson
+
+from ..normalize import name_key
+from ..store import Store
+from ..store.database import Database
+from ..store.papers import resolve_author, resolve_paper
+from .format import affiliation_slugs, category_code, venue_line
+
+log = logging.getLogger(__name__)
+
+CARD_COLUMNS = (
+    "id, pid, title, abstract, year, submitted, updated, published, primary_category, categories, venue_name, "
+    "venue_year, venue_kind, code_links, external_citation_count, external_citation_source"
+)
+
+
+def optional(target: str) -> Callable[..., Any] | None:
+    """``"module:function"`` of another stage, or None while it is not importable."""
+    module_name, _, attr = target.partition(":")
+    try:
+        return getattr(importlib.import_module(module_name), attr)
+    except Exception as exc:  # a stage being written right now must not break the pages
+        log.debug("optional %s unavailable: %s", target, exc)
+        return None
+
+
+def call_optional(target: str, *args: Any, **kwargs: Any) -> Any:
+    """Call another stage's function; None when it is missing or raises (the caller then falls back)."""
+    func = optional(target)
+    if func is None:
+        return None
+    try:
+        return func(*args, **kwargs)
+    except Exception as exc:
+        log.warning("%s failed, falling back: %s", target, exc)
+        return None
+
+
+def _loads(text: str | None, default: Any) -> Any:
+    if not text:
+        return default
+    try:
+        return orjson.loads(text)
+    except orjson.JSONDecodeError:
+        return default
+
+
+def _marks(values: list[Any]) -> str:
+    return ",".join("?" * len(values))
+
+
+def _chunks(values: list[int], size: int = 500):
+    for start in range(0, len(values), size):
+        yield values[start : start + size]
+
+
+# ---------------------------------------------------------------------------------------------------- paper cards
+
+
+def citation_counts(db: Database, paper_ids: list[int]) -> dict[int, dict[str, Any]]:
+    """Per paper: in-store citing papers, the count a source states, and the figure shown (the larger)."""
+    out: dict[int, dict[str, Any]] = {pid: {"in_store": 0, "external": None} for pid in paper_ids}
+    missing = set(paper_ids)
+    for chunk in _chunks(paper_ids):
+        for pid, cites, external, ext_paper in db.query_tuples(
+            f"SELECT m.paper_id, m.citations, m.citations_external, p.external_citation_count FROM paper_metrics m "
+            f"JOIN papers p ON p.id = m.paper_id WHERE m.paper_id IN ({_marks(chunk)})",
+            chunk,
+        ):
+            out[pid] = {"in_store": cites or 0, "external": external if external is not None else ext_paper}
+            missing.discard(pid)
+    rest = sorted(missing)
+    for chunk in _chunks(rest):  # no metrics yet: count the edges directly (index-backed)
+        for pid, cites in db.query_tuples(
+            f"SELECT cited_id, COUNT(DISTINCT citing_id) FROM citations WHERE cited_id IN ({_marks(chunk)}) "
+            "GROUP BY cited_id",
+            chunk,
+        ):
+            out[pid]["in_store"] = cites
+        for pid, ext in db.query_tuples(
+            f"SELECT id, external_citation_count FROM papers WHERE id IN ({_marks(chunk)})", chunk
+        ):
+            out[pid]["external"] = ext
+    for figures in out.values():
+        ext = figures["external"] or 0
+        figures["shown"] = max(figures["in_store"], ext)
+        figures["basis"] = "citing papers in PaperAtlas" if figures["in_store"] >= ext else "count stated by a source"
+    return out
+
+
+def paper_cards(db: Database, paper_ids: list[int]) -> list[dict[str, Any]]:
+    """Everything a paper list item shows, for many papers at once, in the order asked."""
+    if not paper_ids:
+        return []
+    rows: dict[int, dict[str, Any]] = {}
+    authors: dict[int, list[dict[str, Any]]] = defaultdict(list)
+    metrics: dict[int, dict[str, Any]] = {}
+    for chunk in _chunks(paper_ids):
+        marks = _marks(chunk)
+        for row in db.query(f"SELECT {CARD_COLUMNS} FROM papers WHERE id IN ({marks})", chunk):
+            rows[row["id"]] = row
+        for row in db.query(
+            "SELECT a.paper_id, a.position, a.name, a.affiliations, a.identity_id, i.aid FROM authorships a "
+            f"LEFT JOIN identities i ON i.id = a.identity_id WHERE a.paper_id IN ({marks}) "
+            "ORDER BY a.paper_id, a.position",
+            chunk,
+        ):
+            authors[row["paper_id"]].append(
+                {"name": row["name"], "aid": row["aid"], "identity_id": row["identity_id"],
+                 "affiliations": _loads(row["affiliations"], [])}
+            )
+        for row in db.query(
+            "SELECT paper_id, novelty, novelty_reason, ai_score, ai_score_reason, trending, trending_reason "
+            f"FROM paper_metrics WHERE paper_id IN ({marks})",
+            chunk,
+        ):
+            metrics[row["paper_id"]] = row
+    counts = citation_counts(db, [i for i in paper_ids if i in rows])
+    cards = []
+    for pid in paper_ids:
+        row = rows.get(pid)
+        if row is None:
+            continue
+        m = metrics.get(pid, {})
+        people = authors.get(pid, [])
+        cards.append(
+            {
+                "id": pid,
+                "pid": row["pid"],
+                "title": row["title"] or "(untitled)",
+                "abstract": row["abstract"] or "",
+                "year": row["year"],
+                "date": row["submitted"] or row["published"] or (str(row["year"]) if row["year"] else None),
+                "submitted": row["submitted"],
+                "updated": row["updated"],
+                "published": row["published"],
+                "primary_category": row["primary_category"],
+                "category_code": category_code(row["primary_category"]),
+                "categories": _loads(row["categories"], []),
+                "venue_name": row["venue_name"],
+                "venue_year": row["venue_year"],
+                "venue_kind": row["venue_kind"],
+                "venue": venue_line(row["venue_name"], row["venue_year"], row["venue_kind"]),
+                "code_links": _loads(row["code_links"], []),
+                "authors": people,
+                "affiliation_slugs": affiliation_slugs([a["affiliations"] for a in people]),
+                "citations": counts[pid]["shown"],
+                "citations_in_store": counts[pid]["in_store"],
+                "citations_external": counts[pid]["external"],
+                "citations_basis": counts[pid]["basis"],
+                "novelty": m.get("novelty"),
+                "novelty_reason": _loads(m.get("novelty_reason"), m.get("novelty_reason")),
+                "ai_score": m.get("ai_score"),
+                "ai_score_reason": _loads(m.get("ai_score_reason"), m.get("ai_score_reason")),
+                "trending": m.get("trending"),
+                "trending_reason": _loads(m.get("trending_reason"), m.get("trending_reason")),
+            }
+        )
+    return cards
+
+
+# ---------------------------------------------------------------------------------------------------- paper page
+
+
+def find_paper(store: Store, ref: str) -> int | None:
+    try:
+        return resolve_paper(store.db, ref)
+    except Exception:  # odd input (a malformed id) is simply not found
+        return None
+
+
+def paper_page(store: Store, paper_id: int, *, list_limit: int = 50) -> dict[str, Any] | None:
+    db = store.db
+    cards = paper_cards(db, [paper_id])
+    if not cards:
+        return None
+    paper = cards[0]
+    extra = db.query("SELECT comments, journal_ref, license, modified_at FROM papers WHERE id = ?", (paper_id,))[0]
+    paper.update(extra)
+    paper["ids"] = dict(db.query_tuples("SELECT scheme, value FROM paper_ids WHERE paper_id = ?", (paper_id,)))
+
+    citing_total = db.scalar("SELECT COUNT(DISTINCT citing_id) FROM citations WHERE cited_id = ?", (paper_id,)) or 0
+    citing_ids = [r[0] for r in db.query_tuples(
+        "SELECT DISTINCT citing_id FROM citations WHERE cited_id = ? ORDER BY citing_id DESC LIMIT ?",
+        (paper_id, list_limit))]
+    refs = db.query_tuples(
+        "SELECT cited_ref, MAX(cited_id) FROM citations WHERE citing_id = ? GROUP BY cited_ref ORDER BY cited_ref",
+        (paper_id,))
+    resolved_ids = [r[1] for r in refs if r[1] is not None][:list_limit]
+    resolved = {c["id"]: c for c in paper_cards(db, resolved_ids)}
+    references = [{"ref": ref, "paper": resolved.get(cid)} for ref, cid in refs]
+
+    similar = []
+    found = call_optional("paperatlas.search:similar_papers", store, paper_id, limit=10)
+    if found:
+        scores = {int(pid): float(score) for pid, score in found}
+        similar = paper_cards(db, [pid for pid in scores if pid != paper_id])
+        for card in similar:
+            card["similarity"] = scores[card["id"]]
+
+    return {
+        "paper": paper,
+        "cited_by": paper_cards(db, citing_ids),
+        "cited_by_total": citing_total,
+        "references": references,
+        "references_total": len(references),
+        "similar": similar,
+    }
+
+
+# --------------------------------------------------------------------------------------------------- author page
+
+
+def find_author(store: Store, ref: str) -> int | None:
+    try:
+        return resolve_author(store.db, ref)
+    except Exception:
+        return None
+
+
+def h_index(counts: list[int]) -> int:
+    ranked = sorted(counts, reverse=True)
+    return sum(1 for rank, cites in enumerate(ranked, 1) if cites >= rank)
+
+
+SORTS = {
+    "date": lambda c: (c["date"] or "", c["citations"]),
+    "citations": lambda c: (c["citations"], c["date"] or ""),
+    "score": lambda c: (c["ai_score"] if c["ai_score"] is not None else -1, c["citations"]),
+}
+
+
+def _author_rows(db: Database, identity_id: int) -> list[dict[str, Any]]:
+    """One light row per paper of the identity: what figures and sorting need, without titles or abstracts."""
+    rows = db.query(
+        "SELECT p.id, p.year, COALESCE(p.submitted, p.published) AS date, p.primary_category, "
+        "p.external_citation_count AS ext_paper, m.paper_id AS has_metrics, m.citations AS in_store, "
+        "m.citations_external AS ext_metric, m.novelty, m.ai_score "
+        "FROM (SELECT DISTINCT paper_id FROM authorships WHERE identity_id = ?) a "
+        "JOIN papers p ON p.id = a.paper_id LEFT JOIN paper_metrics m ON m.paper_id = p.id",
+        (identity_id,),
+    )
+    missing = [r["id"] for r in rows if r["has_metrics"] is None]
+    edges: dict[int, int] = {}
+    for chunk in _chunks(missing):
+        edges.update(db.query_tuples(
+            f"SELECT cited_id, COUNT(DISTINCT citing_id) FROM citations WHERE cited_id IN ({_marks(chunk)}) "
+            "GROUP BY cited_id", chunk))
+    for r in rows:
+        in_store = r["in_store"] if r["has_metrics"] is not None else edges.get(r["id"], 0)
+        external = r["ext_metric"] if r["ext_metric"] is not None else r["ext_paper"]
+        r["citations"] = max(in_store or 0, external or 0)
+        r["date"] = r["date"] or (str(r["year"]) if r["year"] else None)
+    return rows
+
+
+def author_page(store: Store, identity_id: int, *, sort: str = "date", limit: int = 100,
+                offset: int = 0) -> dict[str, Any] | None:
+    db = store.db
+    rows = db.query("SELECT id, aid, name, name_key, orcid, dblp_homonym, modified_at FROM identities WHERE id = ?",
+                    (identity_id,))
+    if not rows:
+        return None
+    person = rows[0]
+    # ONLY the papers whose authorship is assigned to this identity: a same-name stranger never leaks in.
+    light = _author_rows(db, identity_id)
+    light.sort(key=SORTS.get(sort, SORTS["date"]), reverse=True)
+    paper_ids = [r["id"] for r in light]
+    cards = paper_cards(db, paper_ids[offset : offset + limit])
+
+    counts = [r["citations"] for r in light]
+    per_year: dict[int, dict[str, int]] = {}
+    for r in light:
+        if r["year"]:
+            slot = per_year.setdefault(r["year"], {"papers": 0, "citations": 0})
+            slot["papers"] += 1
+            slot["citations"] += r["citations"]
+    categories = Counter(r["primary_category"] for r in light if r["primary_category"])
+    novelty = [r["novelty"] for r in light if r["novelty"] is not None]
+    ai = [r["ai_score"] for r in light if r["ai_score"] is not None]
+    figures = {
+        "paper_count": len(light),
+        "citations": sum(counts),
+        "h_index": h_index(counts),
+        "i10_index": sum(1 for n in counts if n >= 10),
+        "primary_category": categories.most_common(1)[0][0] if categories else None,
+        "novelty": round(sum(novelty) / len(novelty)) if novelty else None,
+        "ai_score": round(sum(ai) / len(ai)) if ai else None,
+        "basis": "computed from the papers listed on this page",
+    }
+    figures["primary_code"] = category_code(figures["primary_category"])
+    own = db.query(
+        "SELECT a.affiliations, p.year FROM authorships a JOIN papers p ON p.id = a.paper_id "
+        "WHERE a.identity_id = ? AND a.affiliations IS NOT NULL AND a.affiliations != '[]'",
+        (identity_id,),
+    )
+
+    affiliations: dict[str, list[int]] = {}
+    for r in own:
+        for name in _loads(r["affiliations"], []):
+            if r["year"]:
+                affiliations.setdefault(name, []).append(r["year"])
+    affiliation_years = sorted(
+        ({"name": n, "first": min(ys), "last": max(ys)} for n, ys in affiliations.items()),
+        key=lambda a: (a["first"], a["last"]),
+    )
+
+    coauthors = []
+    if paper_ids:
+        tally: dict[Any, dict[str, Any]] = {}
+        for chunk in _chunks(paper_ids):
+            for pid, name, ident, aid in db.query_tuples(
+                "SELECT a.paper_id, a.name, a.identity_id, i.aid FROM authorships a LEFT JOIN identities i "
+                f"ON i.id = a.identity_id WHERE a.paper_id IN ({_marks(chunk)})",
+                chunk,
+            ):
+                if ident == identity_id:
+                    continue
+                slot = tally.setdefault(ident if ident is not None else name_key(name),
+                                        {"name": name, "aid": aid, "papers": set()})
+                slot["papers"].add(pid)
+        coauthors = sorted(
+            ({"name": s["name"], "aid": s["aid"], "papers": len(s["papers"])} for s in tally.values()),
+            key=lambda s: (-s["papers"], s["name"]),
+        )[:10]
+
+    namesakes = db.query(
+        "SELECT i.aid, i.name, (SELECT COUNT(DISTINCT paper_id) FROM authorships a WHERE a.identity_id = i.id) "
+        "AS paper_count FROM identities i WHERE i.name_key = ? AND i.id != ? ORDER BY paper_count DESC LIMIT 50",
+        (person["name_key"], identity_id),
+    )
+    return {
+        "person": person,
+        "figures": figures,
+        "per_year": [{"year": y, **per_year[y]} for y in sorted(per_year)],
+        "papers": cards,
+        "total": len(light),
+        "sort": sort if sort in SORTS else "date",
+        "limit": limit,
+        "offset": offset,
+        "coauthors": coauthors,
+        "affiliations": affiliation_years,
+        "namesakes": namesakes,
+    }
+
+
+def search_authors(store: Store, name: str, limit: int = 20) -> list[dict[str, Any]]:
+    found = call_optional("paperatlas.disambiguation.author_search:search_authors", store, name, limit=limit)
+    if found is not None:
+        return found
+    rows = store.db.query(
+        "SELECT i.id, i.aid, i.name FROM identities i WHERE i.name_key = ? LIMIT ?", (name_key(name), limit)
+    )
+    out = []
+    for row in rows:
+        ids = [r[0] for r in store.db.query_tuples(
+            "SELECT DISTINCT paper_id FROM authorships WHERE identity_id = ?", (row["id"],))]
+        out.append({"id": row["aid"], "name": row["name"], "paper_ids": ids, "paper_count": len(ids)})
+    return out
+
+
+# ---------------------------------------------------------------------------------------------- name-cluster page
+
+
+def name_cluster_page(store: Store, name: str, *, limit: int = 100, offset: int = 0) -> dict[str, Any] | None:
+    """Papers with an author of exactly this (case-insensitive) name; counts come from these very rows."""
+    db = store.db
+    key = name_key(name)
+    if not key:
+        return None
+    rows = db.query_tuples(
+        "SELECT DISTINCT paper_id, identity_id FROM authorships WHERE name_key = ?", (key,)
+    )
+    if not rows:
+        return None
+    paper_ids = sorted({r[0] for r in rows}, reverse=True)
+    ident_ids = sorted({r[1] for r in rows if r[1] is not None})
+    per_identity = Counter(r[1] for r in rows)
+    identities = []
+    for chunk in _chunks(ident_ids):
+        for iid, aid, iname in db.query_tuples(
+            f"SELECT id, aid, name FROM identities WHERE id IN ({_marks(chunk)})", chunk
+        ):
+            identities.append({"aid": aid, "name": iname, "paper_count": per_identity[iid]})
+    identities.sort(key=lambda i: (-i["paper_count"], i["aid"]))
+    unassigned = per_identity.get(None, 0)
+    display = db.scalar("SELECT name FROM authorships WHERE name_key = ? LIMIT 1", (key,)) or name
+    cards = paper_cards(db, paper_ids[offset : offset + limit])
+    for card in cards:
+        card["cluster_authors"] = [a for a in card["authors"] if name_key(a["name"]) == key]
+    return {
+        "name": display,
+        "key": key,
+        "paper_count": len(paper_ids),
+        "author_rows": len(identities) + (1 if unassigned else 0),
+        "identities": identities,
+        "unassigned": unassigned,
+        "papers": cards,
+        "limit": limit,
+        "offset": offset,
+    }
+
+
+# ------------------------------------------------------------------------------------------------ lists: trending
+
+
+def latest_date(db: Database, category: str | None = None) -> str | None:
+    if category:
+        return db.scalar("SELECT MAX(submitted) FROM papers WHERE primary_category = ?", (category,))
+    return db.scalar("SELECT MAX(submitted) FROM papers")
+
+
+def trending_ids(store: Store, *, category: str | None = None, limit: int = 20, offset: int = 0) -> list[int]:
+    found = call_optional("paperatlas.metrics.trending:trending_papers", store, None, category, limit, offset)
+    if found is not None:
+        return [int(i) for i in found]
+    db = store.db
+    if db.scalar("SELECT 1 FROM paper_metrics WHERE trending IS NOT NULL LIMIT 1"):
+        if category is None:
+            return [r[0] for r in db.query_tuples(
+                "SELECT paper_id FROM paper_metrics WHERE trending IS NOT NULL ORDER BY trending DESC, paper_id DESC "
+                "LIMIT ? OFFSET ?", (limit, offset))]
+        return [r[0] for r in db.query_tuples(
+            "SELECT m.paper_id FROM papers p JOIN paper_metrics m ON m.paper_id = p.id WHERE p.primary_category = ? "
+            "AND m.trending IS NOT NULL ORDER BY m.trending DESC, m.paper_id DESC LIMIT ? OFFSET ?",
+            (category, limit, offset))]
+    return newest_ids(store, category=category, limit=limit, offset=offset)
+
+
+def newest_ids(store: Store, *, category: str | None = None, limit: int = 20, offset: int = 0) -> list[int]:
+    if category:
+        sql = ("SELECT id FROM papers WHERE primary_category = ? ORDER BY submitted DESC, id DESC LIMIT ? OFFSET ?")
+        return [r[0] for r in store.db.query_tuples(sql, (category, limit, offset))]
+    sql = "SELECT id FROM papers WHERE submitted IS NOT NULL ORDER BY submitted DESC LIMIT ? OFFSET ?"
+    return [r[0] for r in store.db.query_tuples(sql, (limit, offset))]
+
+
+# ------------------------------------------------------------------------------------------------------- search
+
+
+def search(store: Store, query: str, *, limit: int = 20, offset: int = 0, filters: dict | None = None,
+           sort: str = "relevance") -> dict[str, Any]:
+    """The search stage's hybrid search, or a plain title match over the store while it is not installed."""
+    filters = {k: v for k, v in (filters or {}).items() if v not in (None, "", False)}
+    found = call_optional("paperatlas.search:search_papers", store, query, limit=limit, offset=offset,
+                          filters=filters or None, sort=sort)
+    if found is not None and not found.get("total") and found.get("message"):
+        # e.g. "the search index is not built yet": a title match still answers, and says what it is
+        fallback = _fallback_search(store, query, limit=limit, offset=offset, filters=filters)
+        fallback["message"] = f"{found['message']} (showing plain title matches)"
+        return fallback
+    if found is not None:
+        ids = [int(r["paper_id"]) for r in found.get("results", [])]
+        cards = {c["id"]: c for c in paper_cards(store.db, ids)}
+        results = []
+        for r in found.get("results", []):
+            card = cards.get(int(r["paper_id"]))
+            if card:
+                card["snippet"] = r.get("snippet")
+                card["score"] = r.get("score")
+                results.append(card)
+        return {"total": found.get("total", len(results)), "results": results, "facets": found.get("facets", {}),
+                "message": found.get("message"), "engine": "search"}
+    return _fallback_search(store, query, limit=limit, offset=offset, filters=filters)
+
+
+def _fallback_search(store: Store, query: str, *, limit: int, offset: int, filters: dict) -> dict[str, Any]:
+    words = [w for w in query.split() if w][:8]
+    where, params = [], []
+    for word in words:
+        where.append("p.title LIKE ?")
+        params.append(f"%{word}%")
+    if filters.get("category"):
+        where.append("p.primary_category = ?")
+        params.append(filters["category"])
+    if filters.get("year_from"):
+        where.append("p.year >= ?")
+        params.append(int(filters["year_from"]))
+    if filters.get("year_to"):
+        where.append("p.year <= ?")
+        params.append(int(filters["year_to"]))
+    if filters.get("has_code"):
+        where.append("p.code_links IS NOT NULL AND p.code_links != '[]'")
+    clause = " AND ".join(where) or "1=1"
+    rows = store.db.query_tuples(
+        f"SELECT p.id, p.primary_category, p.year FROM papers p WHERE {clause} ORDER BY p.submitted DESC LIMIT 2000",
+        params)
+    facets = {"category": dict(Counter(r[1] for r in rows if r[1]).most_common(20)),
+              "year": dict(sorted(Counter(r[2] for r in rows if r[2]).items(), reverse=True))}
+    ids = [r[0] for r in rows[offset : offset + limit]]
+    return {"total": len(rows), "results": paper_cards(store.db, ids), "facets": facets, "message": None,
+            "engine": "title match (search index not built)"}
