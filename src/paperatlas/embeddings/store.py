@@ -11,7 +11,7 @@ import hashlib
 import re
 import time
 from collections.abc import Iterable
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from ..progress import progress
@@ -97,13 +97,18 @@ class EmbedReport:
     unchanged: int = 0  # already embedded from the same text
     seconds: float = 0.0
     encode_seconds: float = 0.0  # time inside the model alone
+    embedded_ids: list[int] = field(default_factory=list, repr=False)  # papers whose vector is new or changed
 
     @property
     def rate(self) -> float:
         return self.embedded / self.seconds if self.seconds else 0.0
 
     def as_dict(self) -> dict[str, Any]:
-        return {**asdict(self), "abstracts_per_s": round(self.rate, 2)}
+        return {
+            "model": self.model, "papers": self.papers, "embedded": self.embedded, "unchanged": self.unchanged,
+            "seconds": round(self.seconds, 3), "encode_seconds": round(self.encode_seconds, 3),
+            "abstracts_per_s": round(self.rate, 2),
+        }
 
 
 def pending(db: Database, model: str, paper_ids: Iterable[int] | None = None) -> tuple[list[tuple[int, str, str]], int]:
@@ -173,6 +178,7 @@ def embed_missing(
                     rows,
                 )
             report.embedded += len(chunk)
+            report.embedded_ids.extend(paper_id for paper_id, _, _ in chunk)
             bar.update(len(chunk))
     finally:
         bar.close()

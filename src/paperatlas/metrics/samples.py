@@ -104,3 +104,89 @@ def insert_papers(store: Store, papers: list[SamplePaper]) -> list[int]:
                 )
             ids.append(paper_id)
     return ids
+
+
+@dataclass
+class AclNetwork:
+    papers: dict[str, dict]  # ACL id -> {title, authors: [names], venue, year}
+    edges: list[tuple[str, str]]  # (citing, cited)
+
+
+def read_acl(shared: Path) -> AclNetwork:
+    """The ACL Anthology Network: paper metadata and its real citation graph."""
+    import re
+
+    folder = Path(shared) / "citations" / "acl-anthology-network"
+    papers: dict[str, dict] = {}
+    current: dict[str, str] = {}
+    field_re = re.compile(r"^(\w+)\s*=\s*\{(.*)\}\s*$")
+    for line in (folder / "acl-metadata.txt").read_text(encoding="utf-8", errors="replace").splitlines() + [""]:
+        match = field_re.match(line.strip())
+        if match:
+            current[match.group(1)] = match.group(2).strip()
+        elif current:
+            if current.get("id"):
+                names = [" ".join(reversed([x.strip() for x in n.split(",", 1)])) for n in
+                         current.get("author", "").split(";") if n.strip()]
+                year = current.get("year", "")
+                papers[current["id"]] = {"title": current.get("title", ""), "authors": names,
+                                         "venue": current.get("venue"), "year": int(year) if year.isdigit() else None}
+            current = {}
+    edges = []
+    for line in (folder / "acl.txt").read_text(encoding="utf-8", errors="replace").splitlines():
+        citing, sep, cited = line.partition("==>") if "==>" in line else line.partition(",")
+        if sep and citing.strip() and cited.strip():
+            edges.append((citing.strip(), cited.strip()))
+    return AclNetwork(papers, edges)
+
+
+def insert_acl(store: Store, network: AclNetwork, ids: list[str], *, source: str = "acl-anthology-network") -> dict:
+    """Insert these ACL papers, their authorships and the citation edges among them; ACL id -> paper id."""
+    from ..normalize import name_key
+    from ..store.ids import make_pid
+
+    now = datetime.now(UTC).isoformat(timespec="seconds")
+    db = store.db
+    out: dict[str, int] = {}
+    with db.transaction():
+        for acl_id in ids:
+            paper = network.papers[acl_id]
+            pid = make_pid(f"acl:{acl_id}")
+            year = paper["year"]
+            db.execute(
+                "INSERT INTO papers (pid, title, year, submitted, venue_name, venue_year, created_at, modified_at, "
+                "change_seq) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 1)",
+                (pid, paper["title"], year, f"{year}-06-01" if year else None, paper["venue"], year, now, now),
+            )
+            paper_id = int(db.scalar("SELECT id FROM papers WHERE pid = ?", (pid,)))
+            db.execute("INSERT INTO paper_ids (scheme, value, paper_id) VALUES ('acl', ?, ?)", (acl_id, paper_id))
+            for position, name in enumerate(paper["authors"]):
+                db.execute("INSERT INTO authorships (paper_id, position, name, name_key) VALUES (?, ?, ?, ?)",
+                           (paper_id, position, name, name_key(name)))
+            out[acl_id] = paper_id
+        wanted = set(out)
+        db.executemany(
+            "INSERT INTO citations (citing_id, cited_ref, cited_id, source) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING",
+            [(out[a], f"acl:{b}", out[b], source) for a, b in network.edges if a in wanted and b in wanted],
+        )
+    return out
+
+
+def make_identity(store: Store, name: str, paper_ids: list[int] | None = None) -> int:
+    """An identity holding the authorships named exactly ``name`` (optionally only on these papers)."""
+    from ..normalize import name_key
+    from ..store.ids import make_aid
+
+    now = datetime.now(UTC).isoformat(timespec="seconds")
+    db = store.db
+    with db.transaction():
+        db.execute("INSERT INTO identities (aid, name, name_key, created_at, modified_at) VALUES (?, ?, ?, ?, ?)",
+                   (make_aid(name), name, name_key(name), now, now))
+        identity_id = int(db.scalar("SELECT id FROM identities WHERE aid = ?", (make_aid(name),)))
+        sql = "UPDATE authorships SET identity_id = ? WHERE name = ?"
+        params: list = [identity_id, name]
+        if paper_ids is not None:
+            sql += f" AND paper_id IN ({','.join('?' * len(paper_ids))})"
+            params += paper_ids
+        db.execute(sql, params)
+    return identity_id

@@ -1,0 +1,137 @@
+"""The metrics stage of ``paperatlas build``: every derived figure of papers and authors, incrementally.
+
+Order matters: citations feed author figures and trending; embeddings feed novelty; AI Scores feed author
+aggregates and trending.  What is cheap is recomputed whole each build (citations and author figures are a few
+SQL aggregates; percentiles and trending need no vectors); what is expensive is incremental (embeddings: only
+papers without a vector or with changed text; novelty: only papers whose neighbourhood changed; AI Score: only
+papers changed since the last build, or all when the model changes).
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from ..store import Database, Store
+from . import ai_score, authors, citations, novelty, trending
+from .common import dumps, ensure_paper_rows, now_iso, upsert_paper_metrics
+
+STAGE = "metrics"
+
+
+def _watermark(db: Database) -> int:
+    return int(db.scalar("SELECT watermark FROM stage_state WHERE stage = ?", (STAGE,)) or 0)
+
+
+def _set_watermark(db: Database, value: int, info: dict[str, Any]) -> None:
+    db.execute(
+        "INSERT INTO stage_state (stage, watermark, info, updated_at) VALUES (?, ?, ?, ?) ON CONFLICT (stage) "
+        "DO UPDATE SET watermark = excluded.watermark, info = excluded.info, updated_at = excluded.updated_at",
+        (STAGE, value, dumps(info), now_iso()),
+    )
+
+
+def update_citations(db: Database) -> int:
+    figures = citations.all_figures(db)
+    current = {
+        r[0]: r[1:] for r in db.query_tuples(
+            "SELECT paper_id, citations, citations_external, citations_source FROM paper_metrics"
+        )
+    }
+    changed = []
+    for paper_id, fig in figures.items():
+        row = (fig.in_store, fig.external, fig.source)
+        if current.get(paper_id) != row:
+            changed.append((paper_id, *row))
+    with db.transaction():
+        upsert_paper_metrics(db, ["citations", "citations_external", "citations_source"], changed)
+    return len(changed)
+
+
+def update_ai_scores(db: Database, since: int, *, full: bool = False) -> dict[str, Any]:
+    try:
+        model = ai_score.shipped_model()
+    except (OSError, ValueError) as exc:
+        return {"ai_score_status": f"no AI-Score model: {exc}"}
+    where = "" if full else " WHERE p.change_seq > ? OR m.ai_score_model IS NULL OR m.ai_score_model <> ?"
+    params: tuple = () if full else (since, model.version)
+    sql = ("SELECT p.id, p.title, p.abstract FROM papers p LEFT JOIN paper_metrics m ON m.paper_id = p.id" + where)
+    done = 0
+    batch: list[tuple] = []
+
+    def flush() -> None:
+        nonlocal done
+        scored = model.score([ai_score.text_of(t, a) for _, t, a in batch], [None] * len(batch))
+        with db.transaction():
+            upsert_paper_metrics(db, ["ai_score", "ai_score_reason", "ai_score_model"], [
+                (pid, s if (t or a) else None, dumps(r if (t or a) else {"model": model.version,
+                                                                          "meaning": "no title or abstract to score"}),
+                 model.version)
+                for (pid, t, a), (s, r) in zip(batch, scored, strict=True)
+            ])
+        done += len(batch)
+        batch.clear()
+
+    for row in db.iterate(sql, params):
+        batch.append(row)
+        if len(batch) >= 2000:
+            flush()
+    if batch:
+        flush()
+    return {"ai_scored": done, "ai_score_model": model.version}
+
+
+def update_embeddings_and_novelty(store: Store, options: Any) -> dict[str, Any]:
+    from ..embeddings import model_name
+
+    db = store.db
+    report: dict[str, Any] = {}
+    changed: list[int] = []
+    model = model_name()
+    if getattr(options, "embed", True):
+        try:
+            from ..embeddings import get_embedder
+            from ..embeddings.store import embed_missing
+
+            embedder = get_embedder()
+        except (ImportError, OSError, ValueError) as exc:
+            report["embed_status"] = f"embedding model unavailable: {exc}"
+        else:
+            model = embedder.name
+            result = embed_missing(store, embedder, show_progress=getattr(options, "show_progress", False))
+            changed = result.embedded_ids
+            report.update({"embedded": result.embedded, "embed_unchanged": result.unchanged,
+                           "embed_abstracts_per_s": round(result.rate, 2)})
+    else:
+        report["embed_status"] = "skipped (--no-embed)"
+    report.update(novelty.compute_raw(db, model, full=getattr(options, "full", False), changed=changed))
+    report["novelty_papers"] = novelty.update_percentiles(db)
+    return report
+
+
+def run(store: Store, options: Any) -> dict[str, Any]:
+    db = store.db
+    since = 0 if getattr(options, "full", False) else _watermark(db)
+    top = int(db.scalar("SELECT COALESCE(MAX(change_seq), 0) FROM papers") or 0)
+    report: dict[str, Any] = {}
+    timings: dict[str, float] = {}
+
+    def timed(name: str, fn, *args, **kw):
+        started = time.perf_counter()
+        result = fn(*args, **kw)
+        timings[name] = round(time.perf_counter() - started, 3)
+        return result
+
+    with db.transaction():
+        report["papers_new"] = ensure_paper_rows(db)
+    report["citations_changed"] = timed("citations", update_citations, db)
+    report.update(timed("embeddings_novelty", update_embeddings_and_novelty, store, options))
+    report.update(timed("ai_score", update_ai_scores, db, since, full=getattr(options, "full", False)))
+    report["authors"] = timed("authors", authors.compute_all, db)
+    as_of = getattr(options, "as_of", None) or trending.default_as_of(db)
+    report["trending_as_of"] = as_of.isoformat()
+    report["trending_papers"] = timed("trending", trending.update, db, as_of)
+    with db.transaction():
+        _set_watermark(db, top, {"timings": timings})
+    report["timings"] = timings
+    return report
