@@ -67,7 +67,8 @@ class ArxivAtomReader:
             ids[DOI] = doi
         primary = entry.find(f"{ARXIV_ATOM}primary_category")
         # Feeds also list ACM/MSC classes ("E.1; E.4") as categories: keep arXiv category names only.
-        categories = [t for c in entry.iterfind(f"{ATOM}category") if (t := c.get("term")) and _CATEGORY.match(t)]
+        terms = [c.get("term") or "" for c in entry.iterfind(f"{ATOM}category")]
+        categories = [t for t in terms if _CATEGORY.match(t) and t != "null"]
         primary_term = primary.get("term") if primary is not None else (categories[0] if categories else None)
         if primary_term and primary_term not in categories:
             categories.insert(0, primary_term)

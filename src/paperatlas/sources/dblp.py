@@ -44,7 +44,8 @@ class _DtdResolver(etree.Resolver):
 
 
 class _WithDoctype:
-    """A read-only stream that adds ``<!DOCTYPE dblp SYSTEM "dblp.dtd">`` before the root when it is missing."""
+    """A read-only stream that adds ``<!DOCTYPE dblp SYSTEM "dblp.dtd">`` before the root when it is missing
+    (on the root's own line, so that reported line numbers stay those of the file)."""
 
     def __init__(self, stream: BinaryIO) -> None:
         self._stream = stream
@@ -54,7 +55,7 @@ class _WithDoctype:
             if match:
                 root = re.match(rb"<([A-Za-z_][\w.\-]*)", head[match.start():])
                 name = root.group(1) if root else b"dblp"
-                head = head[: match.start()] + b'<!DOCTYPE ' + name + b' SYSTEM "dblp.dtd">\n' + head[match.start():]
+                head = head[: match.start()] + b'<!DOCTYPE ' + name + b' SYSTEM "dblp.dtd">' + head[match.start():]
         self._pending = head
 
     def read(self, size: int = -1) -> bytes:
