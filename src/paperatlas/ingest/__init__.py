@@ -1,0 +1,132 @@
+"""The ingest pipeline: files of any supported format in, one merged record per paper in the store.
+
+``ingest_paths`` is the contract the CLI, the harvester, benchmarks and other stages' tests use::
+
+    summary = ingest_paths(store, ["../shared/data/arxiv/oai-pmh-cs-2016"])
+
+Every path is checked and every file's format detected before anything is written (``files.plan``); then a
+parser (a second process on a multi-core machine, see ``producer``) streams encoded batches to the writer
+(``merge.writer.apply_batch``), one transaction per batch.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ..progress import progress
+from ..sources.base import StrictStop
+from ..store import Store
+from .files import IngestError, PlannedFile, plan
+from .producer import BATCH_SIZE, parse, parse_in_child
+
+__all__ = ["IngestError", "IngestSummary", "StrictStop", "ingest_paths"]
+
+# Below this many bytes a second process costs more (fork, queue) than it saves.
+PARALLEL_MIN_BYTES = 4 * 1024 * 1024
+
+
+@dataclass
+class IngestSummary:
+    """What an ingest did.  ``read`` = records the readers yielded; each paper record is then exactly one of
+    new (a new paper), merged (a new source record of a known paper), updated (a changed version of a record
+    already ingested) or unchanged; ``skipped`` = malformed records reported and passed over."""
+
+    files: int = 0
+    read: int = 0
+    new: int = 0
+    merged: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    skipped: int = 0
+    citations: int = 0
+    entities: int = 0
+    batches: int = 0
+    seconds: float = 0.0
+    per_format: dict[str, int] = field(default_factory=dict)
+    errors: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    stopped: str | None = None  # the malformed record that stopped a --strict ingest
+
+    @property
+    def records_per_s(self) -> float:
+        return self.read / self.seconds if self.seconds else 0.0
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "files": self.files, "read": self.read, "new": self.new, "merged": self.merged,
+            "updated": self.updated, "unchanged": self.unchanged, "skipped": self.skipped,
+            "citations": self.citations, "entities": self.entities, "batches": self.batches,
+            "seconds": round(self.seconds, 3), "records_per_s": round(self.records_per_s, 1),
+            "per_format": dict(self.per_format), "errors": self.errors[:100], "error_count": self.skipped,
+            "notes": self.notes, "stopped": self.stopped,
+        }
+
+
+def _use_child(planned: list[PlannedFile], parallel: bool | None) -> bool:
+    if parallel is not None:
+        return parallel
+    if os.environ.get("PAPERATLAS_INGEST_PARALLEL") in ("0", "no", "false"):
+        return False
+    return (os.cpu_count() or 1) >= 2 and sum(f.size for f in planned) >= PARALLEL_MIN_BYTES
+
+
+def ingest_paths(store: Store, paths: list[str | Path] | tuple[str | Path, ...], *, format: str | None = None,
+                 strict: bool = False, show_progress: bool = True, echo_errors: bool = True,
+                 parallel: bool | None = None, batch_size: int = BATCH_SIZE) -> IngestSummary:
+    """Ingest files and folders (plain, gzip or bz2; format sniffed unless ``format`` names a reader).
+
+    Raises :class:`IngestError` before writing anything when a path is missing, a folder holds nothing readable
+    or a format is unknown; raises :class:`StrictStop` (after committing the records before it) under ``strict``
+    at the first malformed record."""
+    from ..merge.writer import apply_batch
+
+    planned, notes = plan(list(paths), format)
+    summary = IngestSummary(files=len(planned), notes=notes)
+    for note in notes:
+        if echo_errors:
+            print(note, file=sys.stderr)
+    per_format: Counter[str] = Counter()
+    started = time.perf_counter()
+    messages = (parse_in_child if _use_child(planned, parallel) else parse)(planned, strict=strict,
+                                                                           batch_size=batch_size)
+    bar = progress(desc="ingest", unit="rec", enabled=show_progress)
+    try:
+        for kind, payload in messages:
+            if kind == "batch":
+                result = apply_batch(store.db, payload)
+                summary.batches += 1
+                summary.read += len(payload)
+                for item in payload:
+                    per_format[item.format] += 1
+                counts = result.counts
+                summary.new += counts["new"]
+                summary.merged += counts["merged"]
+                summary.updated += counts["updated"]
+                summary.unchanged += counts["unchanged"]
+                summary.citations += counts["citations"]
+                summary.entities += counts["entities"]
+                bar.update(len(payload))
+                del payload
+            elif kind == "errors":
+                count, lines = payload
+                summary.skipped += count
+                summary.errors.extend(lines[: max(0, 1000 - len(summary.errors))])
+                if echo_errors:
+                    for line in lines:
+                        print(line, file=sys.stderr)
+            elif kind == "strict":
+                summary.stopped = payload
+                raise StrictStop(payload)
+            elif kind == "crash":
+                raise RuntimeError(f"ingest parser failed:\n{payload}")
+    finally:
+        bar.close()
+        summary.seconds = time.perf_counter() - started
+        summary.per_format = dict(per_format)
+    return summary

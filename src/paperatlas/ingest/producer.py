@@ -1,0 +1,135 @@
+"""The parsing half of the ingest: files -> readers -> encoded batches, in this process or in a second one.
+
+Parsing XML/JSON and writing SQLite each take about one core, so on a machine with two the parser runs in a
+child process and hands batches over a bounded queue (bounded memory: at most ``QUEUE_BATCHES`` batches wait).
+The child dies with its parent (``PR_SET_PDEATHSIG``), so a ``kill -9`` of the ingest leaves no orphan behind.
+
+Messages, in order: ``("batch", [Item...])``, ``("errors", (count, [line...]))``, ``("file", path)`` when a file starts,
+and finally ``("done", None)``, ``("strict", message)`` or ``("crash", traceback)``.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import queue as queue_module
+import signal
+import traceback
+from collections.abc import Iterator
+from typing import Any
+
+from ..merge.writer import Item
+from ..sources.base import ErrorSink, ReadError, StrictStop
+from .encode import encode
+from .files import PlannedFile, open_binary
+
+BATCH_SIZE = 2000
+QUEUE_BATCHES = 4
+Message = tuple[str, Any]
+
+
+def parse(planned: list[PlannedFile], *, strict: bool = False, batch_size: int = BATCH_SIZE) -> Iterator[Message]:
+    """Read every file in order and yield messages (see the module docstring)."""
+    sink = ErrorSink(strict=strict, echo=False)
+    reported = 0
+    batch: list[Item] = []
+
+    def errors_since() -> Iterator[Message]:
+        nonlocal reported
+        if sink.count > reported:
+            new = sink.messages[reported:] if reported < len(sink.messages) else []
+            yield "errors", (sink.count - reported, new)
+            reported = sink.count
+
+    for file in planned:
+        yield "file", str(file.path)
+        name = str(file.path)
+        last = "1"
+        try:
+            with open_binary(file.path) as stream:
+                for record in file.reader.read(stream, name, sink):
+                    item = encode(record, file.format)
+                    last = item.locator
+                    batch.append(item)
+                    if len(batch) >= batch_size:
+                        yield "batch", batch
+                        batch = []
+                        yield from errors_since()
+        except StrictStop as exc:
+            if batch:
+                yield "batch", batch
+            yield from errors_since()
+            yield "strict", str(exc)
+            return
+        except (ReadError, EOFError, OSError) as exc:
+            try:
+                sink.report(name, last.removeprefix("line "), f"cannot read further: {exc}")
+            except StrictStop as stop:
+                if batch:
+                    yield "batch", batch
+                yield from errors_since()
+                yield "strict", str(stop)
+                return
+        except Exception as exc:  # a reader's bug costs the rest of that file, not the whole ingest
+            try:
+                sink.report(name, last.removeprefix("line "), f"reader {file.format} failed: {exc!r}")
+            except StrictStop as stop:
+                if batch:
+                    yield "batch", batch
+                yield from errors_since()
+                yield "strict", str(stop)
+                return
+        yield from errors_since()
+    if batch:
+        yield "batch", batch
+    yield from errors_since()
+    yield "done", None
+
+
+def _die_with_parent() -> None:
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL("libc.so.6", use_errno=True)
+        libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    except Exception:
+        pass
+
+
+def _child(planned: list[PlannedFile], strict: bool, batch_size: int, out: Any, parent: int) -> None:
+    _die_with_parent()
+    if os.getppid() != parent:  # the parent died before prctl took effect
+        os._exit(1)
+    try:
+        for message in parse(planned, strict=strict, batch_size=batch_size):
+            out.put(message)
+    except BaseException:
+        out.put(("crash", traceback.format_exc()))
+
+
+def parse_in_child(planned: list[PlannedFile], *, strict: bool = False,
+                   batch_size: int = BATCH_SIZE) -> Iterator[Message]:
+    """Like :func:`parse`, with the parsing done by a forked child process."""
+    context = multiprocessing.get_context("fork")
+    out = context.Queue(maxsize=QUEUE_BATCHES)
+    process = context.Process(target=_child, args=(planned, strict, batch_size, out, os.getpid()), daemon=True,
+                              name="paperatlas-ingest-parser")
+    process.start()
+    try:
+        while True:
+            try:
+                message = out.get(timeout=1.0)
+            except queue_module.Empty:
+                if not process.is_alive():
+                    yield "crash", f"the parser process ended unexpectedly (exit status {process.exitcode})"
+                    return
+                continue
+            yield message
+            if message[0] in ("done", "strict", "crash"):
+                return
+    finally:
+        if process.is_alive():
+            process.terminate()
+        process.join(timeout=5)
+        out.close()
+        out.join_thread()

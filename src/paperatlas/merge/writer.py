@@ -1,0 +1,422 @@
+"""Writing one batch of records into the store, in one transaction.
+
+The batch is the unit of crash safety: a ``kill -9`` leaves the store exactly as it was after the last committed
+batch, and since unchanged records (same key, same content hash) are skipped before anything is written, a re-run
+writes only what the killed run had not committed, and bumps the ``change_seq`` counter exactly as often as the
+uninterrupted run did.  Paper ids are allocated inside the transaction (``MAX(id) + 1``, under the write lock)
+so the same input always yields the same ids.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import orjson
+
+from ..normalize import title_key
+from ..store.database import Database
+from ..store.ids import make_pid
+from ..store.papers import parse_ref
+from .fold import Folded, Held, first_author_key, fold, record_year
+from .matching import MIN_TITLE_KEY, Candidate, lookup_ids, lookup_titles, record_pairs, title_match
+
+PAPER, CITATION, ENTITY = "paper", "citation", "entity"
+_CHUNK = 500
+
+PAPER_COLUMNS = ("title", "abstract", "title_key", "first_author_key", "year", "submitted", "updated", "published",
+                 "arxiv_version", "primary_category", "categories", "venue_name", "venue_year", "venue_kind",
+                 "comments", "journal_ref", "license", "code_links", "external_citation_count",
+                 "external_citation_source", "provenance")
+AUTHOR_COLUMNS = ("name", "forenames", "surname", "suffix", "name_key", "affiliations", "orcid", "dblp_homonym",
+                  "source_author_ids", "source")
+_INSERT_PAPER = (f"INSERT INTO papers (id, pid, {', '.join(PAPER_COLUMNS)}, change_seq, created_at, modified_at) "
+                 f"VALUES ({', '.join('?' * (len(PAPER_COLUMNS) + 5))})")
+_UPDATE_PAPER = (f"UPDATE papers SET {', '.join(c + ' = ?' for c in PAPER_COLUMNS)}, change_seq = ?, modified_at = ? "
+                 "WHERE id = ?")
+_INSERT_AUTHOR = (f"INSERT INTO authorships (paper_id, position, {', '.join(AUTHOR_COLUMNS)}, identity_id) "
+                  f"VALUES ({', '.join('?' * (len(AUTHOR_COLUMNS) + 3))})")
+_UPSERT_AUTHOR = (_INSERT_AUTHOR + " ON CONFLICT (paper_id, position) DO UPDATE SET "
+                  + ", ".join(f"{c} = excluded.{c}" for c in (*AUTHOR_COLUMNS, "identity_id")))
+_UPSERT_RECORD = ("INSERT INTO paper_records (record_key, paper_id, source, file, locator, content_hash, data, "
+                  "ingested_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (record_key) DO UPDATE SET "
+                  "paper_id = excluded.paper_id, source = excluded.source, file = excluded.file, "
+                  "locator = excluded.locator, content_hash = excluded.content_hash, data = excluded.data, "
+                  "ingested_at = excluded.ingested_at")
+_INSERT_ID = "INSERT INTO paper_ids (scheme, value, paper_id) VALUES (?, ?, ?) ON CONFLICT (scheme, value) DO NOTHING"
+_INSERT_CITATION = ("INSERT INTO citations (citing_id, cited_ref, cited_id, source) VALUES (?, ?, ?, ?) "
+                    "ON CONFLICT (citing_id, cited_ref, source) DO NOTHING")
+_INSERT_PENDING = ("INSERT INTO pending_citations (citing_ref, cited_ref, source) VALUES (?, ?, ?) "
+                   "ON CONFLICT (citing_ref, cited_ref, source) DO NOTHING")
+_UPSERT_ENTITY = ("INSERT INTO source_entities (source, id, kind, file, locator, content_hash, data, ingested_at) "
+                  "VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (source, id) DO UPDATE SET kind = excluded.kind, "
+                  "file = excluded.file, locator = excluded.locator, content_hash = excluded.content_hash, "
+                  "data = excluded.data, ingested_at = excluded.ingested_at")
+
+
+@dataclass(slots=True)
+class Item:
+    """One record as the parser hands it over: already JSON, already hashed (see ``ingest/encode.py``)."""
+
+    kind: str  # PAPER | CITATION | ENTITY
+    key: str
+    content_hash: str
+    data: bytes
+    source: str
+    file: str
+    locator: str
+    format: str
+
+
+@dataclass
+class BatchResult:
+    counts: Counter = field(default_factory=Counter)  # new / merged / updated / unchanged / citations / entities
+    change_seq: int | None = None  # the value written, or None when the batch changed nothing
+    written: bool = False
+
+
+def canonical_ref(ref: str) -> str:
+    """``"arxiv:1706.03762v2"`` -> ``"arxiv:1706.03762"``; a ref that does not parse is kept as given."""
+    parsed = parse_ref(ref)
+    return f"{parsed[0]}:{parsed[1]}" if parsed else ref.strip()
+
+
+def _split_ref(ref: str) -> tuple[str, str] | None:
+    scheme, sep, value = ref.partition(":")
+    return (scheme, value) if sep and value else None
+
+
+def next_change_seq(db: Database) -> int:
+    current = db.scalar("SELECT value FROM meta WHERE key = 'change_seq'")
+    return int(current or 0) + 1
+
+
+def apply_batch(db: Database, items: list[Item]) -> BatchResult:
+    """Fold ``items`` into the store in one transaction."""
+    result = BatchResult()
+    with db.transaction():
+        seq = next_change_seq(db)
+        now = datetime.now(UTC).isoformat(timespec="seconds")
+        papers = [i for i in items if i.kind == PAPER]
+        wrote = _apply_papers(db, papers, seq, now, result) if papers else False
+        entities = [i for i in items if i.kind == ENTITY]
+        if entities:
+            wrote = _apply_entities(db, entities, now, result) or wrote
+        citations = [i for i in items if i.kind == CITATION]
+        if citations:
+            wrote = _apply_citations(db, citations, result) or wrote
+        if wrote:
+            db.execute("INSERT INTO meta (key, value) VALUES ('change_seq', ?) "
+                       "ON CONFLICT (key) DO UPDATE SET value = excluded.value", (str(seq),))
+            result.change_seq = seq
+            result.written = True
+    return result
+
+
+def _known_hashes(db: Database, table: str, key_column: str, keys: list[str],
+                  extra: str = "paper_id") -> dict[str, tuple[Any, str]]:
+    found: dict[str, tuple[Any, str]] = {}
+    for start in range(0, len(keys), _CHUNK):
+        chunk = keys[start : start + _CHUNK]
+        marks = ",".join("?" * len(chunk))
+        for key, other, digest in db.query_tuples(
+            f"SELECT {key_column}, {extra}, content_hash FROM {table} WHERE {key_column} IN ({marks})", chunk
+        ):
+            found[key] = (other, digest)
+    return found
+
+
+def _apply_papers(db: Database, items: list[Item], seq: int, now: str, result: BatchResult) -> bool:
+    counts = result.counts
+    latest: dict[str, Item] = {}
+    for item in items:  # the same record twice in one batch: the later one is the newer
+        latest.pop(item.key, None)
+        latest[item.key] = item
+    known = _known_hashes(db, "paper_records", "record_key", list(latest))
+    fresh: list[tuple[Item, dict[str, Any]]] = []
+    for key, item in latest.items():
+        if key in known and known[key][1] == item.content_hash:
+            counts["unchanged"] += 1
+        else:
+            fresh.append((item, orjson.loads(item.data)))
+    counts["unchanged"] += len(items) - len(latest)
+    if not fresh:
+        return False
+
+    # Batched lookups: every identifier of every record, then the titles of those no identifier placed.
+    pairs_of = [record_pairs(data.get("ids") or {}) for _, data in fresh]
+    id_hits = lookup_ids(db, (pair for pairs in pairs_of for pair in pairs))
+    arxiv_of = _arxiv_ids(db, set(id_hits.values()))
+    unplaced = [data for (item, data), pairs in zip(fresh, pairs_of, strict=True)
+                if item.key not in known and not any(p in id_hits for p in pairs)]
+    title_hits = lookup_titles(db, (title_key(d.get("title")) for d in unplaced))
+    next_id = int(db.scalar("SELECT MAX(id) FROM papers") or 0) + 1
+
+    local_ids: dict[tuple[str, str], int] = {}
+    local_titles: dict[str, list[Candidate]] = {}
+    touched: dict[int, list[Held]] = {}
+    replaced: set[str] = set()
+    new_ids: list[int] = []
+    for (item, data), pairs in zip(fresh, pairs_of, strict=True):
+        arxiv = (data.get("ids") or {}).get("arxiv")
+        tkey = title_key(data.get("title"))
+        paper_id: int | None = None
+        if item.key in known:
+            paper_id = known[item.key][0]
+            replaced.add(item.key)
+            counts["updated"] += 1
+        else:
+            for pair in pairs:
+                hit = local_ids.get(pair) or id_hits.get(pair)
+                # Two arXiv submissions are two papers, even when they (wrongly) share a DOI.
+                if hit is not None and not (arxiv and arxiv_of.get(hit) and arxiv not in arxiv_of[hit]):
+                    paper_id = hit
+                    break
+            if paper_id is None and tkey:
+                candidates = [*title_hits.get(tkey, ()), *local_titles.get(tkey, ())]
+                paper_id = title_match(candidates, record_year(data), first_author_key(data), arxiv)
+            if paper_id is None:
+                paper_id = next_id
+                next_id += 1
+                new_ids.append(paper_id)
+                counts["new"] += 1
+            else:
+                counts["merged"] += 1
+        for pair in pairs:
+            if pair not in id_hits:
+                local_ids.setdefault(pair, paper_id)
+        if arxiv:
+            arxiv_of.setdefault(paper_id, set()).add(arxiv)
+        if len(tkey) >= MIN_TITLE_KEY:
+            local_titles.setdefault(tkey, []).append(
+                Candidate(paper_id, record_year(data), first_author_key(data) or None, {arxiv} if arxiv else set()))
+        touched.setdefault(paper_id, []).append(
+            Held(data, item.source, f"{item.source}:{item.file}:{item.locator}", item.key))
+
+    new_set = set(new_ids)
+    existing = sorted(pid for pid in touched if pid not in new_set)
+    stored = _stored_records(db, existing, replaced | set(latest))
+    old_authors = _stored_authors(db, existing)
+
+    folded: dict[int, Folded] = {}
+    for paper_id, held in touched.items():
+        folded[paper_id] = fold([*stored.get(paper_id, ()), *held])
+
+    pids = _new_pids(db, {pid: folded[pid].seed for pid in new_ids})
+    db.executemany(_INSERT_PAPER, [
+        (pid, pids[pid], *(folded[pid].columns[c] for c in PAPER_COLUMNS), seq, now, now) for pid in new_ids
+    ])
+    if existing:
+        db.executemany(_UPDATE_PAPER, [
+            (*(folded[pid].columns[c] for c in PAPER_COLUMNS), seq, now, pid) for pid in existing
+        ])
+    db.executemany(_INSERT_ID, [(s, v, pid) for pid in touched for s, v in folded[pid].ids])
+    db.executemany(_UPSERT_RECORD, [
+        (item.key, pid_of, item.source, item.file, item.locator, item.content_hash, item.data.decode(), now)
+        for item, pid_of in _record_rows(fresh, touched)
+    ])
+    db.executemany(_INSERT_AUTHOR, [
+        (pid, pos, *_author_values(row), None) for pid in new_ids for pos, row in enumerate(folded[pid].authors)
+    ])
+    if existing:
+        _rewrite_authors(db, existing, folded, old_authors)
+    _write_paper_citations(db, touched, folded, {**id_hits, **local_ids}, result)
+    return True
+
+
+def _arxiv_ids(db: Database, paper_ids: set[int]) -> dict[int, set[str]]:
+    found: dict[int, set[str]] = {}
+    ordered = sorted(paper_ids)
+    for start in range(0, len(ordered), _CHUNK):
+        chunk = ordered[start : start + _CHUNK]
+        marks = ",".join("?" * len(chunk))
+        for paper_id, value in db.query_tuples(
+            f"SELECT paper_id, value FROM paper_ids WHERE scheme = 'arxiv' AND paper_id IN ({marks})", chunk
+        ):
+            found.setdefault(paper_id, set()).add(value)
+    return found
+
+
+def _record_rows(fresh: list[tuple[Item, dict[str, Any]]], touched: dict[int, list[Held]]):
+    owner = {held.key: pid for pid, helds in touched.items() for held in helds}
+    for item, _ in fresh:
+        yield item, owner[item.key]
+
+
+def _author_values(row: dict[str, Any]) -> tuple:
+    return (row["name"], row["forenames"], row["surname"], row["suffix"], row["name_key"],
+            orjson.dumps(row["affiliations"]).decode() if row["affiliations"] else None, row["orcid"],
+            row["dblp_homonym"],
+            orjson.dumps(row["source_author_ids"]).decode() if row["source_author_ids"] else None, row["source"])
+
+
+def _stored_records(db: Database, paper_ids: list[int], skip: set[str]) -> dict[int, list[Held]]:
+    found: dict[int, list[Held]] = {}
+    for start in range(0, len(paper_ids), _CHUNK):
+        chunk = paper_ids[start : start + _CHUNK]
+        marks = ",".join("?" * len(chunk))
+        for key, paper_id, source, file, locator, data in db.query_tuples(
+            "SELECT record_key, paper_id, source, file, locator, data FROM paper_records "
+            f"WHERE paper_id IN ({marks}) ORDER BY record_key", chunk
+        ):
+            if key not in skip:
+                found.setdefault(paper_id, []).append(Held(orjson.loads(data), source, f"{source}:{file}:{locator}",
+                                                           key))
+    return found
+
+
+def _stored_authors(db: Database, paper_ids: list[int]) -> dict[int, list[tuple]]:
+    found: dict[int, list[tuple]] = {}
+    for start in range(0, len(paper_ids), _CHUNK):
+        chunk = paper_ids[start : start + _CHUNK]
+        marks = ",".join("?" * len(chunk))
+        for row in db.query_tuples(
+            f"SELECT paper_id, position, {', '.join(AUTHOR_COLUMNS)}, identity_id FROM authorships "
+            f"WHERE paper_id IN ({marks}) ORDER BY paper_id, position", chunk
+        ):
+            found.setdefault(row[0], []).append(row[1:])
+    return found
+
+
+def _rewrite_authors(db: Database, paper_ids: list[int], folded: dict[int, Folded],
+                     old: dict[int, list[tuple]]) -> None:
+    """Rewrite changed author lists in place, keeping the identity of every author still there (same position
+    and name key, else the one author of that name key) so that disambiguation need not start over."""
+    name_key_at = 1 + AUTHOR_COLUMNS.index("name_key")
+    upserts, deletes = [], []
+    for pid in paper_ids:
+        before = old.get(pid, [])
+        at = {row[0]: row for row in before}
+        by_key: dict[str, list[tuple]] = {}
+        for row in before:
+            by_key.setdefault(row[name_key_at], []).append(row)
+        for position, author in enumerate(folded[pid].authors):
+            values = _author_values(author)
+            previous = at.get(position)
+            identity = None
+            if previous is not None and previous[name_key_at] == author["name_key"]:
+                identity = previous[-1]
+            elif len(by_key.get(author["name_key"], ())) == 1:
+                identity = by_key[author["name_key"]][0][-1]
+            if previous is not None and tuple(previous[1:-1]) == values and previous[-1] == identity:
+                continue
+            upserts.append((pid, position, *values, identity))
+        if len(before) > len(folded[pid].authors):
+            deletes.append((pid, len(folded[pid].authors)))
+    if upserts:
+        db.executemany(_UPSERT_AUTHOR, upserts)
+    if deletes:
+        db.executemany("DELETE FROM authorships WHERE paper_id = ? AND position >= ?", deletes)
+
+
+def _new_pids(db: Database, seeds: dict[int, str]) -> dict[int, str]:
+    """Public ids for new papers, from their seeds; a (rare) collision takes the next attempt."""
+    wanted = {pid: make_pid(seed) for pid, seed in seeds.items()}
+    taken: set[str] = set()
+    values = sorted(set(wanted.values()))
+    for start in range(0, len(values), _CHUNK):
+        chunk = values[start : start + _CHUNK]
+        marks = ",".join("?" * len(chunk))
+        taken.update(r[0] for r in db.query_tuples(f"SELECT pid FROM papers WHERE pid IN ({marks})", chunk))
+    out: dict[int, str] = {}
+    for paper_id in sorted(wanted):
+        candidate, attempt = wanted[paper_id], 0
+        while candidate in taken:
+            attempt += 1
+            candidate = make_pid(seeds[paper_id], attempt)
+        taken.add(candidate)
+        out[paper_id] = candidate
+    return out
+
+
+def _write_paper_citations(db: Database, touched: dict[int, list[Held]], folded: dict[int, Folded],
+                           known: dict[tuple[str, str], int], result: BatchResult) -> None:
+    refs: list[tuple[int, str, str]] = []  # (paper, ref, source); direction below
+    cited_by: list[tuple[int, str, str]] = []
+    for pid, helds in touched.items():
+        for held in helds:
+            for ref in held.data.get("references") or ():
+                if ref.get("cited"):
+                    refs.append((pid, canonical_ref(ref["cited"]), held.source))
+            for ref in held.data.get("cited_by") or ():
+                if ref.get("cited"):
+                    cited_by.append((pid, canonical_ref(ref["cited"]), held.source))
+    if not refs and not cited_by:
+        return
+    wanted = [p for _, ref, _ in (*refs, *cited_by) if (p := _split_ref(ref)) and p not in known]
+    known = {**lookup_ids(db, wanted), **known}
+    rows = []
+    for pid, ref, source in refs:
+        pair = _split_ref(ref)
+        rows.append((pid, ref, known.get(pair) if pair else None, source))
+    pending = []
+    for pid, ref, source in cited_by:
+        pair = _split_ref(ref)
+        citing = known.get(pair) if pair else None
+        if citing is not None:
+            rows.append((citing, folded[pid].seed, pid, source))
+        else:
+            pending.append((ref, folded[pid].seed, source))
+    if rows:
+        db.executemany(_INSERT_CITATION, rows)
+    if pending:
+        db.executemany(_INSERT_PENDING, pending)
+    result.counts["citations"] += len(rows) + len(pending)
+
+
+def _apply_entities(db: Database, items: list[Item], now: str, result: BatchResult) -> bool:
+    latest = {(i.source, i.key): i for i in items}
+    known: dict[tuple[str, str], str] = {}
+    keys = sorted({k for _, k in latest})
+    for start in range(0, len(keys), _CHUNK):
+        chunk = keys[start : start + _CHUNK]
+        marks = ",".join("?" * len(chunk))
+        for source, key, digest in db.query_tuples(
+            f"SELECT source, id, content_hash FROM source_entities WHERE id IN ({marks})", chunk
+        ):
+            known[(source, key)] = digest
+    rows = []
+    for (source, key), item in latest.items():
+        if known.get((source, key)) == item.content_hash:
+            result.counts["unchanged"] += 1
+            continue
+        entity = orjson.loads(item.data)
+        rows.append((source, key, entity.get("kind") or "other", item.file, item.locator, item.content_hash,
+                     orjson.dumps(entity.get("data") or {}).decode(), now))
+    if rows:
+        db.executemany(_UPSERT_ENTITY, rows)
+        result.counts["entities"] += len(rows)
+    return bool(rows)
+
+
+def _apply_citations(db: Database, items: list[Item], result: BatchResult) -> bool:
+    edges = []
+    for item in items:
+        edge = orjson.loads(item.data)
+        edges.append((canonical_ref(edge["citing"]), canonical_ref(edge["cited"]), item.source))
+    pairs = [p for citing, cited, _ in edges for p in (_split_ref(citing), _split_ref(cited)) if p]
+    known = lookup_ids(db, pairs)
+    rows, pending = [], []
+    for citing, cited, source in edges:
+        citing_pair, cited_pair = _split_ref(citing), _split_ref(cited)
+        citing_id = known.get(citing_pair) if citing_pair else None
+        if citing_id is None:
+            pending.append((citing, cited, source))
+        else:
+            rows.append((citing_id, cited, known.get(cited_pair) if cited_pair else None, source))
+    before = _count_edges(db)
+    if rows:
+        db.executemany(_INSERT_CITATION, rows)
+    if pending:
+        db.executemany(_INSERT_PENDING, pending)
+    after = _count_edges(db)
+    added = after - before
+    result.counts["citations"] += added
+    result.counts["unchanged"] += len(edges) - added
+    return added > 0
+
+
+def _count_edges(db: Database) -> int:
+    return int(db.scalar("SELECT (SELECT COUNT(*) FROM citations) + (SELECT COUNT(*) FROM pending_citations)") or 0)
