@@ -15,8 +15,7 @@ from paperatlas.sources.registry import readers
 
 def read(reader, path: Path | str, data: bytes | None = None) -> tuple[list, ErrorSink]:
     sink = ErrorSink(echo=False)
-    stream = io.BytesIO(data) if data is not None else open(path, "rb")
-    with stream:
+    with io.BytesIO(data) if data is not None else open(path, "rb") as stream:  # noqa: SIM115
         return list(reader.read(stream, str(path), sink)), sink
 
 
@@ -117,7 +116,8 @@ def test_snapshot_bad_lines_are_reported_and_skipped() -> None:
             b'"update_date":"2008-12-13","authors_parsed":[["Streinu","Ileana",""],["Theran","Louis",""]]}\n')
     data = (good + b'{"id": 42, "title": "wrong types", "submitter": "x"}\n'
             + b'{"id":"0704.0003","title":\n' + "\xff\n".encode("latin-1")
-            + b'{"id":"0704.0004","title":"t","versions":"v1","submitter":"x"}\n' + good.replace(b"0704.0002", b"0704.0005"))
+            + b'{"id":"0704.0004","title":"t","versions":"v1","submitter":"x"}\n'
+            + good.replace(b"0704.0002", b"0704.0005"))
     records, sink = read(ArxivSnapshotReader(), "snap.jsonl", data)
     assert [r.ids["arxiv"] for r in records] == ["0704.0002", "0704.0005"]
     assert [m.split(": ")[0] for m in sink.messages] == ["snap.jsonl:2", "snap.jsonl:3", "snap.jsonl:4", "snap.jsonl:5"]

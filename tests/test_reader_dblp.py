@@ -12,8 +12,7 @@ from paperatlas.sources.dblp import DTD_PATH, DblpReader
 
 def read(path: Path | str, data: bytes | None = None) -> tuple[list, ErrorSink]:
     sink = ErrorSink(echo=False)
-    stream = io.BytesIO(data) if data is not None else open(path, "rb")
-    with stream:
+    with io.BytesIO(data) if data is not None else open(path, "rb") as stream:  # noqa: SIM115
         return list(DblpReader().read(stream, str(path), sink)), sink
 
 
