@@ -15,7 +15,7 @@ from paperatlas.sources.registry import readers
 
 def read(reader, path: Path | str, data: bytes | None = None) -> tuple[list, ErrorSink]:
     sink = ErrorSink(echo=False)
-    with io.BytesIO(data) if data is not None else open(path, "rb") as stream:  # noqa: SIM115
+    with io.BytesIO(data) if data is not None else open(path, "rb") as stream:
         return list(reader.read(stream, str(path), sink)), sink
 
 

@@ -12,7 +12,7 @@ from paperatlas.sources.dblp import DTD_PATH, DblpReader
 
 def read(path: Path | str, data: bytes | None = None) -> tuple[list, ErrorSink]:
     sink = ErrorSink(echo=False)
-    with io.BytesIO(data) if data is not None else open(path, "rb") as stream:  # noqa: SIM115
+    with io.BytesIO(data) if data is not None else open(path, "rb") as stream:
         return list(DblpReader().read(stream, str(path), sink)), sink
 
 
