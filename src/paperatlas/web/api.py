@@ -17,7 +17,7 @@ JSON = "application/json"
 
 
 def _json(data: Any) -> tuple[bytes, str]:
-    return orjson.dumps(data, default=str), JSON
+    return orjson.dumps(data, default=str, option=orjson.OPT_NON_STR_KEYS), JSON
 
 
 def _page(request: Request, items: list, total: int | None, limit: int, offset: int) -> dict[str, Any]:

@@ -224,9 +224,11 @@ def install(app: FastAPI) -> None:
 
     @app.get("/docs", include_in_schema=False)
     def docs(request: Request):
-        return cached_response(request, lambda: render(request, "docs.html", {
-            "routes": [r for r in request.app.routes if getattr(r, "include_in_schema", False)],
-        }))
+        paths = request.app.openapi().get("paths", {})
+        routes = [{"method": method.upper(), "path": path, "summary": op.get("summary", ""),
+                   "params": [p["name"] for p in op.get("parameters", [])]}
+                  for path, ops in paths.items() for method, op in ops.items()]
+        return cached_response(request, lambda: render(request, "docs.html", {"routes": routes}))
 
     @app.get("/healthz", include_in_schema=False)
     def healthz():

@@ -11,6 +11,7 @@ disambiguation stage: one per (name, homonym slot).
 from __future__ import annotations
 
 import random
+from collections import Counter as Counter_
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
@@ -238,3 +239,50 @@ def _bisect(cum: list[float], x: float) -> int:
         else:
             hi = mid
     return lo
+
+
+HOSTILE_TITLE = r"<script>alert(1)</script> & the $\alpha$-\textbf{bold} <b>case</b> of O(n^2) < O(2^n)"
+
+
+def build_fixture_store(store: Store, atom_dir: Path, limit: int = 150) -> dict[str, str]:
+    """A small store of real entries plus the cases pages must get right; returns the public ids tests need.
+
+    * a paper whose title holds a script tag, ``&``, LaTeX and HTML (pages must show it as text);
+    * two different people who share a name (the second takes one paper of the first name's author):
+      the author page must list only the first identity's papers and link the other;
+    * citation edges and metrics rows with reasons on a few papers.
+    """
+    entries = read_atom_dir(atom_dir, limit)
+    writer = Writer(store)
+    ids = [writer.paper(e) for e in entries]
+    counts = Counter_(n for e in entries for n, _ in e.authors)
+    shared_name = counts.most_common(1)[0][0]  # the most frequent real name: an author with several papers
+    # The stranger: a different person with the very same name, on a real paper of someone else's
+    stranger_entry = next(e for e in entries if shared_name not in {n for n, _ in e.authors})
+    stranger = Entry(**{**stranger_entry.__dict__, "arxiv_id": "2599.00001", "doi": None,
+                        "authors": [(shared_name, ["Elsewhere University"]), *stranger_entry.authors[:2]]})
+    stranger_id = writer.paper(stranger, authors=[(shared_name, ["Elsewhere University"], 1)]
+                               + [(n, a, 0) for n, a in stranger_entry.authors[:2]])
+    hostile = Entry(**{**entries[0].__dict__, "arxiv_id": "2599.00002", "doi": None, "title": HOSTILE_TITLE,
+                       "abstract": "An abstract with <img src=x onerror=alert(2)> & $x<y$.",
+                       "code_links": ["https://github.com/example/hostile"]})
+    hostile_id = writer.paper(hostile, submitted=entries[0].submitted)
+    for cited in ids[:3]:
+        writer.cite(hostile_id, cited, f"arxiv:{entries[cited - 1].arxiv_id}")
+    writer.cite(ids[1], hostile_id, "arxiv:2599.00002")
+    writer.citations.append((hostile_id, "doi:10.9999/unresolved", None, "sample"))
+    for rank, pid in enumerate([hostile_id, *ids[:20]]):
+        reason = orjson.dumps({"why": f"fixture rank {rank}"}).decode()
+        writer.metrics.append((pid, 0, 50.0 + rank, reason, 90.0 - rank, reason, 100.0 - rank, reason, writer.now))
+    writer.flush()
+    with store.db.transaction():
+        store.db.execute("UPDATE paper_metrics SET citations = (SELECT COUNT(DISTINCT c.citing_id) FROM citations c "
+                         "WHERE c.cited_id = paper_metrics.paper_id)")
+    db = store.db
+    first = db.scalar("SELECT aid FROM identities WHERE name_key = ? ORDER BY id LIMIT 1", (name_key(shared_name),))
+    second = db.scalar("SELECT aid FROM identities WHERE name_key = ? ORDER BY id DESC LIMIT 1",
+                       (name_key(shared_name),))
+    pid = {i: db.scalar("SELECT pid FROM papers WHERE id = ?", (i,)) for i in (ids[0], hostile_id, stranger_id)}
+    return {"paper": pid[ids[0]], "arxiv": entries[0].arxiv_id, "hostile": pid[hostile_id],
+            "stranger_paper": pid[stranger_id], "shared_name": shared_name, "author": first, "namesake": second,
+            "category": entries[0].primary_category or "cs.CL"}

@@ -14,3 +14,26 @@
   style.textContent = ".clamped{display:-webkit-box;-webkit-line-clamp:3;-webkit-box-orient:vertical;overflow:hidden;cursor:pointer}";
   document.head.appendChild(style);
 })();
+// The subscribe box on cached pages cannot carry a per-visitor CSRF token: fetch one from /subscribe (which also
+// sets its cookie) just before submitting.  Without JavaScript the digest's form page asks once more instead.
+(function () {
+  var form = document.querySelector(".subscribe form");
+  if (!form || !window.fetch || !window.DOMParser) return;
+  form.addEventListener("submit", function (e) {
+    if (form.querySelector("input[name=csrf]")) return;
+    e.preventDefault();
+    fetch("/subscribe", { credentials: "same-origin" })
+      .then(function (r) { return r.ok ? r.text() : ""; })
+      .then(function (html) {
+        var doc = new DOMParser().parseFromString(html, "text/html");
+        var token = doc.querySelector("input[name=csrf]");
+        if (token) {
+          var input = document.createElement("input");
+          input.type = "hidden"; input.name = "csrf"; input.value = token.value;
+          form.appendChild(input);
+        }
+        form.submit();
+      })
+      .catch(function () { form.submit(); });
+  });
+})();

@@ -1,0 +1,45 @@
+"""``paperatlas serve``: the web UI and JSON API over the store."""
+
+from __future__ import annotations
+
+import os
+import socket
+
+import click
+
+from .context import AppContext, fail, pass_app
+
+
+@click.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on (0.0.0.0 for all).")
+@click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535), help="TCP port.")
+@click.option("--workers", default=1, show_default=True, type=click.IntRange(1, 64),
+              help="Worker processes (each opens the store itself; use about one per CPU core).")
+@click.option("--log-level", default="info", show_default=True,
+              type=click.Choice(["critical", "error", "warning", "info", "debug"]))
+@pass_app
+def serve(app: AppContext, host: str, port: int, workers: int, log_level: str) -> None:
+    """Serve the web pages, feeds and JSON API (docs at /docs, OpenAPI at /openapi.json)."""
+    import uvicorn
+
+    from ..web.serve import port_is_free
+
+    try:
+        socket.getaddrinfo(host, port)
+    except socket.gaierror:
+        fail(f"cannot listen on {host}: unknown host")
+    if not port_is_free(host, port):
+        fail(f"cannot listen on {host}:{port}: the port is in use (choose another with --port)")
+    store = app.store  # opens, creates or upgrades the store once, before any worker starts
+    click.echo(f"PaperAtlas on http://{host}:{port}/ (store: {store.db.url}, {workers} worker(s))", err=True)
+    if workers == 1:
+        from ..web.app import create_app
+
+        uvicorn.run(create_app(store), host=host, port=port, log_level=log_level)
+        return
+    os.environ["PAPERATLAS_DATA_DIR"] = str(app.data_dir)
+    if app.database:
+        os.environ["PAPERATLAS_DATABASE_URL"] = app.database
+    app.close()
+    uvicorn.run("paperatlas.web.serve:app_from_env", factory=True, host=host, port=port, workers=workers,
+                log_level=log_level)

@@ -1,0 +1,43 @@
+"""Running the app under uvicorn, including with several worker processes.
+
+Workers are separate processes, so they cannot receive an open store: each one builds its app from the same
+environment the CLI sets (PAPERATLAS_DATA_DIR, PAPERATLAS_DATABASE_URL) through :func:`app_from_env`.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+from pathlib import Path
+
+from fastapi import FastAPI
+
+from ..store import open_store
+from .app import create_app
+
+
+def app_from_env() -> FastAPI:
+    data_dir = os.environ.get("PAPERATLAS_DATA_DIR")
+    if not data_dir:
+        from ..cli.context import default_data_dir
+
+        data_dir = str(default_data_dir())
+    cache = int(os.environ.get("PAPERATLAS_WEB_CACHE", "4096"))
+    store = open_store(Path(data_dir), os.environ.get("PAPERATLAS_DATABASE_URL") or None, upgrade=False)
+    return create_app(store, cache_size=cache)
+
+
+def port_is_free(host: str, port: int) -> bool:
+    with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind((host, port))
+        except OSError:
+            return False
+    return True
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind((host, 0))
+        return sock.getsockname()[1]
