@@ -37,6 +37,8 @@ class SmtpSettings:
     cafile: str | None = None  # trust this CA bundle instead of the system's (self-signed relays, tests)
     verify: bool = True
     timeout: float = 30.0
+    retries: int = 3  # further tries of one message on a temporary failure, within one run
+    backoff: float = 0.5  # seconds before the first retry; doubled each time
 
     @property
     def url(self) -> str:
@@ -51,7 +53,8 @@ def parse_smtp_url(url: str) -> SmtpSettings:
     """``smtp://user:pass@host:587?starttls=1`` or ``smtps://host:465`` -> :class:`SmtpSettings`.
 
     Query options: ``starttls=1``, ``cafile=/path/ca.pem``, ``verify=0`` (do not check the certificate: only for a
-    relay on localhost), ``timeout=30``.  User and password may be percent-encoded.
+    relay on localhost), ``timeout=30``, ``retries=3`` and ``backoff=0.5`` (seconds, doubled per retry).  User and
+    password may be percent-encoded.
     """
     parts = urlsplit(url.strip())
     if parts.scheme not in ("smtp", "smtps"):
@@ -63,7 +66,7 @@ def parse_smtp_url(url: str) -> SmtpSettings:
     except ValueError as exc:
         raise ConfigError(f"PAPERATLAS_SMTP_URL has a bad port: {exc}") from None
     query = {k: v[-1] for k, v in parse_qs(parts.query).items()}
-    known = {"starttls", "cafile", "verify", "timeout"}
+    known = {"starttls", "cafile", "verify", "timeout", "retries", "backoff"}
     unknown = set(query) - known
     if unknown:
         raise ConfigError(f"PAPERATLAS_SMTP_URL: unknown option(s) {', '.join(sorted(unknown))}")
@@ -73,8 +76,12 @@ def parse_smtp_url(url: str) -> SmtpSettings:
         raise ConfigError("PAPERATLAS_SMTP_URL: smtps:// is already TLS; starttls=1 only goes with smtp://")
     try:
         timeout = float(query.get("timeout", "30"))
+        retries = int(query.get("retries", "3"))
+        backoff = float(query.get("backoff", "0.5"))
     except ValueError:
-        raise ConfigError("PAPERATLAS_SMTP_URL: timeout must be a number of seconds") from None
+        raise ConfigError("PAPERATLAS_SMTP_URL: timeout, retries and backoff must be numbers") from None
+    if retries < 0 or backoff < 0 or timeout <= 0:
+        raise ConfigError("PAPERATLAS_SMTP_URL: timeout must be positive, retries and backoff not negative")
     return SmtpSettings(
         host=parts.hostname,
         port=port or (465 if tls else (587 if starttls else 25)),
@@ -85,6 +92,8 @@ def parse_smtp_url(url: str) -> SmtpSettings:
         cafile=query.get("cafile"),
         verify=query.get("verify", "1").lower() in _TRUE,
         timeout=timeout,
+        retries=retries,
+        backoff=backoff,
     )
 
 

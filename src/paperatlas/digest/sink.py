@@ -90,7 +90,7 @@ class SmtpSink:
               and (auth_data.login.decode(), auth_data.password.decode()) == self.credentials)
         if ok:
             self.logins.append(auth_data.login.decode())
-        return AuthResult(success=ok)
+        return AuthResult(success=ok, handled=False)  # handled=False: aiosmtpd answers 535 itself
 
     def start(self) -> SmtpSink:
         from aiosmtpd.controller import Controller

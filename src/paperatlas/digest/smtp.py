@@ -48,11 +48,11 @@ def tls_context(settings: SmtpSettings) -> ssl.SSLContext:
 class Mailer:
     """Sends messages over one kept-open SMTP connection (reconnecting when the server drops it)."""
 
-    def __init__(self, settings: SmtpSettings, *, retries: int = 3, backoff: float = 0.5,
+    def __init__(self, settings: SmtpSettings, *, retries: int | None = None, backoff: float | None = None,
                  sleep: Callable[[float], None] = time.sleep):
         self.settings = settings
-        self.retries = retries
-        self.backoff = backoff
+        self.retries = settings.retries if retries is None else retries
+        self.backoff = settings.backoff if backoff is None else backoff
         self.sleep = sleep
         self._conn: smtplib.SMTP | None = None
         self.connections = 0  # how many times a connection was opened (tests check reuse)

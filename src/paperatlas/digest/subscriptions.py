@@ -246,19 +246,21 @@ def subscribe(store: Store, email: str, frequency: str = "daily", follows: Follo
             mail: str | None = "confirm"
         elif rows[0]["status"] == "confirmed":
             mail = "manage"  # change nothing: only the owner, through the mailed link, may change follows
-        else:  # pending or unsubscribed: the latest request wins, still unconfirmed until the link is followed
+        else:
+            mail = "confirm"
+        if mail and not address_may_receive(store, email, now):
+            mail = None  # rate-limited: no mail, and (below) no change to a subscription nobody will be told about
+        if mail:
+            _record_event(store, "address", email, "mail", now)
+        if mail == "confirm" and not created:
+            # pending or unsubscribed: the latest request wins, since a fresh confirmation describing it goes out
             store.db.execute(
                 "UPDATE digest_subscribers SET frequency = ?, status = 'pending', modified_at = ? WHERE id = ?",
                 (frequency, stamp(now), rows[0]["id"]))
             _replace_follows(store, rows[0]["id"], follows)
-            mail = "confirm"
-        if mail and address_may_receive(store, email, now):
-            _record_event(store, "address", email, "mail", now)
-            if mail == "confirm":
-                store.db.execute("UPDATE digest_subscribers SET confirmation_sent_at = ? WHERE email = ?",
-                                 (stamp(now), email))
-        else:
-            mail = None
+        if mail == "confirm":
+            store.db.execute("UPDATE digest_subscribers SET confirmation_sent_at = ? WHERE email = ?",
+                             (stamp(now), email))
     subscriber = find_subscriber(store, email)
     assert subscriber is not None
     return SubscribeOutcome(subscriber=subscriber, mail=mail, created=created)
