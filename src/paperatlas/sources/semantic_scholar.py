@@ -202,8 +202,12 @@ class SemanticScholarReader:
         year = as_int(data.get("year"))
         journal = data.get("journal") if isinstance(data.get("journal"), dict) else {}
         pub_venue = data.get("publicationVenue") if isinstance(data.get("publicationVenue"), dict) else {}
-        venue_name = clean(data.get("venue")) or clean(pub_venue.get("name")) or clean(journal.get("name"))
-        venue = Venue(venue_name, year, _kind(data).value) if venue_name else None
+        kind = _kind(data)
+        names = [clean(data.get("venue")), clean(pub_venue.get("name")), clean(journal.get("name"))]
+        if kind == VenueKind.JOURNAL:  # "venue" may name a reprint collection; the journal is the journal
+            names.insert(0, clean(journal.get("name")))
+        venue_name = next((n for n in names if n), None)
+        venue = Venue(venue_name, year, kind.value) if venue_name else None
         authors = []
         for position, author in enumerate(data.get("authors") or []):
             if not isinstance(author, dict) or not clean(author.get("name")):
