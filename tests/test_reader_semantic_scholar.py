@@ -83,7 +83,7 @@ def test_s2orc_metadata_lines(shared: Path) -> None:
     first = records[0]
     assert first.ids == {"s2corpus": "77490025", "mag": "2426173123"} and first.venue.year == 1975
     assert first.title == "State of external ocular muscles in strabismus of different duration"
-    assert [(a.forenames, a.surname) for a in first.authors][0] == ("Pen'kov", "Ma")
+    assert (first.authors[0].forenames, first.authors[0].surname) == ("Pen'kov", "Ma")
     assert sum(len(r.references) for r in records) == 3107 and sum(len(r.cited_by) for r in records) == 2974
     assert sum(1 for r in records if "arxiv" in r.ids) == 36
 
