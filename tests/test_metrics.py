@@ -59,7 +59,7 @@ def test_citations_are_distinct_citing_papers(acl_store, network):
 
 
 def test_author_figures_come_from_the_listed_papers(acl_store):
-    store, ids, own = acl_store
+    store, _ids, own = acl_store
     identity = make_identity(store, AUTHOR)
     stage.run(store, BuildOptions(embed=False, show_progress=False))
     figures = author_figures(store, identity)

@@ -120,7 +120,7 @@ def read_acl(shared: Path) -> AclNetwork:
     papers: dict[str, dict] = {}
     current: dict[str, str] = {}
     field_re = re.compile(r"^(\w+)\s*=\s*\{(.*)\}\s*$")
-    for line in (folder / "acl-metadata.txt").read_text(encoding="utf-8", errors="replace").splitlines() + [""]:
+    for line in [*(folder / "acl-metadata.txt").read_text(encoding="utf-8", errors="replace").splitlines(), ""]:
         match = field_re.match(line.strip())
         if match:
             current[match.group(1)] = match.group(2).strip()
