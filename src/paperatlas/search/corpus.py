@@ -119,49 +119,63 @@ def scaled_papers(real: list[dict[str, Any]], n: int, seed: int = 7) -> Iterator
         }
 
 
-def load_papers(store: Store, papers: Iterable[dict[str, Any]], batch: int = 5000) -> int:
+_COLUMNS = ("title", "abstract", "title_key", "year", "submitted", "updated", "primary_category", "categories",
+            "venue_name", "journal_ref", "comments", "license", "code_links", "change_seq", "modified_at")
+
+
+def _row(paper: dict[str, Any], seq: int, now: str) -> tuple:
+    return (
+        paper.get("title"), paper.get("abstract"), title_key(paper.get("title")), paper.get("year"),
+        paper.get("submitted"), paper.get("updated"), paper.get("primary_category"),
+        orjson.dumps(paper.get("categories") or []).decode(), paper.get("venue_name"), paper.get("journal_ref"),
+        paper.get("comments"), paper.get("license"), orjson.dumps(paper.get("code_links") or []).decode(), seq, now,
+    )
+
+
+def load_papers(store: Store, papers: Iterable[dict[str, Any]], batch: int = 5000, *, fresh: bool = False) -> int:
     """Write papers (dicts as :func:`parse_oai_file` yields) into the store as one new ingest batch.
 
     A paper whose first identifier is already there is updated in place (like a re-ingest); every written paper
-    gets the batch's ``change_seq``, which is what the incremental search stage watches.
+    gets the batch's ``change_seq``, which is what the incremental search stage watches.  ``fresh=True`` skips
+    those look-ups (the store must not hold these papers yet): the benchmark's bulk path.
     """
     db = store.db
     seq = int(db.scalar("SELECT COALESCE(MAX(change_seq), 0) FROM papers") or 0) + 1
+    next_id = int(db.scalar("SELECT COALESCE(MAX(id), 0) FROM papers") or 0) + 1
     now = datetime.now(UTC).isoformat(timespec="seconds")
+    cols = ", ".join(_COLUMNS)
+    insert = f"INSERT INTO papers (id, pid, {cols}, created_at) VALUES (?, ?{', ?' * len(_COLUMNS)}, ?)"
+    update = f"UPDATE papers SET {', '.join(f'{c} = ?' for c in _COLUMNS)} WHERE id = ?"
     written = 0
     chunk: list[dict[str, Any]] = []
 
     def flush() -> None:
+        nonlocal next_id
+        new_rows, id_rows, author_rows = [], [], []
+        seen: dict[tuple[str, str], int] = {}
         with db.transaction():
             for paper in chunk:
                 scheme, value = next(iter(paper["ids"].items()))
-                found = db.scalar("SELECT paper_id FROM paper_ids WHERE scheme = ? AND value = ?", (scheme, value))
-                row = (
-                    paper.get("title"), paper.get("abstract"), title_key(paper.get("title")), paper.get("year"),
-                    paper.get("submitted"), paper.get("updated"), paper.get("primary_category"),
-                    orjson.dumps(paper.get("categories") or []).decode(), paper.get("venue_name"),
-                    paper.get("journal_ref"), paper.get("comments"), paper.get("license"),
-                    orjson.dumps(paper.get("code_links") or []).decode(), seq, now,
-                )
-                cols = ("title, abstract, title_key, year, submitted, updated, primary_category, categories, "
-                        "venue_name, journal_ref, comments, license, code_links, change_seq, modified_at")
+                if (scheme, value) in seen:  # the same paper twice in one batch: keep the first
+                    continue
+                found = None if fresh else db.scalar(
+                    "SELECT paper_id FROM paper_ids WHERE scheme = ? AND value = ?", (scheme, value))
+                seen[(scheme, value)] = found or next_id
                 if found is None:
-                    found = db.scalar(
-                        f"INSERT INTO papers (pid, {cols}, created_at) VALUES (?{', ?' * 15}, ?) RETURNING id",
-                        (make_pid(f"{scheme}:{value}"), *row, now),
-                    )
+                    found = next_id
+                    next_id += 1
+                    new_rows.append((found, make_pid(f"{scheme}:{value}"), *_row(paper, seq, now), now))
                 else:
-                    sets = ", ".join(f"{c.strip()} = ?" for c in cols.split(","))
-                    db.execute(f"UPDATE papers SET {sets} WHERE id = ?", (*row, found))
+                    db.execute(update, (*_row(paper, seq, now), found))
                     db.execute("DELETE FROM authorships WHERE paper_id = ?", (found,))
-                db.executemany(
-                    "INSERT INTO paper_ids (scheme, value, paper_id) VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
-                    [(s, v, found) for s, v in paper["ids"].items()],
-                )
-                db.executemany(
-                    "INSERT INTO authorships (paper_id, position, name, name_key, source) VALUES (?, ?, ?, ?, ?)",
-                    [(found, i, name, name_key(name), "search-corpus") for i, name in enumerate(paper["authors"])],
-                )
+                id_rows += [(s, v, found) for s, v in paper["ids"].items()]
+                author_rows += [(found, i, name, name_key(name), "search-corpus")
+                                for i, name in enumerate(paper["authors"])]
+            db.executemany(insert, new_rows)
+            db.executemany("INSERT INTO paper_ids (scheme, value, paper_id) VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
+                           id_rows)
+            db.executemany("INSERT INTO authorships (paper_id, position, name, name_key, source) "
+                           "VALUES (?, ?, ?, ?, ?)", author_rows)
         chunk.clear()
 
     for paper in papers:

@@ -102,10 +102,13 @@ def filter_query(store: Store, schema: Any, filters: dict[str, Any] | None, prob
     return musts[0] if len(musts) == 1 else t.Query.boolean_query([(t.Occur.Must, m) for m in musts])
 
 
-def _and(*queries: Any) -> Any:
+def _and(*queries: Any) -> Any | None:
+    """All of these queries (None ones left out); None when there is nothing to require."""
     import tantivy as t
 
     present = [x for x in queries if x is not None]
+    if not present:
+        return None
     if len(present) == 1:
         return present[0]
     return t.Query.boolean_query([(t.Occur.Must, x) for x in present])
@@ -242,50 +245,46 @@ def search_papers(store: Store, query: str, *, limit: int = 20, offset: int = 0,
     text_q = q.text_query(schema, parsed, all_words=True, searcher=searcher)
     full = _and(text_q, restrict)
     need = offset + limit
-    count = searcher.search(full, 1, count=True).count
+    fz = fusion or Fusion()
+    depth = max(need, fz.depth if sort == "relevance" else 1)
+    order = {"order_by_field": "date"} if sort == "date" else {}
+    found = searcher.search(full, depth, count=True, **order)
+    count, hits = found.count, found.hits
     positive_words = [c for c in parsed.positive if c.kind != "id"]
     if count < max(need, 1) and len(positive_words) > 1:
-        any_q = _and(q.text_query(schema, parsed, all_words=False, searcher=searcher), restrict)
-        any_count = searcher.search(any_q, 1, count=True).count
-        if any_count > count:
+        any_text = q.text_query(schema, parsed, all_words=False, searcher=searcher)
+        any_full = _and(any_text, restrict)
+        found = searcher.search(any_full, depth, count=True, **order)
+        if found.count > count:
             if count == 0:
                 problems.append("no paper has all the words: showing papers with any of them")
-            text_q, full, count = q.text_query(schema, parsed, all_words=False, searcher=searcher), any_q, any_count
+            text_q, full, count, hits = any_text, any_full, found.count, found.hits
 
     scored: list[tuple[int, float]] = []  # (paper_id, score) in final order, at least ``need`` when available
-    addresses: dict[int, Any] = {}
+    ids = [int(v) for v in searcher.fast_field_values("paper_id", [a for _, a in hits])]
+    addresses: dict[int, Any] = {pid: a for pid, (_, a) in zip(ids, hits, strict=True)}
     use_semantic = mode in ("auto", "hybrid", "semantic") and sort == "relevance" and not browse
-    if sort == "relevance":
-        depth = max(need, fusion.depth if fusion else FUSION_DEPTH)
-        hits = searcher.search(full, depth, count=False).hits if mode != "semantic" else []
-        bm25_ids = [int(v) for v in searcher.fast_field_values("paper_id", [a for _, a in hits])]
-        addresses = {pid: a for pid, (_, a) in zip(bm25_ids, hits, strict=True)}
-        semantic = semantic_candidates(store, parsed.free_text(), depth) if use_semantic else None
-        if semantic is None:
-            if mode == "semantic":
-                problems.append("semantic search needs embeddings: none are indexed yet")
-            scored = [(pid, float(s)) for pid, (s, _) in zip(bm25_ids, hits, strict=True)]
-        else:
-            sem_ids = [pid for pid, _ in semantic]
-            allowed = _addresses(searcher, schema, sem_ids, _and(restrict, *(
-                [t.Query.boolean_query([(t.Occur.Must, t.Query.all_query()), *negations])] if negations else [])))
-            sem_ids = [pid for pid in sem_ids if pid in allowed]
-            for pid in sem_ids:
-                addresses.setdefault(pid, allowed[pid])
-            fz = fusion or Fusion()
-            if mode == "semantic":
-                sem_score = dict(semantic)
-                scored = [(pid, sem_score[pid]) for pid in sem_ids]
-            else:
-                scored = fuse([(bm25_ids, fz.bm25_weight), (sem_ids, fz.semantic_weight)], fz.k)
-                count = max(count, len(scored))
-    elif sort == "date":
-        hits = searcher.search(full, max(need, 1), count=False, order_by_field="date").hits
-        ids = [int(v) for v in searcher.fast_field_values("paper_id", [a for _, a in hits])]
-        addresses = {pid: a for pid, (_, a) in zip(ids, hits, strict=True)}
+    if sort in ("relevance", "date"):
         scored = [(pid, float(key)) for pid, (key, _) in zip(ids, hits, strict=True)]
     else:
         scored = _metric_order(store, searcher, schema, full, count, sort, need)
+    semantic = semantic_candidates(store, parsed.free_text(), depth) if use_semantic else None
+    if semantic is None and mode == "semantic":
+        problems.append("semantic search needs embeddings: none are indexed yet")
+    if semantic is not None:
+        sem_ids = [pid for pid, _ in semantic]
+        must_not = [t.Query.boolean_query([(t.Occur.Must, t.Query.all_query()), *negations])] if negations else []
+        allowed = _addresses(searcher, schema, sem_ids, _and(restrict, *must_not))
+        sem_ids = [pid for pid in sem_ids if pid in allowed]
+        for pid in sem_ids:
+            addresses.setdefault(pid, allowed[pid])
+        if mode == "semantic":
+            sem_score = dict(semantic)
+            scored = [(pid, sem_score[pid]) for pid in sem_ids]
+            count = len(scored)
+        else:
+            scored = fuse([(ids, fz.bm25_weight), (sem_ids, fz.semantic_weight)], fz.k)
+            count = max(count, len(scored))
 
     page = scored[offset:need]
     missing = [pid for pid, _ in page if pid not in addresses]

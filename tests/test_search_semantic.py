@@ -1,0 +1,110 @@
+"""Similar papers and hybrid search on real papers embedded with the real MiniLM model (embedded once per session)."""
+
+from __future__ import annotations
+
+from collections import Counter
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from paperatlas.search import search_papers, similar_papers
+from paperatlas.search.corpus import load_papers, oai_papers
+from paperatlas.search.stage import update
+from paperatlas.store import open_store
+
+# three fields far apart, so "semantically close" has a checkable meaning: the same field
+FIELDS = {"cs.LO": 30, "cs.NI": 30, "cs.CR": 30}
+
+
+@pytest.fixture(scope="session")
+def embedded_papers(shared: Path):
+    """90 real papers, 30 per field, with their MiniLM vectors (title + ". " + abstract)."""
+    from paperatlas.embeddings import get_embedder
+    from paperatlas.embeddings.store import paper_text
+
+    wanted = dict(FIELDS)
+    chosen = []
+    for paper in oai_papers(shared, limit=10_000):
+        field = paper["primary_category"]
+        if wanted.get(field, 0) > 0 and paper["abstract"]:
+            chosen.append(paper)
+            wanted[field] -= 1
+        if not any(wanted.values()):
+            break
+    embedder = get_embedder()
+    vectors = embedder.encode([paper_text(p["title"], p["abstract"]) for p in chosen])
+    return chosen, vectors, embedder.name
+
+
+@pytest.fixture
+def semantic_store(tmp_path: Path, embedded_papers):
+    from paperatlas.embeddings.store import content_hash, paper_text, to_blob
+
+    papers, vectors, model = embedded_papers
+    store = open_store(tmp_path / "data")
+    load_papers(store, papers)
+    ids = {value: pid for value, pid in store.db.query_tuples("SELECT value, paper_id FROM paper_ids "
+                                                             "WHERE scheme = 'arxiv'")}
+    rows = [(ids[p["ids"]["arxiv"]], model, content_hash(paper_text(p["title"], p["abstract"])), vectors.shape[1],
+             to_blob(v)) for p, v in zip(papers, vectors, strict=True)]
+    store.db.executemany("INSERT INTO embeddings (paper_id, model, content_hash, dim, vector) VALUES (?, ?, ?, ?, ?)",
+                         rows)
+    figures = update(store)
+    assert figures["vectors"] == len(papers)
+    yield store, papers, vectors, ids
+    store.close()
+
+
+def test_similar_papers_are_semantically_close(semantic_store):
+    store, papers, vectors, ids = semantic_store
+    agree = Counter()
+    for k in (0, 40, 80):  # one paper of each field
+        seed = ids[papers[k]["ids"]["arxiv"]]
+        found = similar_papers(store, seed, limit=10)
+        assert len(found) == 10 and seed not in [pid for pid, _ in found]
+        scores = [s for _, s in found]
+        assert scores == sorted(scores, reverse=True)
+        # exactly the brute-force cosine neighbours
+        sims = vectors @ vectors[k]
+        order = [ids[papers[i]["ids"]["arxiv"]] for i in np.argsort(-sims) if i != k][:10]
+        assert [pid for pid, _ in found] == order
+        field_of = {ids[p["ids"]["arxiv"]]: p["primary_category"] for p in papers}
+        agree.update(field_of[pid] == papers[k]["primary_category"] for pid, _ in found)
+    assert agree[True] >= 21  # at least 70% of neighbours from the seed's own field (chance: 33%)
+
+
+def test_semantic_and_hybrid_modes(semantic_store):
+    store, papers, _, ids = semantic_store
+    target = papers[50]
+    sem = search_papers(store, target["title"], mode="semantic", limit=5)
+    assert sem["results"][0]["paper_id"] == ids[target["ids"]["arxiv"]]
+    hybrid = search_papers(store, target["title"], mode="hybrid", limit=10)
+    bm25 = search_papers(store, target["title"], mode="bm25", limit=10)
+    assert hybrid["results"][0]["paper_id"] == ids[target["ids"]["arxiv"]]
+    # fusion brings in papers only the semantic side found (no shared words needed)
+    assert {r["paper_id"] for r in hybrid["results"]} != {r["paper_id"] for r in bm25["results"]}
+    # filters and negations apply to semantic candidates too
+    filtered = search_papers(store, "logic of proofs and modal types", mode="hybrid", limit=20,
+                             filters={"category": "cs.NI"})
+    assert filtered["results"] and all("cs.NI" in r["categories"] for r in filtered["results"])
+    negated = search_papers(store, "network routing protocol -routing", mode="hybrid", limit=20)
+    assert all("rout" not in (r["title"] + r["snippet"]).lower() for r in negated["results"])
+
+
+def test_vector_index_follows_embedding_changes(semantic_store):
+    store, papers, vectors, ids = semantic_store
+    gone = ids[papers[3]["ids"]["arxiv"]]
+    moved = ids[papers[4]["ids"]["arxiv"]]
+    store.db.execute("DELETE FROM embeddings WHERE paper_id = ?", (gone,))
+    # paper 4 now carries paper 80's vector (as if its text had changed and been re-embedded)
+    from paperatlas.embeddings.store import to_blob
+
+    store.db.execute("UPDATE embeddings SET vector = ?, content_hash = 'changed' WHERE paper_id = ?",
+                     (to_blob(vectors[80]), moved))
+    figures = update(store)
+    assert figures["vectors"] == len(papers) - 1 and figures["vectors_changed"] == 1
+    assert figures["vectors_removed"] == 1
+    near = similar_papers(store, ids[papers[80]["ids"]["arxiv"]], limit=3)
+    assert near[0][0] == moved and near[0][1] > 0.99
+    assert gone not in [pid for pid, _ in similar_papers(store, ids[papers[2]["ids"]["arxiv"]], limit=89)]
