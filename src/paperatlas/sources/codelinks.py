@@ -34,6 +34,8 @@ _NOT_OWNERS = frozenset(
      "learn", "tasks", "welcome", "posts", "chat"}
 )
 _HF_KINDS = frozenset({"datasets", "spaces"})
+# "github.com:org/repo" (the SSH spelling, also in git@github.com:org/repo.git) is read as "github.com/org/repo".
+_SSH = re.compile(r"(github\.com|gitlab\.com|bitbucket\.org):(?=[A-Za-z0-9])", re.IGNORECASE)
 _TRAILING = ".,;:!?)]}>'\"*"
 
 
@@ -50,7 +52,8 @@ def _owner_repo(segments: list[str]) -> list[str]:
 def normalize_code_link(raw: str) -> str | None:
     """``https://host/owner/repo`` (or ``https://host/owner`` for an organisation) from any spelling, or None
     when the link is not a repository (a github.io page, a GitHub feature page, a Hugging Face paper page)."""
-    match = _URL.search(raw.strip())
+    raw = _SSH.sub(r"\1/", raw.strip())
+    match = _URL.search(raw)
     if not match:
         return None
     start = match.start()
@@ -80,6 +83,8 @@ def normalize_code_link(raw: str) -> str | None:
     keep[-1] = re.sub(r"\.git$", "", keep[-1], flags=re.IGNORECASE)
     if keep[-1].lower().endswith(".github.io") or not keep[-1]:
         return None  # the source of a project page, not code
+    if host != "gitlab.com" and len(segments) > 4 and segments[2].lower() in ("tree", "blob", "src"):
+        keep = segments[:12]  # a folder of a monorepo (google-research/google-research/tree/master/x) is the code
     owner = keep[0]
     if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._\-]*", owner):
         return None
@@ -93,9 +98,10 @@ def find_code_links(*texts: str | None) -> list[str]:
     for text in texts:
         if not text:
             continue
+        text = _SSH.sub(r"\1/", text)
         for match in _URL.finditer(text):
             before = text[match.start() - 1] if match.start() > 0 else " "
-            if before.isalnum() or before in ".-@":  # "x.github.com", "me@github.com"
+            if before.isalnum() or before in ".-":  # "x.github.com", "notgithub.com"
                 continue
             link = normalize_code_link(match.group(0))
             if link and link.lower() not in seen:
