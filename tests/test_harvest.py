@@ -221,3 +221,25 @@ def test_harvest_command_rejects_bad_input(cli) -> None:
     assert result.exit_code != 0 and "YYYY-MM-DD" in result.output
     result = cli("harvest", "arxiv", "--from", "2016-02-01", "--until", "2016-01-01")
     assert result.exit_code == 2 and "before" in result.output
+
+
+def test_harvest_command_ingests_every_page_and_resumes(oai, cli, data_dir: Path) -> None:
+    pytest.importorskip("paperatlas.ingest")
+    from paperatlas.store import open_store
+
+    endpoint, replay = oai
+    args = ("harvest", "arxiv", "--set", "cs", "--from", "2016-01-01", "--endpoint", endpoint, "--delay", "0")
+    result = cli(*args, "--max-pages", "1")
+    assert result.exit_code == 0, result.output
+    assert "paused" in result.output and "1 pages, 1,000 records" in result.output
+    result = cli(*args)
+    assert result.exit_code == 0, result.output
+    assert "complete" in result.output and "2 pages, 1,538 records this run (2,538 in all)" in result.output
+    assert replay.requests[1]["resumptionToken"] == ["1122234|101001"]
+    store = open_store(data_dir)
+    try:
+        assert store.db.scalar("SELECT COUNT(*) FROM paper_ids WHERE scheme = 'arxiv'") == 2538
+    finally:
+        store.close()
+    result = cli(*args)  # a finished harvest asks for nothing more
+    assert result.exit_code == 0 and len(replay.requests) == 3
