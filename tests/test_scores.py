@@ -29,7 +29,7 @@ def built(data_dir, oai):
 
 
 def test_paper_show_json_by_source_id(built, oai, cli):
-    store, ids = built
+    _store, ids = built
     result = cli("paper", "show", f"arxiv:{oai[3].arxiv_id}", "--json")
     assert result.exit_code == 0, result.output
     figures = json.loads(result.output)
@@ -79,7 +79,7 @@ def test_author_show_json(built, oai, cli):
 
 
 def test_trending_replays_an_old_corpus(built, oai):
-    store, ids = built
+    store, _ids = built
     db = store.db
     newest = max(p.created for p in oai)
     assert trending.default_as_of(db, today=date(2026, 1, 1)).isoformat() == newest

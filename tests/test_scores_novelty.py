@@ -23,7 +23,8 @@ def papers(shared):
 
 def _brute_force(store, model):
     ids, matrix = load_vectors(store.db, model)
-    days = {pid: date.fromisoformat(s).toordinal() for pid, s in store.db.query_tuples("SELECT id, submitted FROM papers")}
+    rows = store.db.query_tuples("SELECT id, submitted FROM papers")
+    days = {pid: date.fromisoformat(submitted).toordinal() for pid, submitted in rows}
     window = novelty.WINDOW_YEARS * 365 + novelty.WINDOW_YEARS // 4
     expected = {}
     for i, pid in enumerate(ids):

@@ -41,7 +41,11 @@ class SentenceTransformerEmbedder:
     def __init__(self, path: Path, name: str, device: str = "cpu"):
         os.environ.setdefault("HF_HUB_OFFLINE", "1")
         os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+        os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
         from sentence_transformers import SentenceTransformer
+        from transformers.utils import logging as hf_logging
+
+        hf_logging.disable_progress_bar()  # "Loading weights" bars would clutter every command's stderr
 
         self.device = _pick_device(device)
         self.model = SentenceTransformer(str(path), device=self.device)

@@ -1,0 +1,97 @@
+"""``paperatlas bench embed``: abstracts/s through the embedding pipeline vs the model's own batch throughput.
+
+Both are measured in the same run, on the same real abstracts (the 2016 arXiv cs harvest in ../shared/data):
+first the model alone (``embedder.encode`` over the texts, nothing else), then ``embed_missing`` over a fresh store
+holding those papers (reading them, hashing the text, encoding, writing float32 vectors in transactions).  The
+pipeline overhead is how much slower the second is; the issue's target is <= 10%.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+import time
+from pathlib import Path
+
+import click
+
+from .report import emit, json_option, machine, peak_rss_mb
+
+TARGET_OVERHEAD_PCT = 10.0
+
+
+def _shared_default() -> Path | None:
+    env = os.environ.get("PAPERATLAS_SHARED_DATA")
+    if env:
+        return Path(env)
+    for base in (Path.cwd(), Path.cwd().parent, Path(__file__).resolve().parents[3].parent):
+        if (base / "shared" / "data" / "arxiv").is_dir():
+            return base / "shared" / "data"
+    return None
+
+
+@click.command("embed")
+@click.option("-n", "--papers", "count", default=512, show_default=True, help="Real abstracts to embed.")
+@click.option("--batch-size", default=64, show_default=True)
+@click.option("--model", default=None, help="Embedding model (default: $PAPERATLAS_EMBEDDER or all-MiniLM-L6-v2).")
+@click.option("--device", default=None, help="cpu, cuda or auto [env PAPERATLAS_EMBED_DEVICE; default cpu].")
+@click.option("--shared", "shared_dir", type=click.Path(file_okay=False, path_type=Path),
+              help="The real data folder [env PAPERATLAS_SHARED_DATA; default ../shared/data].")
+@json_option
+def bench_embed(count: int, batch_size: int, model: str | None, device: str | None, shared_dir: Path | None,
+                as_json: bool) -> None:
+    """Embedding throughput: the pipeline (store in, vectors stored) vs the model alone, same run, same texts."""
+    from ..cli.context import fail
+    from ..embeddings import get_embedder
+    from ..embeddings.store import embed_missing, load_vectors, paper_text
+    from ..metrics.samples import insert_papers, read_oai
+    from ..store import open_store
+
+    shared_dir = shared_dir or _shared_default()
+    if shared_dir is None or not (shared_dir / "arxiv" / "oai-pmh-cs-2016").is_dir():
+        fail("no arXiv harvest under ../shared/data (use --shared PATH)")
+    if count < 1:
+        fail("--papers must be at least 1")
+    papers = [p for p in read_oai(shared_dir, limit=count * 2) if p.abstract][:count]
+    try:
+        started = time.perf_counter()
+        embedder = get_embedder(model, device=device)
+        load_s = time.perf_counter() - started
+    except (ImportError, OSError, ValueError) as exc:
+        fail(f"cannot load the embedding model: {exc}")
+    texts = [paper_text(p.title, p.abstract) for p in papers]
+    embedder.encode(texts[: min(len(texts), batch_size)], batch_size=batch_size)  # warm-up: first-call costs
+
+    started = time.perf_counter()
+    direct = embedder.encode(texts, batch_size=batch_size)
+    model_s = time.perf_counter() - started
+
+    with tempfile.TemporaryDirectory(prefix="paperatlas-bench-embed-") as tmp:
+        store = open_store(Path(tmp))
+        insert_papers(store, papers)
+        report = embed_missing(store, embedder, batch_size=batch_size, show_progress=False)
+        _, stored = load_vectors(store.db, embedder.name)
+        agreement = float((stored * direct[: len(stored)]).sum(axis=1).min()) if len(stored) == len(direct) else None
+        store.close()
+
+    model_rate = len(texts) / model_s
+    pipeline_rate = report.embedded / report.seconds
+    overhead = (model_rate / pipeline_rate - 1.0) * 100.0
+    figures = {
+        "model": embedder.name,
+        "device": getattr(embedder, "device", "?"),
+        "papers": len(texts),
+        "data": f"real arXiv cs abstracts (title + abstract) from {shared_dir.name}/arxiv/oai-pmh-cs-2016",
+        "batch_size": batch_size,
+        "model_load_s": round(load_s, 2),
+        "abstracts_per_s": round(pipeline_rate, 2),
+        "model_batch_per_s": round(model_rate, 2),
+        "pipeline_overhead_pct": round(overhead, 2),
+        "target_overhead_pct": TARGET_OVERHEAD_PCT,
+        "overhead_within_target": overhead <= TARGET_OVERHEAD_PCT,
+        "encode_share_of_pipeline": round(report.encode_seconds / report.seconds, 4),
+        "min_cosine_stored_vs_direct": round(agreement, 5) if agreement is not None else None,
+        "peak_rss_mb": round(peak_rss_mb(), 1),
+        "machine": machine(),
+    }
+    emit("bench embed", figures, as_json)
