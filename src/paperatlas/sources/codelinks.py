@@ -36,6 +36,7 @@ _NOT_OWNERS = frozenset(
 _HF_KINDS = frozenset({"datasets", "spaces"})
 # "github.com:org/repo" (the SSH spelling, also in git@github.com:org/repo.git) is read as "github.com/org/repo".
 _SSH = re.compile(r"(github\.com|gitlab\.com|bitbucket\.org):(?=[A-Za-z0-9])", re.IGNORECASE)
+_HOST_WORDS = ("github", "gitlab", "bitbucket", "huggingface", "hf.co")
 _TRAILING = ".,;:!?)]}>'\"*"
 
 
@@ -97,6 +98,9 @@ def find_code_links(*texts: str | None) -> list[str]:
     seen: set[str] = set()
     for text in texts:
         if not text:
+            continue
+        lowered = text.lower()
+        if not any(host in lowered for host in _HOST_WORDS):  # most abstracts: skip the regexes entirely
             continue
         text = _SSH.sub(r"\1/", text)
         for match in _URL.finditer(text):
