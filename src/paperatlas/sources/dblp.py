@@ -68,9 +68,24 @@ class _WithDoctype:
         return self._stream.read(size)
 
 
-def _venue(tag: str, element: etree._Element, year: int | None) -> Venue | None:
-    journal = clean(element.findtext("journal"))
-    booktitle = clean(element.findtext("booktitle"))
+def _children(element: etree._Element) -> dict[str, list[etree._Element]]:
+    """One pass over a record's fields (dblp records are flat): tag -> elements, in order."""
+    fields: dict[str, list[etree._Element]] = {}
+    for child in element:
+        if isinstance(child.tag, str):
+            fields.setdefault(child.tag, []).append(child)
+    return fields
+
+
+def _first(fields: dict[str, list[etree._Element]], tag: str) -> str | None:
+    found = fields.get(tag)
+    return clean(text_of(found[0])) if found else None
+
+
+def _venue(tag: str, element: etree._Element, fields: dict[str, list[etree._Element]],
+           title: str, year: int | None) -> Venue | None:
+    journal = _first(fields, "journal")
+    booktitle = _first(fields, "booktitle")
     key = element.get("key", "")
     if tag == "article":
         if key.startswith("journals/corr/"):
@@ -78,15 +93,15 @@ def _venue(tag: str, element: etree._Element, year: int | None) -> Venue | None:
         kind = VenueKind.OTHER if element.get("publtype") == "informal" else VenueKind.JOURNAL
         return Venue(journal, year, kind.value) if journal else None
     if tag in ("inproceedings", "proceedings"):
-        name = booktitle or (clean(text_of(element.find("title"))) if tag == "proceedings" else None)
+        name = booktitle or (title if tag == "proceedings" else None)
         if not name:
             return None
         workshop = bool(_WORKSHOP.search(name)) or "/ws/" in key
         return Venue(name, year, (VenueKind.WORKSHOP if workshop else VenueKind.CONFERENCE).value)
     if tag in ("book", "incollection"):
-        return Venue(booktitle or clean(element.findtext("series")) or clean(element.findtext("publisher")), year,
+        return Venue(booktitle or _first(fields, "series") or _first(fields, "publisher"), year,
                      VenueKind.BOOK.value)
-    school = clean(element.findtext("school"))
+    school = _first(fields, "school")
     return Venue(school, year, VenueKind.OTHER.value) if school else None
 
 
@@ -143,31 +158,34 @@ class DblpReader:
         key = element.get("key")
         if not key:
             raise ValueError("no key attribute")
-        title = clean(text_of(element.find("title")))
+        fields = _children(element)
+        title = _first(fields, "title")
         if not title:
             raise ValueError(f"{key}: no <title>")
         if title.endswith(".") and not title.endswith(".."):
             title = title[:-1]  # dblp ends every title with a full stop
-        year_text = element.findtext("year")
         year = None
-        if year_text is not None:
+        if "year" in fields:
+            year_text = fields["year"][0].text or ""
             cleaned = year_text.strip().strip('"').strip()
-            if not re.fullmatch(r"\d{4}", cleaned):
+            if not (len(cleaned) == 4 and cleaned.isdigit()):
                 errors.report(file, line, f"{key}: empty or invalid <year> ({year_text!r}): record skipped")
                 return None
             year = int(cleaned)
-        links = [text for e in element.iterfind("ee") if (text := clean(e.text))]
+        links = [text for e in fields.get("ee", ()) if (text := clean(e.text))]
         authors = []
-        for position, author in enumerate(element.iterfind("author")):
+        for position, author in enumerate(fields.get("author", ())):
             name = clean(text_of(author))
             if name:
                 authors.append(authorship(position, name, orcid=author.get("orcid")))
         extra: dict[str, Any] = {"dblp_type": tag}
-        for field in ("pages", "volume", "number", "publisher", "crossref", "isbn", "series", "publtype", "mdate"):
-            value = clean(element.findtext(field)) if field not in ("publtype", "mdate") else element.get(field)
-            if value:
+        for field in ("pages", "volume", "number", "publisher", "crossref", "isbn", "series"):
+            if field in fields and (value := _first(fields, field)):
                 extra[field] = value
-        editors = [name for e in element.iterfind("editor") if (name := clean(text_of(e)))]
+        for attribute in ("publtype", "mdate"):
+            if element.get(attribute):
+                extra[attribute] = element.get(attribute)
+        editors = [name for e in fields.get("editor", ()) if (name := clean(text_of(e)))]
         if editors:
             extra["editors"] = editors
         if links:
@@ -177,7 +195,7 @@ class DblpReader:
             provenance=Provenance(self.name, file, f"line {line}"),
             ids=_ids_from_links(key, links),
             title=title,
-            venue=_venue(tag, element, year),
+            venue=_venue(tag, element, fields, title, year),
             code_links=find_code_links(*links),
             authors=authors,
             extra=extra,
