@@ -223,7 +223,8 @@ def test_serve_command_help(cli):
 def test_bench_web_small_run(cli, tmp_path):
     import orjson
 
-    result = cli("bench", "web", "--papers", "400", "--requests", "200", "--duration", "5", "--json")
+    result = cli("bench", "web", "--papers", "400", "--samples", "10", "--requests", "300", "--duration", "2",
+                 "--workers", "1", "--json")
     assert result.exit_code == 0, result.output
     figures = orjson.loads(result.output.strip().splitlines()[-1])
     assert figures["papers"] == 400

@@ -46,7 +46,7 @@ Offset = Query(0, ge=0, le=100_000)
 
 
 @router.get("/papers/{ref:path}", summary="A paper by PaperAtlas id or any source id (arxiv:..., doi:...)")
-def api_paper(request: Request, ref: str, limit: int = Limit, offset: int = Offset):
+async def api_paper(request: Request, ref: str, limit: int = Limit, offset: int = Offset):
     store = request.app.state.store
 
     def build():
@@ -63,11 +63,11 @@ def api_paper(request: Request, ref: str, limit: int = Limit, offset: int = Offs
                            for c in page["similar"]]
         return _json(data)
 
-    return cached_response(request, build)
+    return await cached_response(request, build)
 
 
 @router.get("/authors/{ref}", summary="An author identity: figures computed from its papers, and the papers")
-def api_author(request: Request, ref: str, sort: str = Query("date", pattern="^(date|citations|score)$"),
+async def api_author(request: Request, ref: str, sort: str = Query("date", pattern="^(date|citations|score)$"),
                limit: int = Limit, offset: int = Offset):
     store = request.app.state.store
 
@@ -85,11 +85,11 @@ def api_author(request: Request, ref: str, sort: str = Query("date", pattern="^(
             "papers": _page(request, [_public_card(c) for c in page["papers"]], page["total"], limit, offset),
         })
 
-    return cached_response(request, build)
+    return await cached_response(request, build)
 
 
 @router.get("/authors", summary="Author identities whose name matches")
-def api_authors(request: Request, name: str = Query(..., min_length=1), limit: int = Limit):
+async def api_authors(request: Request, name: str = Query(..., min_length=1), limit: int = Limit):
     store = request.app.state.store
 
     def build():
@@ -101,11 +101,11 @@ def api_authors(request: Request, name: str = Query(..., min_length=1), limit: i
             items.append(item)
         return _json({"total": len(items), "limit": limit, "offset": 0, "next": None, "items": items})
 
-    return cached_response(request, build)
+    return await cached_response(request, build)
 
 
 @router.get("/name-clusters/{name}", summary="Papers with an author of exactly this name (not an identity)")
-def api_name_cluster(request: Request, name: str, limit: int = Limit, offset: int = Offset):
+async def api_name_cluster(request: Request, name: str, limit: int = Limit, offset: int = Offset):
     store = request.app.state.store
 
     def build():
@@ -119,11 +119,11 @@ def api_name_cluster(request: Request, name: str, limit: int = Limit, offset: in
             "papers": _page(request, [_public_card(c) for c in page["papers"]], page["paper_count"], limit, offset),
         })
 
-    return cached_response(request, build)
+    return await cached_response(request, build)
 
 
 @router.get("/search", summary="Paper search with filters and facets")
-def api_search(request: Request, q: str = Query(..., min_length=1), category: str | None = None,
+async def api_search(request: Request, q: str = Query(..., min_length=1), category: str | None = None,
                year_from: int | None = None, year_to: int | None = None, has_code: bool = False,
                sort: str = Query("relevance", pattern="^(relevance|date|citations|trending)$"),
                limit: int = Limit, offset: int = Offset):
@@ -136,11 +136,11 @@ def api_search(request: Request, q: str = Query(..., min_length=1), category: st
         data.update(facets=found.get("facets"), message=found.get("message"), engine=found.get("engine"))
         return _json(data)
 
-    return cached_response(request, build)
+    return await cached_response(request, build)
 
 
 @router.get("/trending", summary="Trending papers, most trending first")
-def api_trending(request: Request, category: str | None = None, limit: int = Limit, offset: int = Offset):
+async def api_trending(request: Request, category: str | None = None, limit: int = Limit, offset: int = Offset):
     store = request.app.state.store
 
     def build():
@@ -148,4 +148,4 @@ def api_trending(request: Request, category: str | None = None, limit: int = Lim
         cards = queries.paper_cards(store.db, ids)
         return _json(_page(request, [_public_card(c) for c in cards], None, limit, offset))
 
-    return cached_response(request, build)
+    return await cached_response(request, build)

@@ -16,6 +16,7 @@ from datetime import UTC, datetime
 from email.utils import format_datetime, parsedate_to_datetime
 
 from fastapi import Request, Response
+from starlette.concurrency import run_in_threadpool
 
 from ..store import Store
 
@@ -105,10 +106,12 @@ def _not_modified(request: Request, etag: str, last_modified: datetime) -> bool:
     return False
 
 
-def cached_response(request: Request, render: Callable[[], tuple[bytes, str]], *, max_age: int = 60) -> Response:
+async def cached_response(request: Request, render: Callable[[], tuple[bytes, str]], *,
+                          max_age: int = 60) -> Response:
     """Answer 304 when the client's copy is current, else the cached or freshly rendered body, with validators.
 
-    ``render`` returns (body, media type); it may raise HTTPException (404...), which is never cached.
+    ``render`` returns (body, media type); it may raise HTTPException (404...), which is never cached.  A 304 or a
+    cache hit is answered on the event loop; only a miss goes to the thread pool, where the queries block.
     """
     state = request.app.state
     version, last_modified = state.data_version.get()
@@ -124,7 +127,7 @@ def cached_response(request: Request, render: Callable[[], tuple[bytes, str]], *
     cache: ResponseCache = state.response_cache
     hit = cache.get(etag)
     if hit is None:
-        body, media_type = render()
+        body, media_type = await run_in_threadpool(render)
         cache.put(etag, body, media_type)
     else:
         body, media_type = hit

@@ -16,7 +16,7 @@ def per_year_svg(per_year: list[dict], width: int = 640, height: int = 180) -> M
     top_cites = max(r["citations"] for r in per_year) or 1
     left, bottom, top = 8, 22, 14
     slot = (width - 2 * left) / len(years)
-    bar = max(2.0, slot * 0.38)
+    bar = min(28.0, max(2.0, slot * 0.38))
     plot = height - bottom - top
     label = f"Papers and citations per year, {years[0]} to {years[-1]}"
     parts = [

@@ -39,6 +39,12 @@ def short_date(text: str | None, today: date | None = None) -> str:
     return label if day.year == today.year else f"{label}, {day.year}"
 
 
+def count(n: int | None, word: str) -> str:
+    """``1 paper``, ``2,949 citations``."""
+    n = n or 0
+    return f"{n:,} {word}" if n == 1 else f"{n:,} {word}s"
+
+
 def slugify(text: str, limit: int = 40) -> str:
     slug = re.sub(r"[^a-z0-9]+", "-", anyascii(text).lower()).strip("-")
     return slug[:limit].rstrip("-")

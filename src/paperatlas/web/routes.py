@@ -16,7 +16,7 @@ from fastapi.responses import RedirectResponse
 from . import queries
 from .caching import cached_response
 from .chart import per_year_svg
-from .format import bibtex, category_code, short_date
+from .format import bibtex, category_code, count, short_date
 
 PAGE_SIZE = 20
 ATOM = "application/atom+xml; charset=utf-8"
@@ -49,12 +49,13 @@ def install(app: FastAPI) -> None:
     env = app.state.templates.env
     env.filters["short_date"] = short_date
     env.filters["category_code"] = category_code
+    env.filters["plural"] = count  # not "count": that is Jinja's own alias of length
     env.filters["urlpart"] = lambda s: quote(str(s), safe="")
     env.globals["today"] = date.today
     env.filters["per_year_svg"] = per_year_svg
 
     @app.get("/", include_in_schema=False)
-    def home(request: Request, offset: int = Query(0, ge=0, le=10_000)):
+    async def home(request: Request, offset: int = Query(0, ge=0, le=10_000)):
         store = request.app.state.store
 
         def build():
@@ -68,10 +69,10 @@ def install(app: FastAPI) -> None:
                 "digest": request.app.state.digest_router,
             })
 
-        return cached_response(request, build)
+        return await cached_response(request, build)
 
     @app.get("/c/{category}", include_in_schema=False)
-    def category_page(request: Request, category: str):
+    async def category_page(request: Request, category: str):
         store = request.app.state.store
 
         def build():
@@ -85,10 +86,10 @@ def install(app: FastAPI) -> None:
                 "newest": queries.paper_cards(store.db, newest),
             })
 
-        return cached_response(request, build)
+        return await cached_response(request, build)
 
     @app.get("/search", include_in_schema=False)
-    def search_page(request: Request, q: str = "", category: str | None = None, year_from: int | None = None,
+    async def search_page(request: Request, q: str = "", category: str | None = None, year_from: int | None = None,
                     year_to: int | None = None, has_code: bool = False, sort: str = "relevance",
                     offset: int = Query(0, ge=0, le=10_000)):
         store = request.app.state.store
@@ -116,10 +117,10 @@ def install(app: FastAPI) -> None:
                 "filters": filters, "feed": "/search/feed.atom?" + urlencode({"q": q}) if q else None,
             })
 
-        return cached_response(request, build)
+        return await cached_response(request, build)
 
     @app.get("/paper/{ref:path}/bibtex", include_in_schema=False)
-    def paper_bibtex(request: Request, ref: str):
+    async def paper_bibtex(request: Request, ref: str):
         store = request.app.state.store
 
         def build():
@@ -129,13 +130,13 @@ def install(app: FastAPI) -> None:
                 raise not_found(f"No paper with the id {ref}.")
             return bibtex(page["paper"]).encode(), "text/plain; charset=utf-8"
 
-        return cached_response(request, build)
+        return await cached_response(request, build)
 
     @app.get("/paper/{ref:path}", include_in_schema=False)
-    def paper(request: Request, ref: str):
+    async def paper(request: Request, ref: str):
         store = request.app.state.store
         if ref.endswith("/bibtex"):
-            return paper_bibtex(request, ref.removesuffix("/bibtex"))
+            return await paper_bibtex(request, ref.removesuffix("/bibtex"))
 
         def build():
             paper_id = queries.find_paper(store, ref)
@@ -145,10 +146,10 @@ def install(app: FastAPI) -> None:
             page["bibtex"] = bibtex(page["paper"])
             return render(request, "paper.html", page)
 
-        return cached_response(request, build)
+        return await cached_response(request, build)
 
     @app.get("/author/{ref}/feed.atom", include_in_schema=False)
-    def author_feed(request: Request, ref: str):
+    async def author_feed(request: Request, ref: str):
         store = request.app.state.store
 
         def build():
@@ -161,10 +162,10 @@ def install(app: FastAPI) -> None:
                 "alternate": f"/author/{page['person']['aid']}", "papers": page["papers"],
             }, ATOM)
 
-        return cached_response(request, build)
+        return await cached_response(request, build)
 
     @app.get("/author/{ref}", include_in_schema=False)
-    def author(request: Request, ref: str, sort: str = "date", offset: int = Query(0, ge=0, le=100_000)):
+    async def author(request: Request, ref: str, sort: str = "date", offset: int = Query(0, ge=0, le=100_000)):
         store = request.app.state.store
 
         def build():
@@ -176,10 +177,10 @@ def install(app: FastAPI) -> None:
             page["links"] = page_links(request, offset, 100, page["total"])
             return render(request, "author.html", page)
 
-        return cached_response(request, build)
+        return await cached_response(request, build)
 
     @app.get("/name/{name}", include_in_schema=False)
-    def name_cluster(request: Request, name: str, offset: int = Query(0, ge=0, le=100_000)):
+    async def name_cluster(request: Request, name: str, offset: int = Query(0, ge=0, le=100_000)):
         store = request.app.state.store
 
         def build():
@@ -189,10 +190,10 @@ def install(app: FastAPI) -> None:
             page["links"] = page_links(request, offset, page["limit"], page["paper_count"])
             return render(request, "name.html", page)
 
-        return cached_response(request, build)
+        return await cached_response(request, build)
 
     @app.get("/feed/trending.atom", include_in_schema=False)
-    def trending_feed(request: Request, category: str | None = None):
+    async def trending_feed(request: Request, category: str | None = None):
         store = request.app.state.store
 
         def build():
@@ -203,14 +204,14 @@ def install(app: FastAPI) -> None:
                 "papers": queries.paper_cards(store.db, ids),
             }, ATOM)
 
-        return cached_response(request, build)
+        return await cached_response(request, build)
 
     @app.get("/feed/trending.rss", include_in_schema=False)
-    def trending_rss(request: Request):
+    async def trending_rss(request: Request):
         return RedirectResponse("/feed/trending.atom", status_code=301)
 
     @app.get("/search/feed.atom", include_in_schema=False)
-    def search_feed(request: Request, q: str = ""):
+    async def search_feed(request: Request, q: str = ""):
         store = request.app.state.store
 
         def build():
@@ -220,16 +221,16 @@ def install(app: FastAPI) -> None:
                 "alternate": "/search?" + urlencode({"q": q}), "papers": found["results"],
             }, ATOM)
 
-        return cached_response(request, build)
+        return await cached_response(request, build)
 
     @app.get("/docs", include_in_schema=False)
-    def docs(request: Request):
+    async def docs(request: Request):
         paths = request.app.openapi().get("paths", {})
         routes = [{"method": method.upper(), "path": path, "summary": op.get("summary", ""),
                    "params": [p["name"] for p in op.get("parameters", [])]}
                   for path, ops in paths.items() for method, op in ops.items()]
-        return cached_response(request, lambda: render(request, "docs.html", {"routes": routes}))
+        return await cached_response(request, lambda: render(request, "docs.html", {"routes": routes}))
 
     @app.get("/healthz", include_in_schema=False)
-    def healthz():
+    async def healthz():
         return {"ok": True}

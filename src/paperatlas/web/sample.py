@@ -183,7 +183,7 @@ def scale_up(store: Store, real: list[Entry], papers: int, *, seed: int = 7, cit
     """Generate ``papers`` papers from the real entries (see the module docstring) with citations and metrics.
 
     Authors: real forenames and surnames recombined into ~papers/3 people with a heavy-tailed number of papers
-    (most have one or two, the most prolific a few hundred), as in real bibliographies.
+    (most have a few, the busiest about 800 in a million papers), as in real bibliographies.
     """
     rng = random.Random(seed)
     forenames = sorted({n.split()[0] for e in real for n, _ in e.authors if len(n.split()) > 1})
@@ -193,7 +193,7 @@ def scale_up(store: Store, real: list[Entry], papers: int, *, seed: int = 7, cit
     # people[i] = a real forename + a real surname; same names repeat, like real namesakes.
     names = [f"{rng.choice(forenames)} {rng.choice(surnames)}" for _ in range(people)]
     home = [rng.choice(affiliations) for _ in range(people)]
-    weights = [1.0 / (rank + 30) ** 1.1 for rank in range(people)]
+    weights = [1.0 / (rank + 1000) ** 1.1 for rank in range(people)]  # the busiest person: ~800 papers per 1M
     cum, total = [], 0.0
     for w in weights:
         total += w
