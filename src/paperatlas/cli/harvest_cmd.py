@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import re
+import sys
 from pathlib import Path
 
 import click
 
+from ..progress import progress
 from .context import AppContext, fail, pass_app
 
 ARXIV_OAI = "https://oaipmh.arxiv.org/oai"
@@ -58,21 +60,26 @@ def harvest_arxiv(app: AppContext, set_spec: str, from_date: str, until: str | N
     if restart:
         state_path.unlink(missing_ok=True)
     totals = {"read": 0, "new": 0, "merged": 0, "updated": 0, "skipped": 0}
+    bar = progress(desc=f"harvest {set_spec}", unit="rec", enabled=app.show_progress)
 
     def on_page(path: Path, page) -> object:
         summary = ingest_paths(store, [path], show_progress=False)
         for key in totals:
             totals[key] += int(getattr(summary, key, 0) or 0)
+        if page.complete_list_size and bar.total != page.complete_list_size:
+            bar.total = page.complete_list_size
+        bar.update(page.records)
         return summary
 
     def log(message: str) -> None:
         if app.show_progress:
-            click.echo(message, err=True)
+            bar.write(message, file=sys.stderr)
 
     harvester = OaiHarvester(endpoint, state_path=state_path, pages_dir=pages_dir, on_page=on_page,
                              set_spec=set_spec, from_date=from_date, until=until, delay=delay, log=log)
     try:
-        result = harvester.run(max_pages=max_pages)
+        with bar:
+            result = harvester.run(max_pages=max_pages)
     except HarvestError as exc:
         fail(f"harvest stopped: {exc} (run the same command again to resume)", code=1)
     except OSError as exc:
