@@ -250,3 +250,10 @@ def test_static_assets_and_accessibility_basics(site):
             assert "alt=" in img
         for field in re.findall(r'<input[^>]*id="([^"]+)"', html):
             assert f'for="{field}"' in html or "aria-label" in html
+
+
+def test_an_id_in_the_search_box_opens_the_paper(site):
+    client, ids, _ = site
+    response = client.get("/search", params={"q": f"arxiv:{ids['arxiv']}"}, follow_redirects=False)
+    assert response.status_code == 303 and response.headers["location"] == f"/paper/{ids['paper']}"
+    assert client.get("/search", params={"q": "graph"}, follow_redirects=False).status_code == 200

@@ -429,6 +429,12 @@ def latest_date(db: Database, category: str | None = None) -> str | None:
     return db.scalar("SELECT MAX(submitted) FROM papers")
 
 
+def trending_as_of(store: Store) -> str | None:
+    """The day the trending list is computed for (the metrics stage's), else the newest submission date."""
+    stored = call_optional("paperatlas.metrics.trending:stored_as_of", store.db)
+    return stored.isoformat() if stored is not None else latest_date(store.db)
+
+
 def trending_ids(store: Store, *, category: str | None = None, limit: int = 20, offset: int = 0) -> list[int]:
     found = call_optional("paperatlas.metrics.trending:trending_papers", store, None, category, limit, offset)
     if found is not None:

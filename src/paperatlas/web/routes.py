@@ -12,6 +12,7 @@ from urllib.parse import quote, urlencode
 
 from fastapi import FastAPI, HTTPException, Query, Request
 from fastapi.responses import RedirectResponse
+from starlette.concurrency import run_in_threadpool
 
 from . import queries
 from .caching import cached_response
@@ -63,7 +64,7 @@ def install(app: FastAPI) -> None:
             cards = queries.paper_cards(store.db, ids[:PAGE_SIZE])
             more = len(ids) > PAGE_SIZE
             return render(request, "home.html", {
-                "papers": cards, "as_of": queries.latest_date(store.db), "offset": offset,
+                "papers": cards, "as_of": queries.trending_as_of(store), "offset": offset,
                 "next": f"/?offset={offset + PAGE_SIZE}" if more else None,
                 "prev": f"/?offset={max(0, offset - PAGE_SIZE)}" if offset else None,
                 "digest": request.app.state.digest_router,
@@ -93,6 +94,11 @@ def install(app: FastAPI) -> None:
                     year_to: int | None = None, has_code: bool = False, sort: str = "relevance",
                     offset: int = Query(0, ge=0, le=10_000)):
         store = request.app.state.store
+        if q.strip() and " " not in q.strip():  # an id typed into the search box goes straight to its paper
+            found_id = await run_in_threadpool(queries.find_paper, store, q)
+            if found_id is not None:
+                pid = await run_in_threadpool(store.db.scalar, "SELECT pid FROM papers WHERE id = ?", (found_id,))
+                return RedirectResponse(f"/paper/{pid}", status_code=303)
 
         def build():
             filters = {"category": category, "year_from": year_from, "year_to": year_to, "has_code": has_code}
