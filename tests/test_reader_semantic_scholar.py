@@ -97,3 +97,26 @@ def test_s2orc_full_paper_and_bad_lines(shared: Path) -> None:
     records, sink = read(S2orcReader(), "s2orc.jsonl", data)
     assert [r.ids["s2corpus"] for r in records] == ["1"] and records[0].references[0].cited == "s2corpus:2"
     assert [m.split(": ")[0] for m in sink.messages] == ["s2orc.jsonl:2", "s2orc.jsonl:3"]
+
+
+def test_bulk_dataset_lines() -> None:
+    """S2AG datasets: "papers" lines (lower-case Graph API fields) and "citations" lines (corpus ids)."""
+    papers = (b'{"corpusid": 14636783, "externalids": {"DBLP": "journals/x/Turing50", "ArXiv": null, '
+              b'"DOI": "10.1093/MIND/LIX.236.433", "CorpusId": "14636783"}, '
+              b'"url": "https://www.semanticscholar.org/paper/2d5673caa9e6af3a7b82a43f19ee920992db07ad", '
+              b'"title": "Computing Machinery and Intelligence", "authors": [{"authorId": "2262347", '
+              b'"name": "A. Turing"}], "venue": "Mind", "year": 1950, "citationcount": 10059, '
+              b'"publicationtypes": ["JournalArticle"], "publicationdate": "1950-10-01", '
+              b'"journal": {"name": "Mind"}}\n')
+    (paper,), sink = read(SemanticScholarReader(), "papers.jsonl", papers)
+    assert sink.count == 0
+    assert paper.ids == {"s2": "2d5673caa9e6af3a7b82a43f19ee920992db07ad", "s2corpus": "14636783",
+                         "doi": "10.1093/mind/lix.236.433", "dblp": "journals/x/Turing50"}
+    assert paper.external_citation_count == 10059 and paper.published == "1950-10-01"
+    assert paper.venue.kind == "journal" and paper.authors[0].source_author_id == "2262347"
+    citations = (b'{"citationid": 1, "citingcorpusid": 270079115, "citedcorpusid": 14636783, "isinfluential": false}\n'
+                 b'{"citationid": 2, "citingcorpusid": 5, "citedcorpusid": null}\n'
+                 b'{"citationid": 3, "citingcorpusid": "x", "citedcorpusid": 1}\n')
+    edges, sink = read(SemanticScholarReader(), "citations.jsonl", citations)
+    assert [(e.citing, e.cited) for e in edges] == [("s2corpus:270079115", "s2corpus:14636783")]
+    assert [m.split(": ")[0] for m in sink.messages] == ["citations.jsonl:3"]

@@ -3,7 +3,8 @@
 Accepted shapes: a paper (``/paper/{id}``, possibly with ``citations``/``references`` lists of papers), an
 author (``/author/{id}``, possibly with ``papers``), list responses (``{"data": [...]}`` from search, author
 papers, citations, references), batch responses (a JSON array, ``null`` for ids not found), and recorded API
-exchanges one per line (``{"uri": ..., "body": ...}``, as ``extracted_responses.jsonl``).  A citations or
+exchanges one per line (``{"uri": ..., "body": ...}``, as ``extracted_responses.jsonl``), and the bulk
+datasets' ``papers`` and ``citations`` lines (the same fields in lower case; corpus ids for citations).  A citations or
 references list names its subject paper only in the request URI, so a recorded exchange turns its items into
 :class:`CitationRecord` edges between the two papers; the papers themselves are yielded too when they carry a
 title.  The YAML cassettes beside them hold the same bodies as ``extracted_responses.jsonl``, which is read
@@ -84,6 +85,23 @@ def _kind(data: dict[str, Any]) -> VenueKind:
     return VenueKind.OTHER
 
 
+# The bulk datasets (S2AG "papers") write the Graph API's fields in lower case.
+_DATASET_KEYS = {
+    "corpusid": "corpusId", "externalids": "externalIds", "publicationdate": "publicationDate",
+    "citationcount": "citationCount", "referencecount": "referenceCount", "publicationtypes": "publicationTypes",
+    "influentialcitationcount": "influentialCitationCount", "s2fieldsofstudy": "s2FieldsOfStudy",
+    "isopenaccess": "isOpenAccess", "publicationvenueid": "publicationVenueId",
+}
+
+
+def _from_dataset(value: dict[str, Any]) -> dict[str, Any]:
+    paper = {_DATASET_KEYS.get(key, key): item for key, item in value.items()}
+    url = value.get("url")
+    sha = url.rstrip("/").rsplit("/", 1)[-1] if isinstance(url, str) else ""
+    paper["paperId"] = sha if _PAPER_ID.match(sha) else None
+    return paper
+
+
 class SemanticScholarReader:
     name = Source.SEMANTIC_SCHOLAR.value
     description = "Semantic Scholar Graph API JSON (papers, authors, citations, references, search, batch)"
@@ -93,6 +111,7 @@ class SemanticScholarReader:
         if head[:1] not in (b"{", b"["):
             return False
         return any(marker in head for marker in (b'"paperId"', b'"authorId"', b"api.semanticscholar.org/graph",
+                                                  b'"corpusid"', b'"citingcorpusid"',
                                                   b"api.semanticscholar.org/recommendations", b'"citingPaper"',
                                                   b'"citedPaper"'))
 
@@ -119,7 +138,11 @@ class SemanticScholarReader:
             errors.report(file, line, f"Semantic Scholar error response: {message}")
             return
         try:
-            if isinstance(value.get("data"), list) or ("total" in value and "offset" in value):
+            if "citingcorpusid" in value:  # S2AG datasets "citations" line
+                yield from self._dataset_citation(value, file, line)
+            elif "corpusid" in value and "paperId" not in value:  # S2AG datasets "papers" line
+                yield from self._paper_and_lists(_from_dataset(value), file, line)
+            elif isinstance(value.get("data"), list) or ("total" in value and "offset" in value):
                 yield from self._list(value.get("data") or [], file, line, errors, uri)
             elif isinstance(value.get("recommendedPapers"), list):
                 yield from self._list(value["recommendedPapers"], file, line, errors, uri)
@@ -150,6 +173,15 @@ class SemanticScholarReader:
             elif "authorId" in item:
                 yield from self._author(item, file, line)
 
+    def _dataset_citation(self, value: dict[str, Any], file: str, line: int) -> Iterator[Record]:
+        citing, cited = value.get("citingcorpusid"), value.get("citedcorpusid")
+        if citing is None or cited is None:
+            return  # the datasets list citations to papers outside the corpus with a null id
+        if not str(citing).isdigit() or not str(cited).isdigit():
+            raise ValueError(f"corpus ids must be numbers ({citing!r}, {cited!r})")
+        yield CitationRecord(source=self.name, provenance=Provenance(self.name, file, f"line {line}"),
+                             citing=f"{CORPUS}:{citing}", cited=f"{CORPUS}:{cited}")
+
     def _edge(self, item: dict[str, Any], file: str, line: int, uri: str | None) -> Iterator[Record]:
         subject = None
         match = _SUBJECT.search(urlparse(uri).path) if uri else None
@@ -177,12 +209,12 @@ class SemanticScholarReader:
 
     def _paper(self, data: dict[str, Any], file: str, line: int) -> SourceRecord | None:
         paper_id = data.get("paperId")
-        if not isinstance(paper_id, str) or not paper_id:
+        if not (isinstance(paper_id, str) and paper_id) and not (paper_id is None and data.get("corpusId")):
             raise ValueError("paperId must be a non-empty string")
         title = clean(data.get("title"))
         if not title:
             return None  # only the fields asked for are returned: an id without a title names a paper, no more
-        ids = {S2: paper_id}
+        ids = {S2: paper_id} if paper_id else {}
         external = data.get("externalIds") or {}
         if not isinstance(external, dict):
             raise TypeError("externalIds must be an object")
