@@ -108,3 +108,25 @@ def test_broken_xml_is_reported_with_its_line_and_earlier_records_kept() -> None
     records, sink = read("broken.xml", data)
     assert [r.ids["dblp"] for r in records] == ["journals/acta/Simon83"]
     assert sink.count == 1 and sink.messages[0].startswith("broken.xml:5:") and "broken XML" in sink.messages[0]
+
+
+class _Trickle(io.RawIOBase):
+    """A stream that returns a few bytes per read, as decompressing streams may."""
+
+    def __init__(self, data: bytes) -> None:
+        self.data, self.pos = data, 0
+
+    def readable(self) -> bool:
+        return True
+
+    def read(self, size: int | None = -1) -> bytes:
+        out = self.data[self.pos : self.pos + 7]
+        self.pos += len(out)
+        return out
+
+
+def test_short_reads_still_get_the_doctype(shared: Path) -> None:
+    data = (shared / "dblp" / "dblp-sample.xcurator.xml").read_bytes()
+    sink = ErrorSink(echo=False)
+    records = list(DblpReader().read(_Trickle(data), "trickle.xml", sink))
+    assert sink.count == 0 and len(records) == 1288 and records[2].authors[0].name == "André Berton"

@@ -49,7 +49,12 @@ class _WithDoctype:
 
     def __init__(self, stream: BinaryIO) -> None:
         self._stream = stream
-        head = stream.read(_HEAD_LIMIT)
+        head = b""
+        while len(head) < 16 * _HEAD_LIMIT and not re.search(rb"<[A-Za-z_]", head):
+            chunk = stream.read(_HEAD_LIMIT)  # decompressing streams may return short reads
+            if not chunk:
+                break
+            head += chunk
         if b"<!DOCTYPE" not in head:
             match = re.search(rb"<(?![?!])", head)
             if match:
