@@ -257,3 +257,15 @@ def test_an_id_in_the_search_box_opens_the_paper(site):
     response = client.get("/search", params={"q": f"arxiv:{ids['arxiv']}"}, follow_redirects=False)
     assert response.status_code == 303 and response.headers["location"] == f"/paper/{ids['paper']}"
     assert client.get("/search", params={"q": "graph"}, follow_redirects=False).status_code == 200
+
+
+def test_pages_on_each_store_engine(any_store, shared):
+    """The same pages over SQLite and PostgreSQL (skipped without PAPERATLAS_TEST_POSTGRES_URL)."""
+    ids = build_fixture_store(any_store, shared / "arxiv" / "atom-api" / "cs-2025-12", limit=30)
+    client = TestClient(create_app(any_store), raise_server_exceptions=False)
+    for url in ("/", f"/paper/{ids['paper']}", f"/author/{ids['author']}", f"/name/{ids['shared_name']}",
+                f"/c/{ids['category']}", "/search?q=learning", "/feed/trending.atom", f"/api/papers/{ids['hostile']}"):
+        response = client.get(url)
+        assert response.status_code == 200, (url, response.text[:300])
+    data = client.get(f"/api/name-clusters/{ids['shared_name']}").json()
+    assert data["paper_count"] == len(data["papers"]["items"]) and data["author_rows"] == 2

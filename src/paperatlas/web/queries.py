@@ -252,7 +252,7 @@ SORTS = {
 def _author_rows(db: Database, identity_id: int) -> list[dict[str, Any]]:
     """One light row per paper of the identity: what figures and sorting need, without titles or abstracts."""
     rows = db.query(
-        "SELECT p.id, p.year, COALESCE(p.submitted, p.published) AS date, p.primary_category, "
+        "SELECT p.id, p.year, COALESCE(p.submitted, p.published) AS day, p.primary_category, "
         "p.external_citation_count AS ext_paper, m.paper_id AS has_metrics, m.citations AS in_store, "
         "m.citations_external AS ext_metric, m.novelty, m.ai_score "
         "FROM (SELECT DISTINCT paper_id FROM authorships WHERE identity_id = ?) a "
@@ -269,7 +269,7 @@ def _author_rows(db: Database, identity_id: int) -> list[dict[str, Any]]:
         in_store = r["in_store"] if r["has_metrics"] is not None else edges.get(r["id"], 0)
         external = r["ext_metric"] if r["ext_metric"] is not None else r["ext_paper"]
         r["citations"] = max(in_store or 0, external or 0)
-        r["date"] = r["date"] or (str(r["year"]) if r["year"] else None)
+        r["date"] = r.pop("day") or (str(r["year"]) if r["year"] else None)
     return rows
 
 
@@ -493,8 +493,8 @@ def _fallback_search(store: Store, query: str, *, limit: int, offset: int, filte
     words = [w for w in query.split() if w][:8]
     where, params = [], []
     for word in words:
-        where.append("p.title LIKE ?")
-        params.append(f"%{word}%")
+        where.append("LOWER(p.title) LIKE ?")  # LOWER: PostgreSQL's LIKE is case-sensitive, SQLite's is not
+        params.append(f"%{word.lower()}%")
     if filters.get("category"):
         where.append("p.primary_category = ?")
         params.append(filters["category"])

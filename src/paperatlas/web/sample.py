@@ -155,12 +155,14 @@ class Writer:
                 "INSERT INTO papers (id, pid, title, abstract, title_key, first_author_key, year, submitted, updated, "
                 "primary_category, categories, comments, journal_ref, code_links, change_seq, created_at, "
                 "modified_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", self.papers)
-            db.executemany("INSERT OR IGNORE INTO paper_ids (scheme, value, paper_id) VALUES (?,?,?)", self.paper_ids)
+            db.executemany("INSERT INTO paper_ids (scheme, value, paper_id) VALUES (?,?,?) ON CONFLICT DO NOTHING",
+                           self.paper_ids)
             db.executemany(
                 "INSERT INTO authorships (paper_id, position, name, forenames, surname, suffix, name_key, "
                 "affiliations, source, identity_id) VALUES (?,?,?,?,?,?,?,?,?,?)", self.authorships)
             db.executemany(
-                "INSERT OR IGNORE INTO citations (citing_id, cited_ref, cited_id, source) VALUES (?,?,?,?)",
+                "INSERT INTO citations (citing_id, cited_ref, cited_id, source) VALUES (?,?,?,?) "
+                "ON CONFLICT DO NOTHING",
                 self.citations)
             db.executemany(
                 "INSERT INTO paper_metrics (paper_id, citations, novelty, novelty_reason, ai_score, ai_score_reason, "
