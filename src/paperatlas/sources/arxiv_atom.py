@@ -58,7 +58,8 @@ class ArxivAtomReader:
         if not title:
             raise ValueError("entry without a title")
         ids = {ARXIV: parsed[0]}
-        doi = normalize_doi(entry.findtext(f"{ARXIV_ATOM}doi"))
+        doi_text = (entry.findtext(f"{ARXIV_ATOM}doi") or "").split()  # a few entries list several DOIs
+        doi = normalize_doi(doi_text[0]) if doi_text else None
         if not doi:
             for link in entry.iterfind(f"{ATOM}link"):
                 if link.get("title") == "doi":
