@@ -243,3 +243,19 @@ def test_harvest_command_ingests_every_page_and_resumes(oai, cli, data_dir: Path
         store.close()
     result = cli(*args)  # a finished harvest asks for nothing more
     assert result.exit_code == 0 and len(replay.requests) == 3
+
+
+def test_a_corrupt_state_file_is_one_clear_line(cli, data_dir: Path) -> None:
+    pytest.importorskip("paperatlas.ingest")
+    state = data_dir / "harvest" / "arxiv" / "cs-2016-01-01-now.state.json"
+    state.parent.mkdir(parents=True)
+    state.write_text("{not json", encoding="utf-8")
+    result = cli("harvest", "arxiv", "--from", "2016-01-01", "--endpoint", "http://127.0.0.1:9/oai")
+    assert result.exit_code == 2 and "unreadable harvest state" in result.output and "--restart" in result.output
+
+
+def test_a_repeated_token_stops_the_harvest(oai, tmp_path: Path) -> None:
+    endpoint, replay = oai
+    replay.by_token["1122234|101001"] = 0  # the server hands page 101 (and its token) back again
+    with pytest.raises(HarvestError, match="loop forever"):
+        _harvester(endpoint, tmp_path, lambda p, _: None, []).run()

@@ -43,7 +43,7 @@ def harvest_arxiv(app: AppContext, set_spec: str, from_date: str, until: str | N
     Follows resumption tokens, waits --delay seconds between requests, honours 503 + Retry-After, and saves its
     place after every ingested page: run the same command again after a crash and it goes on from there.
     """
-    from ..harvest import HarvestError, OaiHarvester
+    from ..harvest import HarvestError, HarvestState, OaiHarvester
 
     if until and until < from_date:
         fail(f"--until {until} is before --from {from_date}")
@@ -59,6 +59,11 @@ def harvest_arxiv(app: AppContext, set_spec: str, from_date: str, until: str | N
     pages_dir = store.data_dir / "harvest" / "arxiv" / safe
     if restart:
         state_path.unlink(missing_ok=True)
+    try:
+        saved = HarvestState.load(state_path)
+    except HarvestError as exc:
+        fail(f"{exc} (use --restart to start over)")
+    harvester_state = {"records": saved.records if saved and not saved.done else 0}
     totals = {"read": 0, "new": 0, "merged": 0, "updated": 0, "skipped": 0}
     bar = progress(desc=f"harvest {set_spec}", unit="rec", enabled=app.show_progress)
 
@@ -68,6 +73,8 @@ def harvest_arxiv(app: AppContext, set_spec: str, from_date: str, until: str | N
             totals[key] += int(getattr(summary, key, 0) or 0)
         if page.complete_list_size and bar.total != page.complete_list_size:
             bar.total = page.complete_list_size
+        if bar.n == 0 and harvester_state.get("records"):  # a resumed harvest starts where it stopped
+            bar.n = harvester_state["records"]
         bar.update(page.records)
         return summary
 

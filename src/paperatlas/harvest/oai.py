@@ -237,6 +237,9 @@ class OaiHarvester:
                     self.sleep(self.delay)  # be polite between requests
                 first = False
                 body, page = self._fetch(state, summary)
+                if page.token is not None and page.token == state.token:
+                    raise HarvestError(f"the server answered token {page.token!r} with the same token: "
+                                       "it would loop forever")
                 path = self._save_page(state.pages + 1, body)
                 summary.results.append(self.on_page(path, page))
                 state.pages += 1
