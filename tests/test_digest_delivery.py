@@ -32,8 +32,9 @@ def day(papers_store) -> date:
     return date.fromisoformat(latest_submitted(papers_store))
 
 
-def make_config(store, sink: SmtpSink):
-    return load_config(store.data_dir, env={"PAPERATLAS_SMTP_URL": sink.url(), "PAPERATLAS_MAIL_FROM": FROM,
+def make_config(store, sink: SmtpSink, connections: int = 4):
+    return load_config(store.data_dir, env={"PAPERATLAS_SMTP_URL": sink.url(connections=str(connections)),
+                                            "PAPERATLAS_MAIL_FROM": FROM,
                                             "PAPERATLAS_PUBLIC_URL": "https://atlas.example"})
 
 
@@ -106,7 +107,8 @@ def test_nothing_repeats_and_rerun_sends_nothing(papers_store, day):
     assert later.exit_code == 0
 
 
-def test_exactly_once_after_crash_between_deliveries(papers_store, day):
+@pytest.mark.parametrize("connections", [1, 4])
+def test_exactly_once_after_crash_between_deliveries(papers_store, day, connections):
     store = papers_store
     confirmed(store, 6)
 
@@ -115,17 +117,19 @@ def test_exactly_once_after_crash_between_deliveries(papers_store, day):
             raise RuntimeError("injected crash")
 
     with SmtpSink() as sink:
-        config = make_config(store, sink)
+        config = make_config(store, sink, connections)
         with pytest.raises(RuntimeError):
             send_digests(store, config, day, fault=crash)
-        assert len(sink.received) == 3
+        before = len(sink.received)
+        assert before == 3 if connections == 1 else 3 <= before <= 6  # other connections finish what they hold
         again = send_digests(store, config, day)
-    assert again.sent == 3 and again.exit_code == 0
+    assert again.sent == 6 - before and again.exit_code == 0
     counts = per_recipient(sink)
     assert len(counts) == 6 and all(len(v) == 1 for v in counts.values())
 
 
-def test_crash_after_accept_before_ledger_resends_same_message_id(papers_store, day):
+@pytest.mark.parametrize("connections", [1, 4])
+def test_crash_after_accept_before_ledger_resends_same_message_id(papers_store, day, connections):
     """The documented residual window: never skipped, and a repeat carries the identical Message-ID."""
     store = papers_store
     confirmed(store, 4)
@@ -135,11 +139,11 @@ def test_crash_after_accept_before_ledger_resends_same_message_id(papers_store, 
             raise RuntimeError("injected crash")
 
     with SmtpSink() as sink:
-        config = make_config(store, sink)
+        config = make_config(store, sink, connections)
         with pytest.raises(RuntimeError):
             send_digests(store, config, day, fault=crash)
         again = send_digests(store, config, day)
-    assert again.resumed == 1 and again.exit_code == 0
+    assert again.resumed >= 1 and again.exit_code == 0
     counts = per_recipient(sink)
     assert len(counts) == 4
     assert all(len(set(ids)) == 1 for ids in counts.values())  # one distinct message per subscriber
@@ -148,8 +152,14 @@ def test_crash_after_accept_before_ledger_resends_same_message_id(papers_store, 
     assert states == {"sent"}
 
 
-def test_killed_process_mid_batch_then_rerun(papers_store, day, tmp_path):
-    """A real process killed (os._exit, no cleanup) after 2 recorded deliveries; the re-run completes the batch."""
+@pytest.mark.parametrize("connections", [1, 4])
+def test_killed_process_mid_batch_then_rerun(papers_store, day, connections):
+    """A real process killed (os._exit, no cleanup) after 2 recorded deliveries; the re-run completes the batch.
+
+    With one connection the count is exact; with four, other sessions may be inside their accepted-but-not-recorded
+    window at the kill (the documented residual window): then a subscriber may get the same Message-ID twice,
+    never two different digests, and nobody is skipped.
+    """
     store = papers_store
     confirmed(store, 5)
     with SmtpSink() as sink:
@@ -161,7 +171,8 @@ def test_killed_process_mid_batch_then_rerun(papers_store, day, tmp_path):
             from paperatlas.digest.config import load_config
             from paperatlas.digest.sender import send_digests
             store = open_store(Path({str(store.data_dir)!r}))
-            config = load_config(store.data_dir, env={{"PAPERATLAS_SMTP_URL": {sink.url()!r},
+            url = {sink.url(connections=str(connections))!r}
+            config = load_config(store.data_dir, env={{"PAPERATLAS_SMTP_URL": url,
                                                       "PAPERATLAS_MAIL_FROM": {FROM!r}}})
             def die(point, delivered):
                 if point == "recorded" and delivered == 2:
@@ -170,11 +181,12 @@ def test_killed_process_mid_batch_then_rerun(papers_store, day, tmp_path):
         """)
         done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60)
         assert done.returncode == 137, done.stderr
-        assert len(sink.received) == 2
+        before = len(sink.received)
         again = send_digests(store, make_config(store, sink), day)
-    assert again.sent == 3
     counts = per_recipient(sink)
-    assert len(counts) == 5 and all(len(v) == 1 for v in counts.values())
+    assert len(counts) == 5 and all(len(set(v)) == 1 for v in counts.values())
+    if connections == 1:
+        assert before == 2 and again.sent == 3 and all(len(v) == 1 for v in counts.values())
 
 
 def test_temporary_failures_retry_then_exit_75_then_next_run_delivers(papers_store, day):
@@ -274,3 +286,23 @@ def test_header_injection_refused(papers_store):
         subscribe(papers_store, "a@example.org\r\nBcc: victim@example.org")
     with pytest.raises(Exception, match="one line"):
         load_config(Path(papers_store.data_dir), env={"PAPERATLAS_MAIL_FROM": "a@b.org\nBcc: c@d.org"})
+
+
+@pytest.mark.parametrize("text", ["line one\n.leading dot\ntrailing space \n=equals\n" * 50, "no final newline",
+                                  "x" * 3000, "ünïcode — “quotes”\n"])
+def test_wire_format_round_trips_through_the_stdlib_parser(text):
+    from email import message_from_bytes, policy
+
+    from paperatlas.digest.message import build_message
+
+    html = "<p>caf\u00e9 &amp; <b>bold</b></p>\n" * 40
+    data = build_message(sender="PaperAtlas <d@example.org>", recipient="r@example.org", subject="Résumé “digest”",
+                         text=text, html=html, message_id="<m@example.org>",
+                         headers={"List-Unsubscribe": "<https://atlas.example/unsubscribe?token=" + "t" * 120 + ">"})
+    assert all(len(line) <= 998 for line in data.split(b"\r\n")) and b"\n" not in data.replace(b"\r\n", b"")
+    msg = message_from_bytes(data, policy=policy.default)
+    assert not msg.defects and not any(part.defects for part in msg.walk())
+    assert msg["Subject"] == "Résumé “digest”" and msg["To"] == "r@example.org"
+    assert msg["List-Unsubscribe"] == "<https://atlas.example/unsubscribe?token=" + "t" * 120 + ">"
+    assert msg.get_body(("plain",)).get_content().replace("\r\n", "\n") == text
+    assert msg.get_body(("html",)).get_content().replace("\r\n", "\n") == html

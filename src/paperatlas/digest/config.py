@@ -39,6 +39,7 @@ class SmtpSettings:
     timeout: float = 30.0
     retries: int = 3  # further tries of one message on a temporary failure, within one run
     backoff: float = 0.5  # seconds before the first retry; doubled each time
+    connections: int = 4  # SMTP connections used at once by 'digest send'
 
     @property
     def url(self) -> str:
@@ -53,8 +54,8 @@ def parse_smtp_url(url: str) -> SmtpSettings:
     """``smtp://user:pass@host:587?starttls=1`` or ``smtps://host:465`` -> :class:`SmtpSettings`.
 
     Query options: ``starttls=1``, ``cafile=/path/ca.pem``, ``verify=0`` (do not check the certificate: only for a
-    relay on localhost), ``timeout=30``, ``retries=3`` and ``backoff=0.5`` (seconds, doubled per retry).  User and
-    password may be percent-encoded.
+    relay on localhost), ``timeout=30``, ``retries=3`` and ``backoff=0.5`` (seconds, doubled per retry),
+    ``connections=4`` (sessions ``digest send`` uses in parallel).  User and password may be percent-encoded.
     """
     parts = urlsplit(url.strip())
     if parts.scheme not in ("smtp", "smtps"):
@@ -66,7 +67,7 @@ def parse_smtp_url(url: str) -> SmtpSettings:
     except ValueError as exc:
         raise ConfigError(f"PAPERATLAS_SMTP_URL has a bad port: {exc}") from None
     query = {k: v[-1] for k, v in parse_qs(parts.query).items()}
-    known = {"starttls", "cafile", "verify", "timeout", "retries", "backoff"}
+    known = {"starttls", "cafile", "verify", "timeout", "retries", "backoff", "connections"}
     unknown = set(query) - known
     if unknown:
         raise ConfigError(f"PAPERATLAS_SMTP_URL: unknown option(s) {', '.join(sorted(unknown))}")
@@ -78,10 +79,12 @@ def parse_smtp_url(url: str) -> SmtpSettings:
         timeout = float(query.get("timeout", "30"))
         retries = int(query.get("retries", "3"))
         backoff = float(query.get("backoff", "0.5"))
+        connections = int(query.get("connections", "4"))
     except ValueError:
-        raise ConfigError("PAPERATLAS_SMTP_URL: timeout, retries and backoff must be numbers") from None
-    if retries < 0 or backoff < 0 or timeout <= 0:
-        raise ConfigError("PAPERATLAS_SMTP_URL: timeout must be positive, retries and backoff not negative")
+        raise ConfigError("PAPERATLAS_SMTP_URL: timeout, retries, backoff and connections must be numbers") from None
+    if retries < 0 or backoff < 0 or timeout <= 0 or not 1 <= connections <= 64:
+        raise ConfigError("PAPERATLAS_SMTP_URL: timeout must be positive, retries and backoff not negative, "
+                          "connections 1..64")
     return SmtpSettings(
         host=parts.hostname,
         port=port or (465 if tls else (587 if starttls else 25)),
@@ -94,6 +97,7 @@ def parse_smtp_url(url: str) -> SmtpSettings:
         timeout=timeout,
         retries=retries,
         backoff=backoff,
+        connections=connections,
     )
 
 

@@ -1,19 +1,27 @@
 """Building the MIME message, with no way for a field to smuggle in a header.
 
-Every header value is checked for CR, LF (and NUL) before it reaches :class:`email.message.EmailMessage` under
-``policy.SMTP``; the policy would refuse most of them too, but an explicit check gives one clear error and covers
-values (a subscriber's saved search in a subject, a configured From) that policies fold rather than refuse.
+Every header name and value is checked (printable ASCII names without a colon; no CR, LF or NUL in values) before
+anything is written, so no field (a configured From, a subject, an address) can add a header or a part.
+
+Speed matters (10,000 digests a minute is the target) and the stdlib's ``EmailMessage`` under ``policy.SMTP``
+spends ~3 ms per digest parsing and refolding its own headers, more than rendering the digest.  So the wire form
+is written directly here — a fixed, simple shape: headers, then ``multipart/alternative`` with a quoted-printable
+text part and HTML part — and ``policy.SMTP`` is used only where it is needed, to RFC 2047-encode a non-ASCII
+value.  :func:`compose` returns the same message parsed back into an ``EmailMessage`` (policy SMTP) for callers
+that want an object; tests check both forms agree.
 """
 
 from __future__ import annotations
 
+import hashlib
+import quopri
 from datetime import UTC, datetime
-from email import policy
+from email import message_from_bytes, policy
 from email.message import EmailMessage
-from email.utils import format_datetime, formataddr, parseaddr
+from email.utils import format_datetime, parseaddr
 
-# Long structured values (the List-Unsubscribe URL with its token) must not be folded or RFC 2047-encoded, which
-# policy.SMTP's 78-column limit would do to a URL without spaces; RFC 5322 allows lines up to 998 characters.
+# Long values (the List-Unsubscribe URL with its token) must not be folded or RFC 2047-encoded, which policy.SMTP's
+# 78-column limit would do to a URL without spaces; RFC 5322 allows lines up to 998 characters.
 MAIL_POLICY = policy.SMTP.clone(max_line_length=998)
 
 
@@ -27,22 +35,52 @@ def safe_header(name: str, value: str) -> str:
     return value
 
 
-def compose(*, sender: str, recipient: str, subject: str, text: str, html: str | None, message_id: str,
-            headers: dict[str, str] | None = None, date: datetime | None = None) -> EmailMessage:
-    """A multipart/alternative message (text first, HTML preferred by clients that can show it)."""
-    msg = EmailMessage(policy=MAIL_POLICY)
-    msg["From"] = safe_header("From", sender)
-    msg["To"] = safe_header("To", recipient)
-    msg["Subject"] = safe_header("Subject", subject)
-    msg["Date"] = format_datetime(date or datetime.now(UTC))
-    msg["Message-ID"] = safe_header("Message-ID", message_id)
-    msg["MIME-Version"] = "1.0"
-    for name, value in (headers or {}).items():
-        msg[safe_header("header name", name)] = safe_header(name, value)
-    msg.set_content(text, subtype="plain", charset="utf-8")
-    if html is not None:
-        msg.add_alternative(html, subtype="html", charset="utf-8")
-    return msg
+def _valid_name(name: str) -> bool:
+    """RFC 5322 field name: printable ASCII except the colon."""
+    return bool(name) and all(33 <= ord(c) <= 126 and c != ":" for c in name)
+
+
+def header_line(name: str, value: str) -> bytes:
+    """One header field on the wire, CRLF-terminated; non-ASCII values RFC 2047-encoded by ``policy.SMTP``."""
+    if not _valid_name(name):
+        raise HeaderInjection(f"not a header name: {name!r}")
+    safe_header(name, value)
+    if all(32 <= ord(c) <= 126 for c in value) and len(name) + len(value) + 2 <= 998:
+        return f"{name}: {value}\r\n".encode("ascii")
+    return MAIL_POLICY.fold_binary(name, MAIL_POLICY.header_factory(name, value))
+
+
+def _qp(text: str) -> bytes:
+    # quoted-printable output breaks lines with LF only (a CR in the text is escaped as =0D): make them CRLF
+    return quopri.encodestring(text.encode("utf-8")).replace(b"\n", b"\r\n")
+
+
+def build_message(*, sender: str, recipient: str, subject: str, text: str, html: str | None, message_id: str,
+                  headers: dict[str, str] | None = None, date: datetime | None = None) -> bytes:
+    """The whole message as bytes, ready for DATA (text first, HTML preferred by clients that can show it)."""
+    fields = [("From", sender), ("To", recipient), ("Subject", subject),
+              ("Date", format_datetime(date or datetime.now(UTC))), ("Message-ID", message_id),
+              ("MIME-Version", "1.0"), *(headers or {}).items()]
+    out = [header_line(name, value) for name, value in fields]
+    if html is None:
+        out += [b'Content-Type: text/plain; charset="utf-8"\r\n', b"Content-Transfer-Encoding: quoted-printable\r\n",
+                b"\r\n", _qp(text)]
+        return b"".join(out)
+    # "=_" cannot occur in quoted-printable text ("=" is always an escape there): the boundary never collides, so
+    # it need not be random; derived from the Message-ID, a re-sent message is the same bytes
+    boundary = b"=_pa_" + hashlib.blake2b(message_id.encode("utf-8"), digest_size=12).hexdigest().encode("ascii")
+    out += [b'Content-Type: multipart/alternative; boundary="' + boundary + b'"\r\n', b"\r\n"]
+    for subtype, body in ((b"plain", text), (b"html", html)):
+        out += [b"--" + boundary + b"\r\n", b"Content-Type: text/" + subtype + b'; charset="utf-8"\r\n',
+                b"Content-Transfer-Encoding: quoted-printable\r\n", b"\r\n", _qp(body),
+                b"\r\n"]  # this CRLF belongs to the next delimiter (RFC 2046), not to the body
+    out.append(b"--" + boundary + b"--\r\n")
+    return b"".join(out)
+
+
+def compose(**fields) -> EmailMessage:
+    """:func:`build_message` parsed back into an ``EmailMessage`` (policy SMTP)."""
+    return message_from_bytes(build_message(**fields), policy=MAIL_POLICY)  # type: ignore[return-value]
 
 
 def envelope_address(header_value: str) -> str:
@@ -55,4 +93,3 @@ def mail_domain(header_value: str) -> str:
     return address.rpartition("@")[2] or "paperatlas.invalid"
 
 
-__all__ = ["HeaderInjection", "compose", "envelope_address", "formataddr", "mail_domain", "safe_header"]

@@ -7,7 +7,7 @@ sources we do not control), text ones are not.  Every link is absolute, built on
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from pathlib import Path
 from urllib.parse import quote, urlencode
 
@@ -23,8 +23,9 @@ TEMPLATES = Path(__file__).parent / "templates"
 
 @lru_cache(maxsize=1)
 def email_env() -> Environment:
+    # auto_reload off: checking each template file's mtime on every render costs more than rendering (10k mails)
     return Environment(loader=FileSystemLoader(TEMPLATES / "email"), autoescape=select_autoescape(["html"]),
-                       trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True)
+                       trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True, auto_reload=False)
 
 
 @dataclass
@@ -39,19 +40,19 @@ class Links:
         token = self.tokens.make(purpose, self.subscriber.id, self.subscriber.nonce)
         return self.config.link(path) + "?" + urlencode({"token": token})
 
-    @property
+    @cached_property
     def confirm(self) -> str:
         return self._with("/subscribe/confirm", "confirm")
 
-    @property
+    @cached_property
     def manage(self) -> str:
         return self._with("/manage", "manage")
 
-    @property
+    @cached_property
     def unsubscribe(self) -> str:
         return self._with("/unsubscribe", "unsubscribe")
 
-    @property
+    @cached_property
     def preview(self) -> str:
         return self._with("/digest/preview", "preview")
 

@@ -3,7 +3,9 @@
 The protocol, per (subscriber, period):
 
 1. **claim**: build the digest and insert its ledger row in state ``attempting`` together with the content snapshot
-   (paper ids) and a deterministic Message-ID, in one committed transaction, *before* the SMTP transaction starts;
+   (paper ids) and a deterministic Message-ID, committed *before* its SMTP transaction starts (claims are committed
+   in batches of ``CLAIM_BATCH``: a claimed row that never reached SMTP is simply sent by the next run, so batching
+   claims costs nothing in safety);
 2. **send** over SMTP;
 3. **mark**: once the server has answered 250 to DATA, set ``sent`` and record the papers as sent, in one
    transaction.
@@ -24,6 +26,8 @@ idempotent delivery; the ledger narrows it to one message per crash, never a bat
 from __future__ import annotations
 
 import fcntl
+import queue
+import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -35,7 +39,7 @@ from ..progress import progress
 from ..store import Store
 from .build import Digest, DigestBuilder, period_key
 from .config import ConfigError, DigestConfig
-from .message import compose, envelope_address, mail_domain
+from .message import build_message, envelope_address, mail_domain
 from .render import Links, render_digest, render_notice
 from .smtp import Mailer, MailerConfigError, PermanentFailure, TemporaryFailure
 from .subscriptions import Subscriber, list_subscribers, stamp, utcnow
@@ -43,6 +47,7 @@ from .tokens import Tokens
 
 EX_TEMPFAIL = 75
 DONE_STATES = ("sent", "empty", "failed", "cancelled")
+CLAIM_BATCH = 32
 
 
 class SendBusy(RuntimeError):
@@ -108,7 +113,7 @@ def digest_message(digest: Digest, config: DigestConfig, tokens: Tokens, msg_id:
     subject, text, html = render_digest(digest, links)
     unsubscribe = links.unsubscribe
     # the rendered body carries its own unsubscribe link; the header one is what one-click clients POST to
-    msg = compose(
+    data = build_message(
         sender=config.mail_from or "PaperAtlas <digest@paperatlas.invalid>",
         recipient=digest.subscriber.email,
         subject=subject,
@@ -123,7 +128,7 @@ def digest_message(digest: Digest, config: DigestConfig, tokens: Tokens, msg_id:
             "X-PaperAtlas-Period": digest.period,
         },
     )
-    return digest.subscriber.email, msg.as_bytes()
+    return digest.subscriber.email, data
 
 
 def send_notice(config: DigestConfig, subscriber: Subscriber, kind: str, mailer: Mailer | None = None) -> None:
@@ -133,13 +138,12 @@ def send_notice(config: DigestConfig, subscriber: Subscriber, kind: str, mailer:
     links = Links(config, tokens, subscriber)
     subject, text, html = render_notice(kind, links)
     msg_id = f"<{kind}.{subscriber.id}.{int(time.time() * 1000)}@{mail_domain(config.mail_from or '')}>"
-    msg = compose(sender=config.mail_from or "", recipient=subscriber.email, subject=subject, text=text, html=html,
-                  message_id=msg_id,
-                  headers={"Auto-Submitted": "auto-generated"})
+    data = build_message(sender=config.mail_from or "", recipient=subscriber.email, subject=subject, text=text,
+                         html=html, message_id=msg_id, headers={"Auto-Submitted": "auto-generated"})
     own = mailer is None
     mailer = mailer or Mailer(config.smtp)  # type: ignore[arg-type]
     try:
-        mailer.send(envelope_address(config.mail_from or ""), subscriber.email, msg.as_bytes())
+        mailer.send(envelope_address(config.mail_from or ""), subscriber.email, data)
     finally:
         if own:
             mailer.close()
@@ -151,34 +155,140 @@ def _set_state(store: Store, sid: int, period: str, state: str, error: str | Non
 
 
 def send_digests(store: Store, config: DigestConfig, on: date, *, dry_run: bool = False,
-                 mailer: Mailer | None = None, show_progress: bool = False,
+                 mailer: Mailer | None = None, connections: int | None = None, show_progress: bool = False,
                  fault: Callable[[str, int], None] | None = None) -> SendReport:
     """Send every due digest for date ``on``; see the module docstring for the exactly-once protocol.
 
-    ``fault(point, delivered)`` is called at "accepted" (server said 250, ledger not yet written) and "recorded"
-    (ledger written): tests use it to crash the run at the worst moments.
+    Delivery runs over ``connections`` SMTP connections at once (default: the URL's ``connections`` option, 4),
+    each in its own thread, while this thread builds and claims the next digests; a given ``mailer`` means exactly
+    that one connection.  ``fault(point, delivered)`` is called at "accepted" (the server said 250, the ledger is
+    not yet written) and "recorded" (ledger written): tests use it to crash the run at the worst moments.
     """
     report = SendReport(date=on.isoformat(), dry_run=dry_run)
     started = time.perf_counter()
     if dry_run:
-        _run(store, config, on, report, None, show_progress, fault)
+        _run(store, config, on, report, [], show_progress, fault)
     else:
         config.require_mail()
         with send_lock(store):
-            own = mailer is None
-            mailer = mailer or Mailer(config.smtp)  # type: ignore[arg-type]
+            count = connections or config.smtp.connections  # type: ignore[union-attr]
+            mailers = [mailer] if mailer else [Mailer(config.smtp) for _ in range(max(1, count))]  # type: ignore
             try:
-                _run(store, config, on, report, mailer, show_progress, fault)
+                _run(store, config, on, report, mailers, show_progress, fault)
             finally:
-                if own:
-                    mailer.close()
+                if mailer is None:
+                    for each in mailers:
+                        each.close()
     report.seconds = round(time.perf_counter() - started, 3)
     report.build_seconds = round(report.build_seconds, 3)
     report.deliver_seconds = round(report.deliver_seconds, 3)
     return report
 
 
-def _run(store: Store, config: DigestConfig, on: date, report: SendReport, mailer: Mailer | None,
+@dataclass
+class _Outgoing:
+    subscriber: Subscriber
+    period: str
+    paper_ids: list[int]
+    recipient: str
+    data: bytes
+    message_id: str
+
+
+class _Delivery:
+    """Sender threads: each owns one SMTP connection, sends claimed digests and marks them sent.
+
+    A crash in one thread stops the others after the message each is sending (sent and recorded), so a crash leaves
+    at most the crashing thread's message in the accepted-but-not-recorded window; a killed process leaves at most
+    one message per connection there.
+    """
+
+    def __init__(self, store: Store, config: DigestConfig, report: SendReport, mailers: list[Mailer],
+                 fault: Callable[[str, int], None] | None):
+        self.store, self.config, self.report, self.fault = store, config, report, fault
+        self.queue: queue.Queue[_Outgoing | None] = queue.Queue(maxsize=4 * len(mailers))
+        self.lock = threading.Lock()
+        self.error: BaseException | None = None  # the first crash in a sender: stops the run, re-raised
+        self.abort: str | None = None  # the server cannot be reached: stop, leave the rest for the next run
+        self.accepted = 0
+        self.sender = envelope_address(config.mail_from or "")
+        self.threads = [threading.Thread(target=self._work, args=(m,), daemon=True, name=f"digest-smtp-{i}")
+                        for i, m in enumerate(mailers)]
+        for thread in self.threads:
+            thread.start()
+
+    @property
+    def stopped(self) -> bool:
+        return self.error is not None or self.abort is not None
+
+    def _work(self, mailer: Mailer) -> None:
+        while (item := self.queue.get()) is not None:
+            if self.stopped:  # claimed but never handed to SMTP: certainly not sent
+                _set_state(self.store, item.subscriber.id, item.period, "pending", self.abort or "run stopped")
+                with self.lock:
+                    self.report.temporary += 1
+                continue
+            try:
+                self._deliver(mailer, item)
+            except BaseException as exc:
+                with self.lock:
+                    self.error = self.error or exc
+
+    def _deliver(self, mailer: Mailer, item: _Outgoing) -> None:
+        sid, period, db, report = item.subscriber.id, item.period, self.store.db, self.report
+        t1 = time.perf_counter()
+        try:
+            mailer.send(self.sender, item.recipient, item.data)
+        except TemporaryFailure as exc:
+            # a 4xx reply means certainly not accepted; a dropped connection might have been: keep 'attempting'
+            _set_state(self.store, sid, period, "pending" if exc.code else "attempting", str(exc))
+            with self.lock:
+                report.temporary += 1
+                if exc.connection:
+                    self.abort = str(exc)
+            return
+        except PermanentFailure as exc:
+            _set_state(self.store, sid, period, "failed", str(exc))
+            with self.lock:
+                report.failed += 1
+            return
+        except MailerConfigError as exc:
+            _set_state(self.store, sid, period, "pending", str(exc))
+            raise ConfigError(str(exc)) from None
+        finally:
+            with self.lock:
+                report.deliver_seconds += time.perf_counter() - t1
+        with self.lock:
+            self.accepted += 1
+            accepted = self.accepted
+        if self.fault:
+            self.fault("accepted", accepted)
+        now = stamp(utcnow())
+        with db.transaction():
+            db.execute("UPDATE digest_sends SET state = 'sent', sent_at = ?, updated_at = ?, last_error = NULL "
+                       "WHERE subscriber_id = ? AND period = ?", (now, now, sid, period))
+            db.executemany("INSERT INTO digest_sent_papers (subscriber_id, paper_id, period) VALUES (?, ?, ?) "
+                           "ON CONFLICT (subscriber_id, paper_id) DO NOTHING",
+                           [(sid, pid, period) for pid in item.paper_ids])
+        with self.lock:
+            report.sent += 1
+            delivered = report.sent
+        if self.fault:
+            self.fault("recorded", delivered)
+
+    def put(self, item: _Outgoing) -> None:
+        self.queue.put(item)
+
+    def finish(self) -> None:
+        for _ in self.threads:
+            self.queue.put(None)
+        for thread in self.threads:
+            thread.join()
+        if self.error is not None:
+            raise self.error
+
+
+def _run(store: Store, config: DigestConfig, on: date, report: SendReport, mailers: list[Mailer],
          show_progress: bool, fault: Callable[[str, int], None] | None) -> None:
     db = store.db
     tokens = Tokens(config.secret_key)
@@ -208,14 +318,52 @@ def _run(store: Store, config: DigestConfig, on: date, report: SendReport, maile
         jobs.append((subscriber, period, None, None))
     report.due = len(jobs)
 
+    delivery = _Delivery(store, config, report, mailers, fault) if mailers else None
+    batch: list[tuple[_Outgoing, bool, str]] = []  # (message, resumed, snapshot)
+    empties: list[tuple[int, str]] = []
+
+    def claim() -> None:
+        """Step 1 for a batch in one transaction: fewer commits, and no wider crash window (see the docstring)."""
+        if not batch and not empties:
+            return
+        now = stamp(utcnow())
+        claimed: list[_Outgoing] = []
+        with db.transaction():
+            for sid, period in empties:
+                db.execute("INSERT INTO digest_sends (subscriber_id, period, state, message_id, paper_ids, "
+                           "created_at, updated_at) VALUES (?, ?, 'empty', '', '[]', ?, ?) "
+                           "ON CONFLICT (subscriber_id, period) DO NOTHING", (sid, period, now, now))
+            for item, resumed, snapshot in batch:
+                if resumed:  # an unfinished row: same snapshot, same Message-ID
+                    db.execute("UPDATE digest_sends SET state = 'attempting', attempts = attempts + 1, "
+                               "updated_at = ? WHERE subscriber_id = ? AND period = ?",
+                               (now, item.subscriber.id, item.period))
+                    claimed.append(item)
+                elif db.execute(
+                    "INSERT INTO digest_sends (subscriber_id, period, state, message_id, paper_ids, attempts, "
+                    "created_at, updated_at) VALUES (?, ?, 'attempting', ?, ?, 1, ?, ?) "
+                    "ON CONFLICT (subscriber_id, period) DO NOTHING",
+                    (item.subscriber.id, item.period, item.message_id, snapshot, now, now),
+                ):
+                    claimed.append(item)
+                else:
+                    report.already_done += 1  # another sender claimed it first
+        report.resumed += sum(1 for _, resumed, _ in batch if resumed)
+        batch.clear()
+        empties.clear()
+        for item in claimed:
+            delivery.put(item)  # type: ignore[union-attr]
+
     bar = progress(total=len(jobs), desc="digests", unit="mail", enabled=show_progress)
-    abort: str | None = None
     try:
         for subscriber, period, snapshot, msg_id in jobs:
             bar.update(1)
-            if abort:
-                report.temporary += 1
-                continue
+            if delivery is not None and delivery.stopped:
+                if delivery.abort:
+                    with delivery.lock:
+                        report.temporary += 1
+                    continue
+                break
             t0 = time.perf_counter()
             resumed = snapshot is not None
             if resumed:
@@ -224,63 +372,24 @@ def _run(store: Store, config: DigestConfig, on: date, report: SendReport, maile
                 digest = builder.build(subscriber, period)
             if digest.count == 0 and not resumed:
                 report.empty += 1
-                if not report.dry_run:
-                    db.execute("INSERT INTO digest_sends (subscriber_id, period, state, message_id, paper_ids, "
-                               "created_at, updated_at) VALUES (?, ?, 'empty', '', '[]', ?, ?) "
-                               "ON CONFLICT (subscriber_id, period) DO NOTHING",
-                               (subscriber.id, period, stamp(utcnow()), stamp(utcnow())))
+                if delivery is not None:
+                    empties.append((subscriber.id, period))
                 report.build_seconds += time.perf_counter() - t0
                 continue
             msg_id = msg_id or message_id(tokens, config, subscriber.id, period)
             recipient, data = digest_message(digest, config, tokens, msg_id)
             report.build_seconds += time.perf_counter() - t0
-            if report.dry_run:
+            if delivery is None:  # dry run
                 report.messages.append({"email": subscriber.email, "period": period, "papers": digest.count,
                                         "message_id": msg_id, "resumed": resumed})
                 continue
-            now = stamp(utcnow())
-            if resumed:  # step 1 again for an unfinished row: same snapshot, same Message-ID
-                db.execute("UPDATE digest_sends SET state = 'attempting', attempts = attempts + 1, updated_at = ? "
-                           "WHERE subscriber_id = ? AND period = ?", (now, subscriber.id, period))
-                report.resumed += 1
-            else:
-                claimed = db.execute(
-                    "INSERT INTO digest_sends (subscriber_id, period, state, message_id, paper_ids, attempts, "
-                    "created_at, updated_at) VALUES (?, ?, 'attempting', ?, ?, 1, ?, ?) "
-                    "ON CONFLICT (subscriber_id, period) DO NOTHING",
-                    (subscriber.id, period, msg_id, digest.snapshot(), now, now))
-                if not claimed:
-                    report.already_done += 1
-                    continue
-            t1 = time.perf_counter()
-            try:
-                mailer.send(envelope_address(config.mail_from or ""), recipient, data)  # type: ignore[union-attr]
-            except TemporaryFailure as exc:
-                # a 4xx reply means certainly not accepted; a dropped connection might have been: keep 'attempting'
-                _set_state(store, subscriber.id, period, "pending" if exc.code else "attempting", str(exc))
-                report.temporary += 1
-                if exc.connection:
-                    abort = str(exc)
-                continue
-            except PermanentFailure as exc:
-                _set_state(store, subscriber.id, period, "failed", str(exc))
-                report.failed += 1
-                continue
-            except MailerConfigError as exc:
-                _set_state(store, subscriber.id, period, "pending", str(exc))
-                raise ConfigError(str(exc)) from None
-            finally:
-                report.deliver_seconds += time.perf_counter() - t1
-            if fault:
-                fault("accepted", report.sent + 1)
-            with db.transaction():
-                db.execute("UPDATE digest_sends SET state = 'sent', sent_at = ?, updated_at = ?, last_error = NULL "
-                           "WHERE subscriber_id = ? AND period = ?", (now, now, subscriber.id, period))
-                db.executemany("INSERT INTO digest_sent_papers (subscriber_id, paper_id, period) VALUES (?, ?, ?) "
-                               "ON CONFLICT (subscriber_id, paper_id) DO NOTHING",
-                               [(subscriber.id, pid, period) for pid in digest.paper_ids])
-            report.sent += 1
-            if fault:
-                fault("recorded", report.sent)
+            batch.append((_Outgoing(subscriber, period, digest.paper_ids, recipient, data, msg_id), resumed,
+                          digest.snapshot()))
+            if len(batch) >= CLAIM_BATCH:
+                claim()
+        if delivery is not None and not delivery.stopped:
+            claim()
     finally:
         bar.close()
+        if delivery is not None:
+            delivery.finish()
