@@ -44,11 +44,17 @@ _KNOWN: list[tuple[re.Pattern[str], str]] = [
         (r"\bmax planck institute\b", "mpi"),
     ]
 ]
-_ORG_WORDS = re.compile(
-    r"\b(universit|institut|college|school|laborator|lab\b|labs\b|inc\b|corp|company|gmbh|ltd|research|academy|"
-    r"centre|center|hospital|foundation|polytechnic|ecole|hochschule)",
-)
-_DEPARTMENT = re.compile(r"^(dept\.?|department|faculty|division|group|chair)\b")
+# Which comma-separated part names the organisation: a university before the institute or lab inside it.
+_TIERS = [
+    re.compile(r"\b(universi|polytechnic|politecnico|ecole|hochschule|college)"),
+    re.compile(r"\b(institut|laborator|lab\b|labs\b|academy|foundation|centre\b|center\b|hospital|inc\b|corp|"
+               r"company|gmbh|ltd|research|school|agency|council|bank|ministry|survey|society|commission|"
+               r"organi[sz]ation|conservancy|fund)"),
+]
+_DEPARTMENT = re.compile(r"^(dept\.?|department|faculty|division|group|chair|school of|college of)\b")
+_ROLE = re.compile(r"\b(advisor|adviser|officer|president|director|professor|student|fellow|manager|lecturer|"
+                   r"researcher|scientist|contacted|e-?mail)\b")
+_MAX_SLUG = 60
 
 
 def _slugify(text: str) -> str:
@@ -65,11 +71,15 @@ def affiliation_slug(affiliation: str | None) -> str | None:
         if pattern.search(text):
             return slug
     segments = [s.strip() for s in re.split(r"[,;]", text) if s.strip()]
+    candidates = [s for s in segments if not _ROLE.search(s)] or segments
     organisation = next(
-        (s for s in segments if _ORG_WORDS.search(s) and not _DEPARTMENT.match(s)),
-        next((s for s in segments if not _DEPARTMENT.match(s)), segments[0] if segments else text),
+        (s for tier in _TIERS for s in candidates if tier.search(s) and not _DEPARTMENT.match(s)),
+        next((s for s in candidates if not _DEPARTMENT.match(s)), candidates[0] if candidates else text),
     )
-    return _slugify(organisation) or None
+    slug = _slugify(re.sub(r"^the\s+", "", organisation))
+    if len(slug) > _MAX_SLUG:  # a whole address without commas: keep the head of it
+        slug = slug[:_MAX_SLUG].rsplit("-", 1)[0]
+    return slug or None
 
 
 def affiliation_slugs(affiliations: list[str]) -> list[str]:
