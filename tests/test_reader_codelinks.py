@@ -60,7 +60,8 @@ def test_find_in_free_text() -> None:
      "norwegian-university-of-science-and-technology"),
     ("Ecohydrology Research Group, The University of Western Australia, Nedlands",
      "university-of-western-australia"),  # the university, not the group inside it
-    ("Centro de Investigaciones en Ecosistemas, Universidad Autónoma de México, Morelia", "universidad-autonoma-de-mexico"),
+    ("Centro de Investigaciones en Ecosistemas, Universidad Autónoma de México, Morelia",
+     "universidad-autonoma-de-mexico"),
     ("Policy Advisor, Forestry Commission, 231 Corstorphine Road, Edinburgh", "forestry-commission"),
     ("  ", None),
 ])
