@@ -1,6 +1,7 @@
 """Turning a reader's record into what the writer stores: JSON bytes, a content hash and the record's key.
 
-Done on the parser side (a second process when there is one), so the writer only loads JSON and writes SQL.
+Done on the parser side (a second process when there is one), together with the record's match keys and the
+paper it makes on its own (``merge.writer.prepare``), so that the writer mostly just writes SQL.
 The hash leaves the provenance out: the same record read again from a moved or renamed file is unchanged.
 """
 
@@ -10,7 +11,7 @@ import hashlib
 
 import orjson
 
-from ..merge.writer import CITATION, ENTITY, PAPER, Item
+from ..merge.writer import CITATION, ENTITY, PAPER, Item, prepare
 from ..model import CitationRecord, EntityRecord, Record, SourceRecord
 
 
@@ -27,7 +28,9 @@ def encode(record: Record, format: str) -> Item:
             data = orjson.dumps(record, option=orjson.OPT_SORT_KEYS)
         finally:
             record.provenance = provenance
-        return Item(PAPER, key, content_hash(data), data, record.source, provenance.file, provenance.locator, format)
+        pre = prepare(orjson.loads(data), record.source, provenance.file, provenance.locator, key)
+        return Item(PAPER, key, content_hash(data), data, record.source, provenance.file, provenance.locator, format,
+                    pre)
     if isinstance(record, CitationRecord):
         data = orjson.dumps({"citing": record.citing, "cited": record.cited})
         return Item(CITATION, f"{record.citing}>{record.cited}", content_hash(data), data, record.source,

@@ -12,15 +12,14 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 import orjson
 
-from ..normalize import title_key
 from ..store.database import Database
 from ..store.ids import make_pid
 from ..store.papers import parse_ref
-from .fold import Folded, Held, first_author_key, fold, record_year
+from .fold import Held, first_author_key, fold, record_year
 from .matching import MIN_TITLE_KEY, Candidate, lookup_ids, lookup_titles, record_pairs, title_match
 
 PAPER, CITATION, ENTITY = "paper", "citation", "entity"
@@ -56,9 +55,24 @@ _UPSERT_ENTITY = ("INSERT INTO source_entities (source, id, kind, file, locator,
                   "data = excluded.data, ingested_at = excluded.ingested_at")
 
 
-@dataclass(slots=True)
-class Item:
-    """One record as the parser hands it over: already JSON, already hashed (see ``ingest/encode.py``)."""
+class Prepared(NamedTuple):
+    """A paper record digested on the parser side (see :func:`prepare`)."""
+
+    pairs: list[tuple[str, str]]
+    title_key: str
+    year: int | None
+    author_key: str
+    arxiv: str | None
+    paper: tuple  # PAPER_COLUMNS values of the paper this record makes on its own
+    authors: list[tuple]  # AUTHOR_COLUMNS values
+    ids: list[tuple[str, str]]
+    seed: str
+    has_refs: bool
+
+
+class Item(NamedTuple):
+    """One record as the parser hands it over: already JSON, already hashed (see ``ingest/encode.py``).  A tuple,
+    because batches of them cross a process boundary and tuples pickle fastest."""
 
     kind: str  # PAPER | CITATION | ENTITY
     key: str
@@ -68,6 +82,16 @@ class Item:
     file: str
     locator: str
     format: str
+    pre: Prepared | None = None
+
+
+class Paperish(NamedTuple):
+    """A paper ready for SQL."""
+
+    values: tuple
+    authors: list[tuple]
+    ids: list[tuple[str, str]]
+    seed: str
 
 
 @dataclass
@@ -128,6 +152,35 @@ def _known_hashes(db: Database, table: str, key_column: str, keys: list[str],
     return found
 
 
+def prepare(data: dict[str, Any], source: str, file: str, locator: str, key: str) -> Prepared:
+    """Everything the writer needs of one paper record that does not depend on the store: its match keys and
+    the paper it makes on its own.  Computed on the parser side, so a record that turns out to be a new paper
+    (the bulk of any first ingest) costs the writer nothing but SQL."""
+    held = Held(data, source, f"{source}:{file}:{locator}", key)
+    folded = fold([held])
+    ids = data.get("ids") or {}
+    return Prepared(
+        pairs=record_pairs(ids),
+        title_key=folded.columns["title_key"] or "",
+        year=record_year(data),
+        author_key=first_author_key(data),
+        arxiv=ids.get("arxiv"),
+        paper=tuple(folded.columns[c] for c in PAPER_COLUMNS),
+        authors=[_author_values(a) for a in folded.authors],
+        ids=folded.ids,
+        seed=folded.seed,
+        has_refs=bool(data.get("references") or data.get("cited_by")),
+    )
+
+
+def _prepared(item: Item) -> Prepared:
+    return item.pre or prepare(orjson.loads(item.data), item.source, item.file, item.locator, item.key)
+
+
+def _held(item: Item) -> Held:
+    return Held(orjson.loads(item.data), item.source, f"{item.source}:{item.file}:{item.locator}", item.key)
+
+
 def _apply_papers(db: Database, items: list[Item], seq: int, now: str, result: BatchResult) -> bool:
     counts = result.counts
     latest: dict[str, Item] = {}
@@ -135,48 +188,45 @@ def _apply_papers(db: Database, items: list[Item], seq: int, now: str, result: B
         latest.pop(item.key, None)
         latest[item.key] = item
     known = _known_hashes(db, "paper_records", "record_key", list(latest))
-    fresh: list[tuple[Item, dict[str, Any]]] = []
+    fresh: list[tuple[Item, Prepared]] = []
     for key, item in latest.items():
         if key in known and known[key][1] == item.content_hash:
             counts["unchanged"] += 1
         else:
-            fresh.append((item, orjson.loads(item.data)))
+            fresh.append((item, _prepared(item)))
     counts["unchanged"] += len(items) - len(latest)
     if not fresh:
         return False
 
     # Batched lookups: every identifier of every record, then the titles of those no identifier placed.
-    pairs_of = [record_pairs(data.get("ids") or {}) for _, data in fresh]
-    id_hits = lookup_ids(db, (pair for pairs in pairs_of for pair in pairs))
+    id_hits = lookup_ids(db, (pair for _, pre in fresh for pair in pre.pairs))
     arxiv_of = _arxiv_ids(db, set(id_hits.values()))
-    unplaced = [data for (item, data), pairs in zip(fresh, pairs_of, strict=True)
-                if item.key not in known and not any(p in id_hits for p in pairs)]
-    title_hits = lookup_titles(db, (title_key(d.get("title")) for d in unplaced))
+    title_hits = lookup_titles(db, (pre.title_key for item, pre in fresh
+                                    if item.key not in known and not any(p in id_hits for p in pre.pairs)))
     next_id = int(db.scalar("SELECT MAX(id) FROM papers") or 0) + 1
 
     local_ids: dict[tuple[str, str], int] = {}
     local_titles: dict[str, list[Candidate]] = {}
-    touched: dict[int, list[Held]] = {}
+    touched: dict[int, list[tuple[Item, Prepared]]] = {}
     replaced: set[str] = set()
     new_ids: list[int] = []
-    for (item, data), pairs in zip(fresh, pairs_of, strict=True):
-        arxiv = (data.get("ids") or {}).get("arxiv")
-        tkey = title_key(data.get("title"))
+    for item, pre in fresh:
+        arxiv = pre.arxiv
         paper_id: int | None = None
         if item.key in known:
             paper_id = known[item.key][0]
             replaced.add(item.key)
             counts["updated"] += 1
         else:
-            for pair in pairs:
+            for pair in pre.pairs:
                 hit = local_ids.get(pair) or id_hits.get(pair)
                 # Two arXiv submissions are two papers, even when they (wrongly) share a DOI.
                 if hit is not None and not (arxiv and arxiv_of.get(hit) and arxiv not in arxiv_of[hit]):
                     paper_id = hit
                     break
-            if paper_id is None and tkey:
-                candidates = [*title_hits.get(tkey, ()), *local_titles.get(tkey, ())]
-                paper_id = title_match(candidates, record_year(data), first_author_key(data), arxiv)
+            if paper_id is None and pre.title_key:
+                candidates = [*title_hits.get(pre.title_key, ()), *local_titles.get(pre.title_key, ())]
+                paper_id = title_match(candidates, pre.year, pre.author_key, arxiv)
             if paper_id is None:
                 paper_id = next_id
                 next_id += 1
@@ -184,45 +234,49 @@ def _apply_papers(db: Database, items: list[Item], seq: int, now: str, result: B
                 counts["new"] += 1
             else:
                 counts["merged"] += 1
-        for pair in pairs:
+        for pair in pre.pairs:
             if pair not in id_hits:
                 local_ids.setdefault(pair, paper_id)
         if arxiv:
             arxiv_of.setdefault(paper_id, set()).add(arxiv)
-        if len(tkey) >= MIN_TITLE_KEY:
-            local_titles.setdefault(tkey, []).append(
-                Candidate(paper_id, record_year(data), first_author_key(data) or None, {arxiv} if arxiv else set()))
-        touched.setdefault(paper_id, []).append(
-            Held(data, item.source, f"{item.source}:{item.file}:{item.locator}", item.key))
+        if len(pre.title_key) >= MIN_TITLE_KEY:
+            local_titles.setdefault(pre.title_key, []).append(
+                Candidate(paper_id, pre.year, pre.author_key or None, {arxiv} if arxiv else set()))
+        touched.setdefault(paper_id, []).append((item, pre))
 
     new_set = set(new_ids)
     existing = sorted(pid for pid in touched if pid not in new_set)
     stored = _stored_records(db, existing, replaced | set(latest))
     old_authors = _stored_authors(db, existing)
 
-    folded: dict[int, Folded] = {}
-    for paper_id, held in touched.items():
-        folded[paper_id] = fold([*stored.get(paper_id, ()), *held])
+    papers: dict[int, Paperish] = {}
+    for paper_id, entries in touched.items():
+        if len(entries) == 1 and paper_id in new_set:
+            pre = entries[0][1]
+            papers[paper_id] = Paperish(pre.paper, pre.authors, pre.ids, pre.seed)
+        else:
+            folded = fold([*stored.get(paper_id, ()), *(_held(item) for item, _ in entries)])
+            papers[paper_id] = Paperish(tuple(folded.columns[c] for c in PAPER_COLUMNS),
+                                        [_author_values(a) for a in folded.authors], folded.ids, folded.seed)
 
-    pids = _new_pids(db, {pid: folded[pid].seed for pid in new_ids})
-    db.executemany(_INSERT_PAPER, [
-        (pid, pids[pid], *(folded[pid].columns[c] for c in PAPER_COLUMNS), seq, now, now) for pid in new_ids
-    ])
+    pids = _new_pids(db, {pid: papers[pid].seed for pid in new_ids})
+    db.executemany(_INSERT_PAPER, [(pid, pids[pid], *papers[pid].values, seq, now, now) for pid in new_ids])
     if existing:
-        db.executemany(_UPDATE_PAPER, [
-            (*(folded[pid].columns[c] for c in PAPER_COLUMNS), seq, now, pid) for pid in existing
-        ])
-    db.executemany(_INSERT_ID, [(s, v, pid) for pid in touched for s, v in folded[pid].ids])
+        db.executemany(_UPDATE_PAPER, [(*papers[pid].values, seq, now, pid) for pid in existing])
+    db.executemany(_INSERT_ID, [(s, v, pid) for pid in touched for s, v in papers[pid].ids])
     db.executemany(_UPSERT_RECORD, [
-        (item.key, pid_of, item.source, item.file, item.locator, item.content_hash, item.data.decode(), now)
-        for item, pid_of in _record_rows(fresh, touched)
+        (item.key, pid, item.source, item.file, item.locator, item.content_hash, item.data.decode(), now)
+        for pid, entries in touched.items() for item, _ in entries
     ])
     db.executemany(_INSERT_AUTHOR, [
-        (pid, pos, *_author_values(row), None) for pid in new_ids for pos, row in enumerate(folded[pid].authors)
+        (pid, pos, *values, None) for pid in new_ids for pos, values in enumerate(papers[pid].authors)
     ])
     if existing:
-        _rewrite_authors(db, existing, folded, old_authors)
-    _write_paper_citations(db, touched, folded, {**id_hits, **local_ids}, result)
+        _rewrite_authors(db, existing, papers, old_authors)
+    with_refs = {pid: [_held(item) for item, pre in entries if pre.has_refs] for pid, entries in touched.items()}
+    with_refs = {pid: helds for pid, helds in with_refs.items() if helds}
+    if with_refs:
+        _write_paper_citations(db, with_refs, papers, {**id_hits, **local_ids}, result)
     return True
 
 
@@ -237,12 +291,6 @@ def _arxiv_ids(db: Database, paper_ids: set[int]) -> dict[int, set[str]]:
         ):
             found.setdefault(paper_id, set()).add(value)
     return found
-
-
-def _record_rows(fresh: list[tuple[Item, dict[str, Any]]], touched: dict[int, list[Held]]):
-    owner = {held.key: pid for pid, helds in touched.items() for held in helds}
-    for item, _ in fresh:
-        yield item, owner[item.key]
 
 
 def _author_values(row: dict[str, Any]) -> tuple:
@@ -280,31 +328,31 @@ def _stored_authors(db: Database, paper_ids: list[int]) -> dict[int, list[tuple]
     return found
 
 
-def _rewrite_authors(db: Database, paper_ids: list[int], folded: dict[int, Folded],
+def _rewrite_authors(db: Database, paper_ids: list[int], papers: dict[int, Paperish],
                      old: dict[int, list[tuple]]) -> None:
     """Rewrite changed author lists in place, keeping the identity of every author still there (same position
     and name key, else the one author of that name key) so that disambiguation need not start over."""
-    name_key_at = 1 + AUTHOR_COLUMNS.index("name_key")
+    key_at = AUTHOR_COLUMNS.index("name_key")
     upserts, deletes = [], []
     for pid in paper_ids:
-        before = old.get(pid, [])
+        before = old.get(pid, [])  # (position, *AUTHOR_COLUMNS, identity_id)
         at = {row[0]: row for row in before}
         by_key: dict[str, list[tuple]] = {}
         for row in before:
-            by_key.setdefault(row[name_key_at], []).append(row)
-        for position, author in enumerate(folded[pid].authors):
-            values = _author_values(author)
+            by_key.setdefault(row[1 + key_at], []).append(row)
+        authors = papers[pid].authors
+        for position, values in enumerate(authors):
             previous = at.get(position)
             identity = None
-            if previous is not None and previous[name_key_at] == author["name_key"]:
+            if previous is not None and previous[1 + key_at] == values[key_at]:
                 identity = previous[-1]
-            elif len(by_key.get(author["name_key"], ())) == 1:
-                identity = by_key[author["name_key"]][0][-1]
+            elif len(by_key.get(values[key_at], ())) == 1:
+                identity = by_key[values[key_at]][0][-1]
             if previous is not None and tuple(previous[1:-1]) == values and previous[-1] == identity:
                 continue
             upserts.append((pid, position, *values, identity))
-        if len(before) > len(folded[pid].authors):
-            deletes.append((pid, len(folded[pid].authors)))
+        if len(before) > len(authors):
+            deletes.append((pid, len(authors)))
     if upserts:
         db.executemany(_UPSERT_AUTHOR, upserts)
     if deletes:
@@ -331,7 +379,7 @@ def _new_pids(db: Database, seeds: dict[int, str]) -> dict[int, str]:
     return out
 
 
-def _write_paper_citations(db: Database, touched: dict[int, list[Held]], folded: dict[int, Folded],
+def _write_paper_citations(db: Database, touched: dict[int, list[Held]], folded: dict[int, Paperish],
                            known: dict[tuple[str, str], int], result: BatchResult) -> None:
     refs: list[tuple[int, str, str]] = []  # (paper, ref, source); direction below
     cited_by: list[tuple[int, str, str]] = []

@@ -1,0 +1,151 @@
+"""``paperatlas bench ingest``: the 102,538 records of the 2016 OAI-PMH cs harvest into a fresh store.
+
+It measures, in one run: the parse-only floor (the same files through the same reader and encoder, nothing
+stored), then the full ingest (parse + merge + write, one transaction per batch), their ratio, and the peak RSS
+of the ingest (its own process plus the parser process).  Targets from the issue: >= 40% of the floor,
+>= 10,000 records/s, peak RSS <= 400 MB.  ``--repeat N`` feeds the same real pages N times under fresh arXiv ids
+(the generator keeps every field but the id) to show memory stays flat as the input grows.
+"""
+
+from __future__ import annotations
+
+import gzip
+import os
+import re
+import resource
+import shutil
+import tempfile
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import click
+
+from .report import emit, json_option, machine
+
+TARGET_RECORDS_PER_S = 10_000
+TARGET_RATIO = 0.40
+TARGET_RSS_MB = 400.0
+
+
+def shared_data_dir() -> Path:
+    """../shared/data beside the checkout or the working folder (or PAPERATLAS_SHARED_DATA)."""
+    env = os.environ.get("PAPERATLAS_SHARED_DATA")
+    if env:
+        return Path(env)
+    here = Path(__file__).resolve()
+    for base in (Path.cwd(), *here.parents):
+        candidate = base.parent / "shared" / "data"
+        if candidate.is_dir():
+            return candidate
+    return Path.cwd().parent / "shared" / "data"
+
+
+def _rss_mb(who: int) -> float:
+    return resource.getrusage(who).ru_maxrss / 1024.0
+
+
+def _repeated(pages: list[Path], repeat: int, folder: Path) -> Iterator[Path]:
+    """The real pages, then copies with every arXiv id moved to a fresh range (``9{copy}{id}``)."""
+    yield from pages
+    for copy in range(1, repeat):
+        for page in pages:
+            text = gzip.decompress(page.read_bytes())
+            text = re.sub(rb"<id>(\d{4})\.(\d{4,5})</id>", lambda m, c=copy: b"<id>%02d%02d.%s</id>" % (
+                90 + c % 10, int(m.group(1)[2:]) % 100, m.group(2)), text)
+            text = re.sub(rb"<id>([a-z\-]+(?:\.[A-Z]{2})?)/(\d{7})</id>",
+                          lambda m, c=copy: b"<id>%s%d/%s</id>" % (m.group(1), c, m.group(2)), text)
+            target = folder / f"copy{copy}-{page.name}"
+            target.write_bytes(gzip.compress(text, compresslevel=1))
+            yield target
+
+
+def measure(source: Path, *, limit: int | None = None, repeat: int = 1, show_progress: bool = False,
+            batch_size: int | None = None) -> dict:
+    from ..ingest import ingest_paths
+    from ..ingest.files import open_binary, plan
+    from ..ingest.producer import BATCH_SIZE
+    from ..sources.base import ErrorSink
+    from ..store import open_store
+
+    pages = sorted(p for p in source.iterdir() if p.is_file() and not p.name.startswith("."))
+    if limit:
+        pages = pages[:limit]
+    work = Path(tempfile.mkdtemp(prefix="paperatlas-bench-ingest-"))
+    try:
+        files = list(_repeated(pages, repeat, work)) if repeat > 1 else pages
+        planned, _ = plan(files)
+        # The floor: the same files through the same readers (decompression + XML parsing + record building),
+        # nothing encoded, merged or stored.
+        started = time.perf_counter()
+        parsed = 0
+        sink = ErrorSink(echo=False)
+        for file in planned:
+            with open_binary(file.path) as stream:
+                for _ in file.reader.read(stream, str(file.path), sink):
+                    parsed += 1
+        floor_seconds = time.perf_counter() - started
+
+        store = open_store(work / "store")
+        rss_before = _rss_mb(resource.RUSAGE_SELF)
+        summary = ingest_paths(store, files, show_progress=show_progress, batch_size=batch_size or BATCH_SIZE)
+        papers = int(store.db.scalar("SELECT COUNT(*) FROM papers") or 0)
+        store.close()
+        parent_rss = _rss_mb(resource.RUSAGE_SELF)
+        child_rss = _rss_mb(resource.RUSAGE_CHILDREN)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+    floor = parsed / floor_seconds if floor_seconds else 0.0
+    rate = summary.records_per_s
+    peak = parent_rss + child_rss
+    return {
+        "records": summary.read,
+        "files": len(files),
+        "papers": papers,
+        "skipped": summary.skipped,
+        "repeat": repeat,
+        "generated": repeat > 1,
+        "seconds": round(summary.seconds, 2),
+        "records_per_s": round(rate, 1),
+        "parse_floor_records_per_s": round(floor, 1),
+        "parse_floor_seconds": round(floor_seconds, 2),
+        "ratio_to_floor": round(rate / floor, 3) if floor else 0.0,
+        "peak_rss_mb": round(peak, 1),
+        "peak_rss_writer_mb": round(parent_rss, 1),
+        "peak_rss_parser_mb": round(child_rss, 1),
+        "rss_before_ingest_mb": round(rss_before, 1),
+        "targets": {
+            "records_per_s": TARGET_RECORDS_PER_S,
+            "ratio_to_floor": TARGET_RATIO,
+            "peak_rss_mb": TARGET_RSS_MB,
+            "records_per_s_met": rate >= TARGET_RECORDS_PER_S,
+            "ratio_met": floor > 0 and rate / floor >= TARGET_RATIO,
+            "rss_met": peak <= TARGET_RSS_MB,
+        },
+        "machine": machine(),
+    }
+
+
+@click.command("ingest")
+@click.option("--source", type=click.Path(exists=True, file_okay=False, path_type=Path),
+              help="Folder of OAI-PMH pages [default: ../shared/data/arxiv/oai-pmh-cs-2016].")
+@click.option("--limit", type=int, help="Only the first N pages (a quick run).")
+@click.option("--repeat", type=int, default=1, show_default=True,
+              help="Feed the pages N times (copies under fresh arXiv ids), to show memory stays flat.")
+@json_option
+@click.pass_context
+def bench_ingest(ctx: click.Context, source: Path | None, limit: int | None, repeat: int, as_json: bool) -> None:
+    """Ingest speed vs. the parse-only floor, and peak memory, on the real OAI-PMH harvest."""
+    from ..cli.context import fail
+
+    source = source or shared_data_dir() / "arxiv" / "oai-pmh-cs-2016"
+    if not source.is_dir():
+        fail(f"{source}: the OAI-PMH pages are missing (use --source or set PAPERATLAS_SHARED_DATA)")
+    if repeat < 1:
+        fail("--repeat must be at least 1")
+    app = ctx.find_object(object)
+    quiet = bool(getattr(app, "quiet", False))
+    figures = measure(source, limit=limit, repeat=repeat, show_progress=not quiet and not as_json)
+    emit("bench ingest (OAI-PMH arXiv cs 2016" + (", generated copies" if repeat > 1 else "") + ")", figures,
+         as_json)
