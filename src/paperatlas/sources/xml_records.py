@@ -39,4 +39,6 @@ def text_of(element: etree._Element | None) -> str:
     """All text inside an element, markup such as ``<i>`` or ``<sub>`` dropped."""
     if element is None:
         return ""
+    if len(element) == 0:  # the common case: no <i>, <sub> inside
+        return element.text or ""
     return "".join(element.itertext())
