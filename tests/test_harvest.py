@@ -8,7 +8,11 @@ from __future__ import annotations
 
 import gzip
 import re
+import signal
+import subprocess
+import sys
 import threading
+import time
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -157,18 +161,19 @@ def test_crash_then_resume_fetches_each_page_once_more_at_most(oai, tmp_path: Pa
     assert seen == uninterrupted
 
 
+def rows(store) -> dict[str, list[tuple]]:
+    return {
+        "papers": store.db.query_tuples("SELECT pid, title, abstract FROM papers ORDER BY pid"),
+        "paper_ids": store.db.query_tuples("SELECT scheme, value FROM paper_ids ORDER BY scheme, value"),
+        "authorships": store.db.query_tuples("SELECT position, name FROM authorships ORDER BY paper_id, position"),
+    }
+
+
 def test_crash_then_resume_ends_with_the_store_of_an_uninterrupted_run(oai, tmp_path: Path) -> None:
     ingest = pytest.importorskip("paperatlas.ingest")
     from paperatlas.store import open_store
 
     endpoint, _ = oai
-
-    def rows(store) -> dict[str, list[tuple]]:
-        return {
-            "papers": store.db.query_tuples("SELECT pid, title, abstract FROM papers ORDER BY pid"),
-            "paper_ids": store.db.query_tuples("SELECT scheme, value FROM paper_ids ORDER BY scheme, value"),
-            "authorships": store.db.query_tuples("SELECT position, name FROM authorships ORDER BY paper_id, position"),
-        }
 
     whole = open_store(tmp_path / "whole")
     _harvester(endpoint, tmp_path / "h1", lambda p, _: ingest.ingest_paths(whole, [p], show_progress=False), []).run()
@@ -259,3 +264,44 @@ def test_a_repeated_token_stops_the_harvest(oai, tmp_path: Path) -> None:
     replay.by_token["1122234|101001"] = 0  # the server hands page 101 (and its token) back again
     with pytest.raises(HarvestError, match="loop forever"):
         _harvester(endpoint, tmp_path, lambda p, _: None, []).run()
+
+
+@pytest.mark.slow
+def test_kill_9_mid_harvest_then_resume(oai, tmp_path: Path) -> None:
+    """A real ``kill -9`` of ``paperatlas harvest arxiv`` after its first page; the re-run finishes the job."""
+    pytest.importorskip("paperatlas.ingest")
+    from paperatlas.store import open_store
+
+    endpoint, _ = oai
+
+    def command(data: Path, delay: str) -> list[str]:
+        return [sys.executable, "-c", "import sys; from paperatlas.cli import run; sys.argv[0] = 'paperatlas'; run()",
+                "--quiet", "--data-dir", str(data), "harvest", "arxiv", "--from", "2016-01-01", "--endpoint",
+                endpoint, "--delay", delay]
+
+    subprocess.run(command(tmp_path / "whole", "0"), check=True, capture_output=True, timeout=120)
+    killed = tmp_path / "killed"
+    state = killed / "harvest" / "arxiv" / "cs-2016-01-01-now.state.json"
+    process = subprocess.Popen(command(killed, "2"), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 90
+        while time.monotonic() < deadline and process.poll() is None:
+            saved = HarvestState.load(state) if state.exists() else None
+            if saved and saved.pages >= 1:
+                break
+            time.sleep(0.05)
+        assert process.poll() is None, "the harvest ended before it could be killed"
+        process.send_signal(signal.SIGKILL)
+        process.wait(10)
+    finally:
+        if process.poll() is None:
+            process.kill()
+    saved = HarvestState.load(state)
+    assert saved is not None and not saved.done and saved.pages >= 1
+    subprocess.run(command(killed, "0"), check=True, capture_output=True, timeout=120)
+    whole, resumed = open_store(tmp_path / "whole"), open_store(killed)
+    try:
+        assert rows(resumed) == rows(whole) and len(rows(whole)["papers"]) > 2000
+    finally:
+        whole.close()
+        resumed.close()
