@@ -120,3 +120,11 @@ def test_bulk_dataset_lines() -> None:
     edges, sink = read(SemanticScholarReader(), "citations.jsonl", citations)
     assert [(e.citing, e.cited) for e in edges] == [("s2corpus:270079115", "s2corpus:14636783")]
     assert [m.split(": ")[0] for m in sink.messages] == ["citations.jsonl:3"]
+
+
+def test_one_bad_item_does_not_lose_the_rest_of_a_page() -> None:
+    data = (b'{"total": 3, "offset": 0, "data": [{"paperId": "a", "title": "One"}, '
+            b'{"paperId": "b", "title": "Two", "authors": 5}, {"paperId": "c", "title": "Three"}]}\n')
+    records, sink = read(SemanticScholarReader(), "search.json", data)
+    assert [r.title for r in records] == ["One", "Three"]
+    assert sink.count == 1 and sink.messages[0].startswith("search.json:1: malformed Semantic Scholar list item")

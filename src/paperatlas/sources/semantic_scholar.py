@@ -166,12 +166,15 @@ class SemanticScholarReader:
             if not isinstance(item, dict):
                 errors.report(file, line, f"list item is {type(item).__name__}, not an object")
                 continue
-            if "citingPaper" in item or "citedPaper" in item:
-                yield from self._edge(item, file, line, uri)
-            elif "paperId" in item:
-                yield from self._paper_and_lists(item, file, line)
-            elif "authorId" in item:
-                yield from self._author(item, file, line)
+            try:  # one bad item costs that item, not the rest of the page
+                if "citingPaper" in item or "citedPaper" in item:
+                    yield from self._edge(item, file, line, uri)
+                elif "paperId" in item:
+                    yield from self._paper_and_lists(item, file, line)
+                elif "authorId" in item:
+                    yield from self._author(item, file, line)
+            except (KeyError, TypeError, ValueError, AttributeError) as exc:
+                errors.report(file, line, f"malformed Semantic Scholar list item: {type(exc).__name__}: {exc}")
 
     def _dataset_citation(self, value: dict[str, Any], file: str, line: int) -> Iterator[Record]:
         citing, cited = value.get("citingcorpusid"), value.get("citedcorpusid")
