@@ -57,6 +57,10 @@ def run_build(store: Store, options: BuildOptions) -> dict[str, Any]:
         if stage is None:
             report[name] = {"status": "not installed"}
             continue
+        if options.engine == "spark":  # the stage's per-group steps run on Spark (see paperatlas/scale/stages.py)
+            from ..scale.stages import on_spark
+
+            stage = on_spark(name, stage)
         started = time.perf_counter()
         figures = stage(store, options) or {}
         report[name] = {"seconds": round(time.perf_counter() - started, 3), **figures}

@@ -1,0 +1,197 @@
+"""``paperatlas build --engine spark``: the build stages with their per-group work on Spark.
+
+The stages are written by other modules for one process.  Rather than fork them, the Spark engine keeps each
+stage's own orchestration (order of steps, watermarks, transactions, reports) and swaps only the steps that are a
+pure function applied per group for their Spark twin, which runs *the same function* through
+:func:`paperatlas.scale.run_per_block` / :func:`~paperatlas.scale.map_batches`:
+
+========== ==================================== =============================================================
+stage      step swapped                         the function run per group on Spark
+========== ==================================== =============================================================
+metrics    ``metrics.citations.store_counts``   distinct citing papers, per cited paper
+metrics    ``metrics.authors.compute_all``      ``authors.summarize`` (papers, citations, h-index, i10, per
+                                                year, primary category, medians), per identity
+metrics    ``metrics.stage.update_ai_scores``   ``AIScoreModel.score``, per batch of papers
+identities ``disambiguation.stage.cluster_blocks`` the stage's per-name-block clustering, when it exposes one
+========== ==================================== =============================================================
+
+Everything else a stage does (embedding, novelty neighbours, trending, the search index, the citation resolver)
+runs in the driver exactly as with ``--engine local``; the build report says, per stage, which steps ran on
+Spark.  Results are written back to the store by the stage's own code path, so ``--engine spark`` and
+``--engine local`` produce the same tables.
+"""
+
+from __future__ import annotations
+
+import functools
+import importlib
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from ..store import Store
+
+Stage = Callable[[Store, Any], dict[str, Any]]
+
+
+# --- metrics: citations per paper ----------------------------------------------------------------------------------
+
+
+def _distinct_citing(cited_id: int, rows: list[tuple]) -> list[tuple]:
+    return [(cited_id, len({citing for (citing,) in rows}))]
+
+
+def spark_store_counts(store: Store) -> Callable[[Any], dict[int, int]]:
+    def store_counts(db) -> dict[int, int]:
+        from . import run_per_block
+
+        rows = run_per_block(
+            store,
+            "SELECT cited_id, citing_id FROM citations WHERE cited_id IS NOT NULL AND cited_id <> citing_id",
+            _distinct_citing, schema="paper_id long, citations long", engine="spark",
+        )
+        return dict(rows)
+
+    return store_counts
+
+
+# --- metrics: author figures ---------------------------------------------------------------------------------------
+
+
+def _author_figures(identity_id: int, rows: list[tuple]) -> list[tuple]:
+    """One identity's row of ``author_metrics``, by the metrics module's own functions."""
+    from ..metrics.authors import _row_to_paper, summarize
+    from ..metrics.common import dumps
+
+    s = summarize([_row_to_paper((identity_id, *row)) for row in rows])
+    return [(identity_id, s.paper_count, s.citations, s.h_index, s.i10_index, s.primary_category, s.novelty,
+             s.ai_score, dumps(s.per_year), dumps(s.reason))]
+
+
+AUTHOR_SCHEMA = ("identity_id long, paper_count long, citations long, h_index long, i10_index long, "
+                 "primary_category string, novelty double, ai_score double, per_year string, reason string")
+
+
+def spark_author_metrics(store: Store) -> Callable[[Any], int]:
+    def compute_all(db) -> int:
+        from ..metrics import authors
+        from ..metrics.common import now_iso
+        from . import run_per_block
+
+        figures = run_per_block(store, authors._PAPERS_SQL + "WHERE a.identity_id IS NOT NULL", _author_figures,
+                                schema=AUTHOR_SCHEMA, engine="spark")
+        stamp = now_iso()
+        with db.transaction():
+            db.execute("DELETE FROM author_metrics WHERE identity_id NOT IN "
+                       "(SELECT identity_id FROM authorships WHERE identity_id IS NOT NULL)")
+            db.executemany(
+                "INSERT INTO author_metrics (identity_id, paper_count, citations, h_index, i10_index, "
+                "primary_category, novelty, ai_score, per_year, reason, computed_at) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+                "ON CONFLICT (identity_id) DO UPDATE SET paper_count = excluded.paper_count, "
+                "citations = excluded.citations, h_index = excluded.h_index, i10_index = excluded.i10_index, "
+                "primary_category = excluded.primary_category, novelty = excluded.novelty, "
+                "ai_score = excluded.ai_score, per_year = excluded.per_year, reason = excluded.reason, "
+                "computed_at = excluded.computed_at",
+                [(*row, stamp) for row in figures],
+            )
+        return len(figures)
+
+    return compute_all
+
+
+# --- metrics: AI Score ---------------------------------------------------------------------------------------------
+
+
+def _ai_scores(rows: list[tuple]) -> list[tuple]:
+    """Score a batch of (paper_id, title, abstract) with the shipped model (loaded once per executor)."""
+    from ..metrics import ai_score
+    from ..metrics.common import dumps
+
+    model = ai_score.shipped_model()
+    scored = model.score([ai_score.text_of(t, a) for _, t, a in rows], [None] * len(rows))
+    out = []
+    for (paper_id, title, abstract), (value, reason) in zip(rows, scored, strict=True):
+        has_text = bool(title or abstract)
+        out.append((paper_id, value if has_text else None,
+                    dumps(reason if has_text else {"model": model.version,
+                                                   "meaning": "no title or abstract to score"}),
+                    model.version))
+    return out
+
+
+def spark_ai_scores(store: Store) -> Callable[..., dict[str, Any]]:
+    def update_ai_scores(db, since: int, *, full: bool = False) -> dict[str, Any]:
+        from ..metrics import ai_score
+        from ..metrics.common import upsert_paper_metrics
+        from . import map_batches
+
+        try:
+            model = ai_score.shipped_model()
+        except (OSError, ValueError) as exc:
+            return {"ai_score_status": f"no AI-Score model: {exc}"}
+        where = "" if full else " WHERE p.change_seq > ? OR m.ai_score_model IS NULL OR m.ai_score_model <> ?"
+        params: tuple = () if full else (since, model.version)
+        sql = "SELECT p.id, p.title, p.abstract FROM papers p LEFT JOIN paper_metrics m ON m.paper_id = p.id" + where
+        rows = map_batches(store, sql, _ai_scores, params=params, engine="spark", batch=2000,
+                           schema="paper_id long, ai_score double, ai_score_reason string, ai_score_model string")
+        with db.transaction():
+            upsert_paper_metrics(db, ["ai_score", "ai_score_reason", "ai_score_model"], rows)
+        return {"ai_scored": len(rows), "ai_score_model": model.version}
+
+    return update_ai_scores
+
+
+# --- the swap ------------------------------------------------------------------------------------------------------
+
+# stage name -> [(module, attribute, factory of the Spark twin given the store)]
+SPARK_STEPS: dict[str, list[tuple[str, str, Callable[[Store], Callable]]]] = {
+    "metrics": [
+        ("paperatlas.metrics.citations", "store_counts", spark_store_counts),
+        ("paperatlas.metrics.authors", "compute_all", spark_author_metrics),
+        ("paperatlas.metrics.stage", "update_ai_scores", spark_ai_scores),
+    ],
+}
+
+
+@contextmanager
+def _swapped(store: Store, steps: list[tuple[str, str, Callable[[Store], Callable]]]) -> Iterator[list[str]]:
+    """Put the Spark twins in place of the named functions for the duration of one stage run."""
+    saved: list[tuple[Any, str, Any]] = []
+    names: list[str] = []
+    try:
+        for module_name, attribute, factory in steps:
+            try:
+                module = importlib.import_module(module_name)
+            except ModuleNotFoundError:
+                continue
+            if not hasattr(module, attribute):
+                continue  # the stage changed shape: that step simply stays local
+            saved.append((module, attribute, getattr(module, attribute)))
+            setattr(module, attribute, factory(store))
+            names.append(f"{module_name.removeprefix('paperatlas.')}.{attribute}")
+        yield names
+    finally:
+        for module, attribute, original in reversed(saved):
+            setattr(module, attribute, original)
+
+
+def spark_steps(name: str) -> list[str]:
+    """The steps of a stage that ``--engine spark`` runs on Spark (for docs and the build report)."""
+    return [f"{m.removeprefix('paperatlas.')}.{a}" for m, a, _ in SPARK_STEPS.get(name, [])]
+
+
+def on_spark(name: str, stage: Stage) -> Stage:
+    """The stage as ``--engine spark`` runs it: its per-group steps on Spark, the rest as usual."""
+    steps = SPARK_STEPS.get(name)
+
+    @functools.wraps(stage)
+    def run(store: Store, options: Any) -> dict[str, Any]:
+        if not steps:
+            figures = stage(store, options) or {}
+            return {**figures, "engine": "in the driver (no per-group step swapped; options.engine is 'spark')"}
+        with _swapped(store, steps) as swapped:
+            figures = stage(store, options) or {}
+        return {**figures, "engine": "spark", "spark_steps": swapped}
+
+    return run
