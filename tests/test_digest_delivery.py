@@ -306,3 +306,24 @@ def test_wire_format_round_trips_through_the_stdlib_parser(text):
     assert msg["List-Unsubscribe"] == "<https://atlas.example/unsubscribe?token=" + "t" * 120 + ">"
     assert msg.get_body(("plain",)).get_content().replace("\r\n", "\n") == text
     assert msg.get_body(("html",)).get_content().replace("\r\n", "\n") == html
+
+
+def test_saved_search_uses_the_search_index_when_built(papers_store, day):
+    """With the search engineer's index built, a saved search's section holds BM25 matches of the period."""
+    stage = pytest.importorskip("paperatlas.search.stage")
+    from paperatlas.digest.build import DigestBuilder, window
+    from paperatlas.pipeline.build import BuildOptions
+    from paperatlas.search import search_papers
+
+    store = papers_store
+    stage.run(store, BuildOptions(embed=False, show_progress=False))
+    query = "language models"
+    found = search_papers(store, query, limit=500, sort="date")
+    assert found["total"] > 0
+    start, end = window("daily", day)
+    in_window = [r["paper_id"] for r in found["results"]
+                 if start <= store.db.scalar("SELECT submitted FROM papers WHERE id = ?", (r["paper_id"],)) < end]
+    sub = subscribe(store, "s@example.org", "daily", Follows(queries=[query])).subscriber
+    digest = DigestBuilder(store, day).build(sub)
+    section = next(s for s in digest.sections if s.kind == "query")
+    assert [p.id for p in section.papers] == in_window[: len(section.papers)] and section.papers

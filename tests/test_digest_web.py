@@ -191,3 +191,17 @@ def test_the_web_app_includes_the_router(store):
     client = TestClient(app_module.create_app(store))
     page = client.get("/subscribe")
     assert page.status_code == 200 and 'name="csrf"' in page.text and "PaperAtlas" in page.text
+
+
+def test_mail_server_down_answers_503_and_the_retry_is_not_rate_limited(env):
+    client, store = env["client"], env["store"]
+    down = SmtpSink()  # not started yet: connection refused
+    client.app.state.digest_config = load_config(store.data_dir, env={
+        "PAPERATLAS_SMTP_URL": down.url(retries="0"), "PAPERATLAS_MAIL_FROM": FROM,
+        "PAPERATLAS_PUBLIC_URL": "https://atlas.example"})
+    form = {"email": "ops@example.org", "frequency": "weekly"}
+    assert client.post("/subscribe", data={**form, "csrf": csrf_of(client)}).status_code == 503
+    with down:
+        answer = client.post("/subscribe", data={**form, "csrf": csrf_of(client)})
+        assert answer.status_code == 200
+        assert [r.rcpt_tos for r in down.received] == [["ops@example.org"]]

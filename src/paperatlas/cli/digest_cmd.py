@@ -48,7 +48,7 @@ def subscribe(app: AppContext, email: str, frequency: str, authors: tuple[str, .
     from ..digest.config import ConfigError
     from ..digest.sender import send_notice
     from ..digest.smtp import DeliveryError
-    from ..digest.subscriptions import SubscriptionError, clean_follows
+    from ..digest.subscriptions import SubscriptionError, clean_follows, release_mail
     from ..digest.subscriptions import subscribe as do_subscribe
 
     config = _config(app)
@@ -64,6 +64,7 @@ def subscribe(app: AppContext, email: str, frequency: str, authors: tuple[str, .
     try:
         send_notice(config, outcome.subscriber, outcome.mail)
     except (ConfigError, DeliveryError, OSError) as exc:
+        release_mail(app.store, outcome.subscriber.email)
         fail(f"could not send the {outcome.mail} mail: {exc}", 75)
     what = "confirmation link" if outcome.mail == "confirm" else "manage link (already subscribed)"
     click.echo(f"{outcome.subscriber.email}: {what} sent")

@@ -156,11 +156,19 @@ class DigestBuilder:
     def matching(self, query: str, frequency: str) -> list[int]:
         def compute() -> list[int]:
             if self._search is not None:
+                start = window(frequency, self.on)[0]
+                kwargs: dict[str, Any] = {"limit": 200, "offset": 0, "filters": {"year_from": int(start[:4])},
+                                          "sort": "date"}
                 try:
-                    found = self._search(self.store, query, limit=200, offset=0, filters=None, sort="date")
-                    ids = [int(r["paper_id"]) for r in found.get("results", [])]
-                    return self._in_window(ids, frequency)[:50]
-                except Exception:  # no index built yet: fall back to a plain scan of the period's papers
+                    try:  # BM25 only: a digest run must not load the embedding model for a few saved searches
+                        found = self._search(self.store, query, mode="bm25", facets=False, **kwargs)
+                    except TypeError:  # an implementation with just the contract's arguments
+                        found = self._search(self.store, query, **kwargs)
+                    # total 0 with a message = the query could not run (e.g. no index yet): scan instead
+                    if found.get("total") or not found.get("message"):
+                        ids = [int(r["paper_id"]) for r in found.get("results", [])]
+                        return self._in_window(ids, frequency)[:50]
+                except Exception:  # a broken index must not stop the digests: fall back to a plain scan
                     pass
             words = [w for w in re.findall(r"\w+", query.lower()) if len(w) > 1][:8]
             if not words:

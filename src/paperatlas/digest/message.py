@@ -45,7 +45,7 @@ def header_line(name: str, value: str) -> bytes:
     if not _valid_name(name):
         raise HeaderInjection(f"not a header name: {name!r}")
     safe_header(name, value)
-    if all(32 <= ord(c) <= 126 for c in value) and len(name) + len(value) + 2 <= 998:
+    if value.isascii() and value.isprintable() and len(name) + len(value) + 2 <= 998:  # printable = 0x20..0x7e
         return f"{name}: {value}\r\n".encode("ascii")
     return MAIL_POLICY.fold_binary(name, MAIL_POLICY.header_factory(name, value))
 

@@ -57,10 +57,15 @@ class Links:
         return self._with("/digest/preview", "preview")
 
     def paper(self, pid: str) -> str:
-        return self.config.link(f"/paper/{quote(pid)}")
+        return _paper_url(self.config.public_url, pid)
 
     def home(self) -> str:
         return self.config.public_url + "/"
+
+
+@lru_cache(maxsize=65536)
+def _paper_url(public_url: str, pid: str) -> str:
+    return f"{public_url.rstrip('/')}/paper/{quote(pid)}"
 
 
 def digest_subject(digest: Digest) -> str:

@@ -42,7 +42,7 @@ from .config import ConfigError, DigestConfig
 from .message import build_message, envelope_address, mail_domain
 from .render import Links, render_digest, render_notice
 from .smtp import Mailer, MailerConfigError, PermanentFailure, TemporaryFailure
-from .subscriptions import Subscriber, list_subscribers, stamp, utcnow
+from .subscriptions import Subscriber, list_subscribers, prune_events, stamp, utcnow
 from .tokens import Tokens
 
 EX_TEMPFAIL = 75
@@ -171,6 +171,7 @@ def send_digests(store: Store, config: DigestConfig, on: date, *, dry_run: bool 
     else:
         config.require_mail()
         with send_lock(store):
+            prune_events(store)
             count = connections or config.smtp.connections  # type: ignore[union-attr]
             mailers = [mailer] if mailer else [Mailer(config.smtp) for _ in range(max(1, count))]  # type: ignore
             try:

@@ -161,6 +161,12 @@ def address_may_receive(store: Store, email: str, now: datetime) -> bool:
                for limit, window in ADDRESS_LIMITS)
 
 
+def release_mail(store: Store, email: str) -> None:
+    """Give back the mail allowance taken by :func:`subscribe` when the mail could not be sent after all."""
+    store.db.execute("DELETE FROM digest_rate_events WHERE id = (SELECT MAX(id) FROM digest_rate_events "
+                     "WHERE scope = 'address' AND key = ? AND action = 'mail')", (normalize_email(email),))
+
+
 def prune_events(store: Store, now: datetime | None = None) -> int:
     """Forget events older than the longest window (called now and then, e.g. by ``digest send``)."""
     oldest = (now or utcnow()) - max(w for _, w in (*ADDRESS_LIMITS, IP_LIMIT))

@@ -28,6 +28,7 @@ from .subscriptions import (
     SubscriptionError,
     clean_follows,
     confirm,
+    release_mail,
     subscribe,
     subscriber_for_token,
     unsubscribe,
@@ -118,6 +119,7 @@ def subscribe_submit(request: Request, email: str = Form(""), frequency: str = F
         try:
             send_notice(_config(request), outcome.subscriber, outcome.mail)
         except (ConfigError, DeliveryError, OSError):
+            release_mail(store, outcome.subscriber.email)  # the person may retry at once
             return _message(request, "Mail is not available",
                             "We could not send the confirmation mail just now. Please try again later.", 503)
     # the same answer whatever happened, so the form does not tell strangers who is subscribed
