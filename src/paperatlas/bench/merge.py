@@ -2,9 +2,10 @@
 
 Truth comes from identifiers.  A reference store is built by the real ingest from the *reference* sources (the
 arXiv OAI-PMH harvest and API feeds, ACL Anthology Network).  Every record of the *probe* sources (arXiv bulk
-snapshot, DBLP with its ``ee`` links, OpenAlex, Semantic Scholar, S2ORC, code links) that names a paper of the store by an identifier
-(arXiv id, DOI, DBLP key, ACL id...) is a positive pair; then all its identifiers are hidden and the ingest's own
-fallback rule (``merge.matching``: folded title, year within one, first author's surname) has to find the paper.
+snapshot, DBLP with its ``ee`` links, OpenAlex, Semantic Scholar, S2ORC, code links) that names a paper of the
+store by an identifier (arXiv id, DOI, DBLP key, ACL id...) is a positive pair; then all its identifiers are
+hidden and the ingest's own fallback rule (``merge.matching``: folded title, year within one, first author's
+surname) has to find the paper.
 Probes whose identifiers name nothing in the store are negatives: any match for them counts against precision
 (a few may be true matches whose identifiers one source lacks, so precision is, if anything, understated).
 """

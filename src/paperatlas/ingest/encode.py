@@ -29,14 +29,14 @@ def encode(record: Record, format: str) -> Item:
         finally:
             record.provenance = provenance
         pre = prepare(orjson.loads(data), record.source, provenance.file, provenance.locator, key)
-        return Item(PAPER, key, content_hash(data), data, record.source, provenance.file, provenance.locator, format,
-                    pre)
+        return Item(PAPER, key, content_hash(data), data.decode(), record.source, provenance.file, provenance.locator,
+                    format, pre)
     if isinstance(record, CitationRecord):
         data = orjson.dumps({"citing": record.citing, "cited": record.cited})
-        return Item(CITATION, f"{record.citing}>{record.cited}", content_hash(data), data, record.source,
+        return Item(CITATION, f"{record.citing}>{record.cited}", content_hash(data), data.decode(), record.source,
                     provenance.file, provenance.locator, format)
     if isinstance(record, EntityRecord):
         data = orjson.dumps({"kind": record.kind, "data": record.data}, option=orjson.OPT_SORT_KEYS)
-        return Item(ENTITY, record.id, content_hash(data), data, record.source, provenance.file,
+        return Item(ENTITY, record.id, content_hash(data), data.decode(), record.source, provenance.file,
                     provenance.locator, format)
     raise TypeError(f"a reader yielded {type(record).__name__}, not a record")

@@ -67,6 +67,7 @@ class Prepared(NamedTuple):
     authors: list[tuple]  # AUTHOR_COLUMNS values
     ids: list[tuple[str, str]]
     seed: str
+    pid: str  # make_pid(seed), the public id unless it collides
     has_refs: bool
 
 
@@ -77,7 +78,7 @@ class Item(NamedTuple):
     kind: str  # PAPER | CITATION | ENTITY
     key: str
     content_hash: str
-    data: bytes
+    data: str  # the record as JSON (provenance left out: it is in file/locator)
     source: str
     file: str
     locator: str
@@ -92,6 +93,7 @@ class Paperish(NamedTuple):
     authors: list[tuple]
     ids: list[tuple[str, str]]
     seed: str
+    pid: str | None = None
 
 
 @dataclass
@@ -169,6 +171,7 @@ def prepare(data: dict[str, Any], source: str, file: str, locator: str, key: str
         authors=[_author_values(a) for a in folded.authors],
         ids=folded.ids,
         seed=folded.seed,
+        pid=make_pid(folded.seed),
         has_refs=bool(data.get("references") or data.get("cited_by")),
     )
 
@@ -253,19 +256,19 @@ def _apply_papers(db: Database, items: list[Item], seq: int, now: str, result: B
     for paper_id, entries in touched.items():
         if len(entries) == 1 and paper_id in new_set:
             pre = entries[0][1]
-            papers[paper_id] = Paperish(pre.paper, pre.authors, pre.ids, pre.seed)
+            papers[paper_id] = Paperish(pre.paper, pre.authors, pre.ids, pre.seed, pre.pid)
         else:
             folded = fold([*stored.get(paper_id, ()), *(_held(item) for item, _ in entries)])
             papers[paper_id] = Paperish(tuple(folded.columns[c] for c in PAPER_COLUMNS),
                                         [_author_values(a) for a in folded.authors], folded.ids, folded.seed)
 
-    pids = _new_pids(db, {pid: papers[pid].seed for pid in new_ids})
+    pids = _new_pids(db, {pid: (papers[pid].seed, papers[pid].pid) for pid in new_ids})
     db.executemany(_INSERT_PAPER, [(pid, pids[pid], *papers[pid].values, seq, now, now) for pid in new_ids])
     if existing:
         db.executemany(_UPDATE_PAPER, [(*papers[pid].values, seq, now, pid) for pid in existing])
     db.executemany(_INSERT_ID, [(s, v, pid) for pid in touched for s, v in papers[pid].ids])
     db.executemany(_UPSERT_RECORD, [
-        (item.key, pid, item.source, item.file, item.locator, item.content_hash, item.data.decode(), now)
+        (item.key, pid, item.source, item.file, item.locator, item.content_hash, item.data, now)
         for pid, entries in touched.items() for item, _ in entries
     ])
     db.executemany(_INSERT_AUTHOR, [
@@ -359,9 +362,9 @@ def _rewrite_authors(db: Database, paper_ids: list[int], papers: dict[int, Paper
         db.executemany("DELETE FROM authorships WHERE paper_id = ? AND position >= ?", deletes)
 
 
-def _new_pids(db: Database, seeds: dict[int, str]) -> dict[int, str]:
+def _new_pids(db: Database, seeds: dict[int, tuple[str, str | None]]) -> dict[int, str]:
     """Public ids for new papers, from their seeds; a (rare) collision takes the next attempt."""
-    wanted = {pid: make_pid(seed) for pid, seed in seeds.items()}
+    wanted = {pid: made or make_pid(seed) for pid, (seed, made) in seeds.items()}
     taken: set[str] = set()
     values = sorted(set(wanted.values()))
     for start in range(0, len(values), _CHUNK):
@@ -373,7 +376,7 @@ def _new_pids(db: Database, seeds: dict[int, str]) -> dict[int, str]:
         candidate, attempt = wanted[paper_id], 0
         while candidate in taken:
             attempt += 1
-            candidate = make_pid(seeds[paper_id], attempt)
+            candidate = make_pid(seeds[paper_id][0], attempt)
         taken.add(candidate)
         out[paper_id] = candidate
     return out
