@@ -146,17 +146,22 @@ class AIScoreModel:
 
         if not texts:
             return []
-        x = self.features(texts, n_authors)
+        x = self.features(texts, n_authors).tocsr()
         logits = x @ self.coef + self.intercept
         probs = 1.0 / (1.0 + np.exp(-logits))
+        contrib_all = x.data * self.coef[x.indices]
         out = []
         for i in range(len(texts)):
-            row = x.getrow(i)
-            contrib = row.data * self.coef[row.indices]
-            order = np.argsort(contrib)
-            named = [(self.names[row.indices[j]], round(float(contrib[j]), 3)) for j in order]
-            up = [item for item in named[::-1][:explain] if item[1] > 0]
-            down = [item for item in named[:explain] if item[1] < 0]
+            start, end = x.indptr[i], x.indptr[i + 1]
+            up: list[tuple[str, float]] = []
+            down: list[tuple[str, float]] = []
+            if explain and end > start:
+                contrib = contrib_all[start:end]
+                order = np.argsort(contrib)
+                cols = x.indices[start:end]
+                up = [(self.names[cols[j]], round(float(contrib[j]), 3)) for j in order[::-1][:explain]
+                      if contrib[j] > 0]
+                down = [(self.names[cols[j]], round(float(contrib[j]), 3)) for j in order[:explain] if contrib[j] < 0]
             out.append((round(float(probs[i]) * 100, 1), {
                 "model": self.version,
                 "meaning": "estimated chance (%) that a venue like ICLR accepts the paper, judged from its title "

@@ -139,16 +139,24 @@ def author_papers(db: Database, identity_id: int) -> list[AuthorPaper]:
 
 
 def compute_all(db: Database) -> int:
-    """Recompute ``author_metrics`` for every identity that has papers; return how many."""
+    """Recompute ``author_metrics`` for every identity that has papers; return how many rows changed."""
     grouped: dict[int, list[AuthorPaper]] = {}
     for row in db.iterate(_PAPERS_SQL + "WHERE a.identity_id IS NOT NULL"):
         grouped.setdefault(row[0], []).append(_row_to_paper(row))
     stamp = now_iso()
+    stored = {
+        r[0]: r[1:] for r in db.iterate(
+            "SELECT identity_id, paper_count, citations, h_index, i10_index, primary_category, novelty, ai_score, "
+            "per_year, reason FROM author_metrics"
+        )
+    }
     rows: list[tuple[Any, ...]] = []
     for identity_id, papers in grouped.items():
         s = summarize(papers)
-        rows.append((identity_id, s.paper_count, s.citations, s.h_index, s.i10_index, s.primary_category, s.novelty,
-                     s.ai_score, dumps(s.per_year), dumps(s.reason), stamp))
+        row = (s.paper_count, s.citations, s.h_index, s.i10_index, s.primary_category, s.novelty, s.ai_score,
+               dumps(s.per_year), dumps(s.reason))
+        if stored.get(identity_id) != row:  # write only what changed: most authors do not, build after build
+            rows.append((identity_id, *row, stamp))
     with db.transaction():
         db.execute("DELETE FROM author_metrics WHERE identity_id NOT IN "
                    "(SELECT identity_id FROM authorships WHERE identity_id IS NOT NULL)")

@@ -64,13 +64,24 @@ def nearest_earlier(
         for c_start in range(lo, hi, CANDIDATE_BLOCK):
             c_end = min(hi, c_start + CANDIDATE_BLOCK)
             c_days = days[c_start:c_end]
-            valid = (c_days[None, :] < q_days[:, None]) & (c_days[None, :] >= (q_days[:, None] - window_days))
+            # candidates are sorted by day, so each query's valid candidates are one contiguous run [first, last)
+            first = np.searchsorted(c_days, q_days - window_days, side="left")
+            last = np.searchsorted(c_days, q_days, side="left")
+            compared[slot] += np.maximum(last - first, 0)
             sims = q @ vectors[c_start:c_end].T
-            sims[~valid] = -np.inf
-            compared[slot] += valid.sum(axis=1)
+            cols = np.arange(c_end - c_start)
+            invalid = (cols[None, :] < first[:, None]) | (cols[None, :] >= last[:, None])
+            np.copyto(sims, -np.inf, where=invalid)
             kk = min(k, sims.shape[1])
-            part = np.argpartition(-sims, kk - 1, axis=1)[:, :kk]
-            part_sim = np.take_along_axis(sims, part, axis=1)
+            # top-k by repeated argmax: k passes over the block are far cheaper than argpartition for small k
+            rows = np.arange(len(block))
+            part = np.empty((len(block), kk), dtype=np.int64)
+            part_sim = np.empty((len(block), kk), dtype=np.float32)
+            for t in range(kk):
+                best = sims.argmax(axis=1)
+                part[:, t] = best
+                part_sim[:, t] = sims[rows, best]
+                sims[rows, best] = -np.inf
             merged_sim = np.concatenate([best_sim[slot], part_sim], axis=1)
             merged_idx = np.concatenate([best_idx[slot], part + c_start], axis=1)
             top = np.argsort(-merged_sim, axis=1, kind="stable")[:, :k]
@@ -90,6 +101,12 @@ def compute_raw(db: Database, model: str, *, full: bool = False, changed: list[i
 
     from ..embeddings.store import load_vectors
 
+    if not full and not changed and not db.scalar(
+        "SELECT 1 FROM embeddings e LEFT JOIN paper_metrics m ON m.paper_id = e.paper_id WHERE e.model = ? "
+        "AND (m.novelty_model IS NULL OR m.novelty_model <> ?) LIMIT 1", (model, model)
+    ):  # nothing new since the last build: do not even load the vectors
+        has_any = db.scalar("SELECT 1 FROM embeddings WHERE model = ? LIMIT 1", (model,))
+        return {"novelty_computed": 0, **({} if has_any else {"novelty_status": f"no embeddings for {model}"})}
     ids, matrix = load_vectors(db, model)
     if len(ids) == 0:
         return {"novelty_computed": 0, "novelty_status": f"no embeddings for {model}"}
@@ -149,18 +166,18 @@ def percentile_ranks(values: list[float]) -> list[float]:
 def update_percentiles(db: Database) -> int:
     """Turn every stored raw novelty into its percentile among its category-year peers (cheap: no vectors)."""
     rows = db.query_tuples(
-        "SELECT m.paper_id, m.novelty_raw, p.primary_category, p.year, m.novelty_reason FROM paper_metrics m "
-        "JOIN papers p ON p.id = m.paper_id WHERE m.novelty_model IS NOT NULL"
+        "SELECT m.paper_id, m.novelty_raw, p.primary_category, p.year, m.novelty_reason, m.novelty "
+        "FROM paper_metrics m JOIN papers p ON p.id = m.paper_id WHERE m.novelty_model IS NOT NULL"
     )
     by_group: dict[tuple, list[int]] = defaultdict(list)
     by_year: dict[Any, list[int]] = defaultdict(list)
-    for i, (_, raw, category, year, _) in enumerate(rows):
+    for i, (_, raw, category, year, _, _) in enumerate(rows):
         if raw is not None:
             by_group[(category, year)].append(i)
             by_year[year].append(i)
     result: dict[int, tuple[float | None, dict]] = {}
     for i, row in enumerate(rows):
-        if row[1] is None:
+        if row[1] is None and (row[5] is not None or '"percentile_among":null' not in (row[4] or "")):
             reason = loads(row[4], {})
             reason["percentile_among"] = None
             result[i] = (None, reason)
@@ -172,12 +189,15 @@ def update_percentiles(db: Database) -> int:
         rank_of = dict(zip(peers, ranks, strict=True))
         for i in members:
             reason = loads(rows[i][4], {})
-            reason["percentile_among"] = {**scope, "papers": len(peers)}
+            among = {**scope, "papers": len(peers)}
+            if rows[i][5] == rank_of[i] and reason.get("percentile_among") == among:
+                continue  # unchanged since the last build: no write
+            reason["percentile_among"] = among
             result[i] = (rank_of[i], reason)
     with db.transaction():
         upsert_paper_metrics(db, ["novelty", "novelty_reason"],
                              ((rows[i][0], value, dumps(reason)) for i, (value, reason) in result.items()))
-    return sum(1 for value, _ in result.values() if value is not None)
+    return len(result)
 
 
 def clear_stale(db: Database, model: str) -> None:

@@ -105,7 +105,7 @@ def update_embeddings_and_novelty(store: Store, options: Any) -> dict[str, Any]:
     else:
         report["embed_status"] = "skipped (--no-embed)"
     report.update(novelty.compute_raw(db, model, full=getattr(options, "full", False), changed=changed))
-    report["novelty_papers"] = novelty.update_percentiles(db)
+    report["novelty_updated"] = novelty.update_percentiles(db)
     return report
 
 
@@ -127,7 +127,7 @@ def run(store: Store, options: Any) -> dict[str, Any]:
     report["citations_changed"] = timed("citations", update_citations, db)
     report.update(timed("embeddings_novelty", update_embeddings_and_novelty, store, options))
     report.update(timed("ai_score", update_ai_scores, db, since, full=getattr(options, "full", False)))
-    report["authors"] = timed("authors", authors.compute_all, db)
+    report["authors_updated"] = timed("authors", authors.compute_all, db)
     as_of = getattr(options, "as_of", None) or trending.default_as_of(db)
     report["trending_as_of"] = as_of.isoformat()
     report["trending_papers"] = timed("trending", trending.update, db, as_of)
