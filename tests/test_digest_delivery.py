@@ -327,3 +327,30 @@ def test_saved_search_uses_the_search_index_when_built(papers_store, day):
     digest = DigestBuilder(store, day).build(sub)
     section = next(s for s in digest.sections if s.kind == "query")
     assert [p.id for p in section.papers] == in_window[: len(section.papers)] and section.papers
+
+
+def test_ledger_on_every_store_engine(any_store, shared):
+    """The claim / send / mark protocol in portable SQL: runs on SQLite, and on PostgreSQL when one is configured."""
+    store = any_store
+    load_atom_papers(store, shared / "arxiv" / "atom-api" / "cs-2025-12", limit=120)
+    on = date.fromisoformat(latest_submitted(store))
+    ids = confirmed(store, 4)
+    aid = store.db.scalar("SELECT aid FROM identities ORDER BY id LIMIT 1")
+    outcome = subscribe(store, "follower@example.org", "weekly", clean_follows(store, [aid], ["cs.LG"], ["model"]))
+    confirm_directly(store, outcome.subscriber.id)
+
+    def crash(point: str, delivered: int) -> None:
+        if point == "accepted" and delivered == 2:
+            raise RuntimeError("injected crash")
+
+    with SmtpSink() as sink:
+        config = make_config(store, sink, connections=2)
+        with pytest.raises(RuntimeError):
+            send_digests(store, config, on, fault=crash)
+        again = send_digests(store, config, on)
+        assert again.exit_code == 0
+        assert send_digests(store, config, on).sent == 0
+    counts = per_recipient(sink)
+    assert len(counts) == len(ids) + 1 and all(len(set(v)) == 1 for v in counts.values())
+    assert store.db.scalar("SELECT COUNT(*) FROM digest_sends WHERE state = 'sent'") == len(ids) + 1
+    assert store.db.scalar("SELECT COUNT(*) FROM digest_sent_papers") > 0

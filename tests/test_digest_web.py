@@ -167,6 +167,8 @@ def test_rate_limits_and_validation(env):
     assert bad.status_code == 400 and "valid email" in bad.text
     assert post(email="x@example.org", categories="cs.CL; DROP").status_code == 400
     assert post(email="x@example.org", authors="a-no-such-author").status_code == 400
+    echoed = post(email="x@example.org", categories="<script>alert(1)</script>")
+    assert echoed.status_code == 400 and "<script>alert" not in echoed.text and "&lt;script&gt;" in echoed.text
     assert sink.received == []
     statuses = [post(email=f"user{i}@example.org").status_code for i in range(12)]
     assert statuses == [200] * 10 + [429] * 2  # 10 subscribe requests per IP per hour

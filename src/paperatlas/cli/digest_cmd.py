@@ -154,9 +154,10 @@ def send(app: AppContext, on: datetime | None, dry_run: bool, as_json: bool) -> 
 @click.option("--text", "fmt", flag_value="text", default=True, help="Print the text part (default).")
 @click.option("--date", "on", type=click.DateTime(formats=["%Y-%m-%d"]), help="As of this day (default: today).")
 @click.option("--url", "url_only", is_flag=True, help="Print the browser preview link instead.")
+@click.option("--open", "open_browser", is_flag=True, help="Open the browser preview (needs 'paperatlas serve').")
 @pass_app
-def preview(app: AppContext, email: str, fmt: str, on: datetime | None, url_only: bool) -> None:
-    """Render what EMAIL would get (nothing is sent or recorded); --url gives the link for the browser."""
+def preview(app: AppContext, email: str, fmt: str, on: datetime | None, url_only: bool, open_browser: bool) -> None:
+    """Render what EMAIL would get (nothing is sent or recorded); --url / --open for the browser preview."""
     from ..digest.build import DigestBuilder, period_key
     from ..digest.render import Links, render_digest
     from ..digest.subscriptions import SubscriptionError, find_subscriber
@@ -170,8 +171,13 @@ def preview(app: AppContext, email: str, fmt: str, on: datetime | None, url_only
     if subscriber is None:
         fail(f"no subscriber {email}")
     links = Links(config, Tokens(config.secret_key), subscriber)
-    if url_only:
-        click.echo(links.preview)
+    if url_only or open_browser:
+        url = links.preview + (f"&date={on.date().isoformat()}" if on else "")
+        click.echo(url)
+        if open_browser:
+            import webbrowser
+
+            webbrowser.open(url)
         return
     day = _date(on)
     built = DigestBuilder(app.store, day).build(subscriber, period_key(subscriber.frequency, day))

@@ -178,7 +178,7 @@ def prune_events(store: Store, now: datetime | None = None) -> int:
 def _follows_of(store: Store, subscriber_id: int) -> Follows:
     follows = Follows()
     for kind, value in store.db.query_tuples(
-        "SELECT kind, value FROM digest_follows WHERE subscriber_id = ? ORDER BY rowid", (subscriber_id,)
+        "SELECT kind, value FROM digest_follows WHERE subscriber_id = ? ORDER BY kind, value", (subscriber_id,)
     ):
         {"author": follows.authors, "category": follows.categories, "query": follows.queries}[kind].append(value)
     return follows
@@ -207,7 +207,7 @@ def list_subscribers(store: Store, status: str | None = None) -> list[Subscriber
     rows = store.db.query(sql, (status,) if status else ())
     follows: dict[int, Follows] = {}
     for sid, kind, value in store.db.query_tuples(
-        "SELECT subscriber_id, kind, value FROM digest_follows ORDER BY subscriber_id, rowid"
+        "SELECT subscriber_id, kind, value FROM digest_follows ORDER BY subscriber_id, kind, value"
     ):
         f = follows.setdefault(sid, Follows())
         {"author": f.authors, "category": f.categories, "query": f.queries}[kind].append(value)

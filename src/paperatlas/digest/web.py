@@ -61,7 +61,9 @@ def _env(request: Request) -> Environment:
     env = getattr(request.app.state, "digest_env", None)
     if env is None:
         app_env: Environment = request.app.state.templates.env
-        env = app_env.overlay(loader=ChoiceLoader([FileSystemLoader(TEMPLATES / "web"), app_env.loader]))
+        # autoescape forced on: these pages echo what a stranger typed into the form
+        env = app_env.overlay(loader=ChoiceLoader([FileSystemLoader(TEMPLATES / "web"), app_env.loader]),
+                              autoescape=True)
         request.app.state.digest_env = env
     return env
 
