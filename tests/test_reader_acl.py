@@ -54,3 +54,21 @@ def test_bad_lines_are_reported() -> None:
     assert records[1].venue.kind == "workshop" and records[1].venue.year is None
     assert records[2].authors[0].name == "Jörg Müller"  # a Latin-1 line is decoded, not lost
     assert [m.split(": ")[0] for m in sink.messages] == ["meta.txt:8", "meta.txt:7"]
+
+
+def test_html_entities_in_names_and_titles_are_decoded(tmp_path):
+    """The AAN metadata writes letters as HTML entities: ``Pad&oacute;, Sebastian`` is Sebastian Padó."""
+    from paperatlas.sources.acl_anthology import AclMetadataReader
+    from paperatlas.sources.base import ErrorSink
+
+    sample = tmp_path / "acl-metadata.txt"
+    sample.write_text(
+        "id = {W09-0001}\nauthor = {Erk, Katrin; Pad&oacute;, Sebastian}\n"
+        "title = {Paraphrase &amp; Entailment}\nvenue = {EMNLP}\nyear = {2009}\n",
+        encoding="utf-8",
+    )
+    with sample.open("rb") as stream:
+        (record,) = list(AclMetadataReader().read(stream, str(sample), ErrorSink(echo=False)))
+    assert [a.name for a in record.authors] == ["Katrin Erk", "Sebastian Padó"]
+    assert record.title == "Paraphrase & Entailment"
+    assert record.published is None and record.year == 2009

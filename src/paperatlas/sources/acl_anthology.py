@@ -8,6 +8,7 @@ its own so one bad byte never loses a record.
 
 from __future__ import annotations
 
+import html
 import re
 from collections.abc import Iterator
 from typing import BinaryIO
@@ -70,7 +71,8 @@ class AclMetadataReader:
 
     def _record(self, block: dict[str, str], file: str, line: int, errors: ErrorSink) -> SourceRecord | None:
         acl_id = clean(block.get("id"))
-        title = clean(block.get("title"))
+        # The AAN files write non-ASCII letters as HTML entities ("Pad&oacute;, Sebastian").
+        title = clean(html.unescape(block.get("title") or ""))
         if not acl_id or not title:
             errors.report(file, line, "block without id or title")
             return None
@@ -79,7 +81,8 @@ class AclMetadataReader:
         if year_text and year is None:
             errors.report(file, line, f"{acl_id}: invalid year {year_text!r}")
         authors = []
-        for position, name in enumerate(n for n in (clean(p) for p in (block.get("author") or "").split(";")) if n):
+        names = (clean(p) for p in html.unescape(block.get("author") or "").split(";"))
+        for position, name in enumerate(n for n in names if n):
             surname, _, forenames = name.partition(",")
             forenames, surname = clean(forenames), clean(surname)
             display = f"{forenames} {surname}" if forenames and surname else name
@@ -90,7 +93,7 @@ class AclMetadataReader:
             provenance=Provenance(Source.ACL_ANTHOLOGY.value, file, f"line {line}"),
             ids={ACL: acl_id},
             title=title,
-            published=f"{year}-01-01" if year else None,
+            # Only the year is known: it lives in the venue (a made-up "January 1" would show on pages).
             venue=Venue(venue_name, year, venue_kind(venue_name)) if venue_name else None,
             authors=authors,
         )
