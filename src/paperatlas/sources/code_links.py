@@ -75,7 +75,6 @@ class CodeLinksReader:
             ids=ids,
             title=title,
             abstract=abstract,
-            published=f"{venue.year}-01-01" if venue and venue.year else None,
             venue=venue,
             code_links=merge_links(direct, find_code_links(abstract)),
             authors=[authorship(position, name) for position, name in enumerate(names)],

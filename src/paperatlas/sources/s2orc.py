@@ -28,7 +28,7 @@ from ..model import (
 from ..normalize import full_name, normalize_doi, parse_arxiv_id
 from .base import ErrorSink
 from .codelinks import find_code_links
-from .fields import as_int, authorship, clean, iso_date
+from .fields import as_int, authorship, clean
 from .json_values import iter_json_values, json_head
 
 
@@ -108,8 +108,8 @@ class S2orcReader:
             ids=ids,
             title=title,
             abstract=abstract,
-            published=iso_date(year) if year else None,
-            venue=Venue(venue_name, year, kind.value) if venue_name else None,
+            # Only the year is known: it stays in the venue (no made-up "January 1").
+            venue=Venue(venue_name, year, kind.value) if venue_name else (Venue(year=year) if year else None),
             code_links=find_code_links(abstract),
             authors=authors,
             references=[CitationRef(f"{CORPUS}:{c}") for c in outbound if str(c).isdigit()],

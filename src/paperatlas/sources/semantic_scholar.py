@@ -271,8 +271,9 @@ class SemanticScholarReader:
             ids=ids,
             title=title,
             abstract=abstract,
-            published=iso_date(data.get("publicationDate")) or (iso_date(year) if year else None),
-            venue=venue,
+            # A bare year is not a date: it stays in the venue so pages do not show a made-up "January 1".
+            published=iso_date(data.get("publicationDate")),
+            venue=venue or (Venue(year=year) if year else None),
             code_links=find_code_links(abstract),
             authors=authors,
             references=references,
