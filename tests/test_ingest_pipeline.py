@@ -200,3 +200,13 @@ def test_huge_line_is_refused_in_bounded_memory(shared, tmp_path):
     assert "longer than" in report["s"]["errors"][0] and report["s"]["errors"][0].startswith(f"{path}:2:")
     assert report["rss"] / 1024 < 250, f"peak RSS {report['rss'] / 1024:.0f} MB: the line was read into memory"
     shutil.rmtree(tmp_path / "data")
+
+
+def test_format_option_overrides_detection(cli, shared, tmp_path):
+    plain = tmp_path / "page.dat"
+    plain.write_bytes(gzip.decompress(oai(shared, 5).read_bytes()))
+    result = cli("ingest", "--json", "--format", "arxiv-oai", str(plain))
+    assert result.exit_code == 0
+    assert orjson.loads(result.stdout)["per_format"] == {"arxiv-oai": 1000}
+    listed = cli("ingest", "--list-formats")
+    assert listed.exit_code == 0 and "arxiv-oai" in listed.output
