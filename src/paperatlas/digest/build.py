@@ -43,7 +43,7 @@ def window(frequency: str, on: date) -> tuple[str, str]:
     return (on - timedelta(days=days - 1)).isoformat(), (on + timedelta(days=1)).isoformat()
 
 
-@dataclass
+@dataclass(frozen=True)
 class PaperItem:
     id: int
     pid: str
@@ -178,9 +178,11 @@ class DigestBuilder:
             params: list[Any] = [start, end]
             for w in words:
                 params += [f"%{w}%", f"%{w}%"]
+            phrase = f"%{' '.join(words)}%"  # the words as a phrase rank first, in a title before an abstract
             return [r[0] for r in self.store.db.query_tuples(
                 f"SELECT id FROM papers WHERE submitted >= ? AND submitted < ? AND {clause} "
-                "ORDER BY submitted DESC, id DESC LIMIT 50", params)]
+                "ORDER BY CASE WHEN lower(title) LIKE ? THEN 0 WHEN lower(abstract) LIKE ? THEN 1 ELSE 2 END, "
+                "submitted DESC, id DESC LIMIT 50", [*params, phrase, phrase])]
         return self._cached(("query", query, frequency), compute)
 
     # -- paper details ---------------------------------------------------------------------------------------------

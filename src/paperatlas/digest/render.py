@@ -12,8 +12,9 @@ from pathlib import Path
 from urllib.parse import quote, urlencode
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
+from markupsafe import Markup
 
-from .build import Digest
+from .build import Digest, PaperItem
 from .config import DigestConfig
 from .subscriptions import Subscriber
 from .tokens import Tokens
@@ -74,11 +75,24 @@ def digest_subject(digest: Digest) -> str:
     return f"PaperAtlas {kind} digest: {digest.count} new {noun} ({digest.period})"
 
 
+@lru_cache(maxsize=32768)
+def _paper_block(kind: str, public_url: str, paper: PaperItem) -> Markup | str:
+    """One paper's entry, rendered once per run and reused in every digest that lists it (most do: trending)."""
+    template = email_env().get_template(f"paper.{kind}")
+    html = template.render(p=paper, url=_paper_url(public_url, paper.pid))
+    return Markup(html) if kind == "html" else html
+
+
 def render_digest(digest: Digest, links: Links) -> tuple[str, str, str]:
     """(subject, text, html)."""
     env = email_env()
+    public_url = links.config.public_url
+
+    def paper(p: PaperItem, kind: str) -> Markup | str:
+        return _paper_block(kind, public_url, p)
+
     context = {"digest": digest, "links": links, "unsubscribe_url": links.unsubscribe, "manage_url": links.manage,
-               "preview_url": links.preview, "subject": digest_subject(digest)}
+               "preview_url": links.preview, "subject": digest_subject(digest), "paper": paper}
     return context["subject"], env.get_template("digest.txt").render(context), \
         env.get_template("digest.html").render(context)
 
