@@ -184,14 +184,14 @@ def _addresses(searcher: Any, schema: Any, paper_ids: list[int], restrict: Any |
 
 def semantic_candidates(store: Store, text: str, depth: int) -> list[tuple[int, float]] | None:
     """Nearest papers to the query's embedding, or None when there are no embeddings (BM25 alone then)."""
-    from .encoder import get_encoder
+    from .encoder import encode_query
     from .vectors import open_vectors
 
     vindex = open_vectors(store)
     if vindex is None or vindex.size == 0 or not text:
         return None
     try:
-        vector = get_encoder(vindex.model).encode([text])
+        vector = encode_query(text, vindex.model)
     except Exception:  # no model installed here: search still works on BM25 alone
         return None
     return vindex.search(vector, depth)[0]

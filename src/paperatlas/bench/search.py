@@ -1,0 +1,353 @@
+"""``paperatlas bench search --papers N``: index build time and query latency at scale, beside the floor and a
+baseline measured in the same run.
+
+Corpus: the 102,538 real papers of the 2016 arXiv cs OAI-PMH harvest (../shared/data), minus a held-out set
+whose titles and abstracts give the queries; above that, synthetic papers assembled from real parts
+(``search.corpus.scaled_papers``: real categories/years/author counts, titles mixing two real titles, abstracts of
+real sentences, real author names), streamed into a fresh store (never 1M objects in memory).  The full-text index
+is then built by the real build stage (``search.stage.update_text``), from the store.
+
+Semantic half: a sample of real papers is embedded with the real model (cached in the data folder); the N corpus
+vectors are those real vectors plus Gaussian noise, renormalised (we do not embed 1M texts), added to the same
+faiss index the stage builds.  Query vectors come from the real model at query time, as in production.
+
+Figures, per query kind (keyword = 2-3 consecutive title words of a held-out paper, phrase = a real 2-3-word
+phrase from a held-out abstract in quotes, filtered = keyword + its category + a year range, hybrid = keyword with
+BM25 and semantic fused): p50/p95/p99 of ``search_papers`` (what the CLI, web and API call: parsing, filters,
+count, facets, snippets), the floor (the tantivy searcher called directly with the same prebuilt query, top 20
+with the count; for hybrid plus the model's query embedding and faiss, each called alone; "floor_page" adds
+tantivy's own facet aggregation, stored-document fetches and snippets for the page), and the baseline: a linear
+scan scored like arxiv-sanity-lite's search (count of each query word in authors x5, title x10, abstract x1)
+over the same papers read from the store.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import re
+import shutil
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import click
+import numpy as np
+
+from .report import emit, json_option, machine, peak_rss_mb
+
+TARGETS = {"keyword_p50_ms": 10.0, "keyword_p99_ms": 50.0, "hybrid_p99_ms": 100.0, "vs_floor": 1.5}
+NOISE = 0.35  # norm of the Gaussian noise added to a real vector before renormalising
+_WORD = re.compile(r"^[A-Za-z][a-z]{2,}$")
+_STOP = {"the", "and", "for", "with", "from", "that", "this", "are", "its", "our", "their", "which", "into", "via",
+         "using", "based", "on", "of", "in", "to", "we", "is", "be", "by", "an", "as", "at", "or", "can", "has",
+         "have", "was", "were", "not", "these", "those", "such", "also", "than", "then", "but", "all", "new"}
+
+
+def _shared_default() -> Path | None:
+    env = os.environ.get("PAPERATLAS_SHARED_DATA")
+    if env:
+        return Path(env)
+    for base in (Path.cwd(), Path.cwd().parent, Path(__file__).resolve().parents[3].parent):
+        if (base / "shared" / "data" / "arxiv").is_dir():
+            return base / "shared" / "data"
+    return None
+
+
+def _content_window(words: list[str], size: int, rng: random.Random) -> list[str] | None:
+    """``size`` consecutive real words, none a stop word, all alphabetic (a fragment a person would type)."""
+    starts = list(range(0, max(0, len(words) - size + 1)))
+    rng.shuffle(starts)
+    for start in starts:
+        window = words[start:start + size]
+        if all(_WORD.match(w) and w.lower() not in _STOP for w in window):
+            return window
+    return None
+
+
+def make_queries(held_out: list[dict[str, Any]], n: int, seed: int = 11) -> dict[str, list[tuple[str, dict]]]:
+    rng = random.Random(seed)
+    keyword: list[tuple[str, dict]] = []
+    phrase: list[tuple[str, dict]] = []
+    filtered: list[tuple[str, dict]] = []
+    for paper in held_out:
+        title = re.sub(r"[^\w\s-]", " ", paper.get("title") or "").split()
+        window = _content_window(title, rng.choice((2, 3)), rng)
+        if window and len(keyword) < n:
+            text = " ".join(window).lower()
+            keyword.append((text, {}))
+            if paper.get("primary_category") and paper.get("year") and len(filtered) < n:
+                filtered.append((text, {"category": paper["primary_category"], "year_from": paper["year"] - 3,
+                                        "year_to": paper["year"] + 3}))
+        abstract = re.sub(r"[^\w\s-]", " ", paper.get("abstract") or "").split()
+        window = _content_window(abstract, rng.choice((2, 2, 3)), rng)
+        if window and len(phrase) < n:
+            phrase.append(('"' + " ".join(window).lower() + '"', {}))
+        if len(keyword) >= n and len(phrase) >= n and len(filtered) >= n:
+            break
+    return {"keyword": keyword, "phrase": phrase, "filtered": filtered, "hybrid": list(keyword)}
+
+
+def _pct(values: list[float]) -> dict[str, float]:
+    arr = np.asarray(values) * 1000.0
+    return {"p50_ms": round(float(np.percentile(arr, 50)), 3), "p95_ms": round(float(np.percentile(arr, 95)), 3),
+            "p99_ms": round(float(np.percentile(arr, 99)), 3)}
+
+
+def _real_vectors(cache: Path, papers: list[dict[str, Any]], count: int, show: bool) -> tuple[np.ndarray, str]:
+    """MiniLM vectors of ``count`` real papers, computed once and kept in the data folder."""
+    from ..embeddings import get_embedder
+    from ..embeddings.store import paper_text
+
+    embedder = get_embedder()
+    safe = re.sub(r"[^\w.-]", "_", embedder.name)
+    path = cache / f"bench-search-real-vectors-{safe}-{count}.npy"
+    if path.exists():
+        return np.load(path), embedder.name
+    sample = random.Random(5).sample(papers, min(count, len(papers)))
+    if show:
+        click.echo(f"embedding {len(sample)} real papers once (cached in {path})", err=True)
+    matrix = embedder.encode([paper_text(p.get("title"), p.get("abstract")) for p in sample])
+    path.parent.mkdir(parents=True, exist_ok=True)
+    np.save(path, matrix)
+    return matrix, embedder.name
+
+
+def _build_vectors(store: Any, real: np.ndarray, n: int, model: str) -> dict[str, Any]:
+    from ..search import vectors as vec
+
+    rng = np.random.default_rng(3)
+    dim = real.shape[1]
+
+    def chunk(size: int) -> np.ndarray:
+        base = real[rng.integers(0, len(real), size)]
+        noisy = base + rng.normal(0.0, NOISE / np.sqrt(dim), (size, dim)).astype(np.float32)
+        return (noisy / np.linalg.norm(noisy, axis=1, keepdims=True)).astype(np.float32)
+
+    started = time.perf_counter()
+    sample = chunk(min(n, 100_000))
+    index, kind = vec.new_index(dim, n, sample)
+    train_s = time.perf_counter() - started
+    step = 50_000
+    for start in range(0, n, step):
+        size = min(step, n - start)
+        block = sample[start:start + size] if start + size <= len(sample) else chunk(size)
+        index.add_with_ids(block, np.arange(start + 1, start + size + 1, dtype=np.int64))
+    vindex = vec.VectorIndex(index, model, dim, kind)
+    ids = np.arange(1, n + 1, dtype=np.int64)
+    vec.save(store, vindex, ids, np.zeros(n, dtype=np.int64))
+    return {"vector_build_s": round(time.perf_counter() - started, 2), "vector_train_s": round(train_s, 2),
+            "vector_index": kind, "vectors": n}
+
+
+def _floor_query(store: Any, searcher: Any, schema: Any, text: str, filters: dict) -> Any:
+    """The exact tantivy query ``search_papers`` ends up running (all words, or any word when too few match)."""
+    from ..search import query as q
+    from ..search.engine import _and, filter_query
+
+    parsed = q.parse(text)
+    restrict = filter_query(store, schema, filters, [])
+    full = _and(q.text_query(schema, parsed, all_words=True, searcher=searcher), restrict)
+    if searcher.search(full, 1, count=True).count < 20 and len([c for c in parsed.positive if c.kind != "id"]) > 1:
+        other = _and(q.text_query(schema, parsed, all_words=False, searcher=searcher), restrict)
+        if searcher.search(other, 1, count=True).count > 0:
+            return other
+    return full
+
+
+def _native_page(searcher: Any, schema: Any, qobj: Any, hits: list) -> float:
+    """The rest of a result page done by tantivy's own calls alone: facets, 20 stored documents, their title and
+    abstract snippets.  Added to the search time, this is the floor for a whole page ("floor_page")."""
+    import tantivy as t
+
+    started = time.perf_counter()
+    searcher.aggregate(qobj, {"category": {"terms": {"field": "category", "size": 20}},
+                              "year": {"terms": {"field": "year", "size": 60}}})
+    gens = [t.SnippetGenerator.create(searcher, qobj, schema, name) for name in ("abstract", "title")]
+    for _, addr in hits:
+        doc = searcher.doc(addr)
+        for gen in gens:
+            gen.snippet_from_doc(doc).to_html()
+    return time.perf_counter() - started
+
+
+def _baseline_scan(store: Any, text: str) -> float:
+    """arxiv-sanity-lite's search: score every paper by counting the query words; keep the top 100."""
+    words = text.lower().replace('"', " ").split()
+    started = time.perf_counter()
+    pairs = []
+    for pid, title, abstract, authors in store.db.iterate(
+        "SELECT p.id, p.title, p.abstract, (SELECT group_concat(name, ', ') FROM authorships a "
+        "WHERE a.paper_id = p.id) FROM papers p", batch=10_000
+    ):
+        authors_l, title_l, abstract_l = (authors or "").lower(), (title or "").lower(), (abstract or "").lower()
+        score = 0.0
+        for w in words:
+            score += 5.0 * authors_l.count(w) + 10.0 * title_l.count(w) + abstract_l.count(w)
+        if score > 0:
+            pairs.append((score, pid))
+    pairs.sort(reverse=True)
+    _ = pairs[:100]
+    return time.perf_counter() - started
+
+
+def _dir_mb(path: Path) -> float:
+    return round(sum(f.stat().st_size for f in path.rglob("*") if f.is_file()) / 1e6, 1)
+
+
+@click.command("search")
+@click.option("--papers", "n_papers", type=click.IntRange(1000), default=100_000, show_default=True,
+              help="Corpus size (real papers first, then synthetic ones built from real parts).")
+@click.option("--queries", "n_queries", type=click.IntRange(10, 5000), default=200, show_default=True,
+              help="Queries per kind.")
+@click.option("--vectors/--no-vectors", "with_vectors", default=True, show_default=True,
+              help="Build the vector index and measure hybrid queries.")
+@click.option("--real-vectors", type=click.IntRange(50), default=600, show_default=True,
+              help="Real papers embedded with the model (cached) to seed the corpus vectors.")
+@click.option("--baseline-queries", type=click.IntRange(1), default=None,
+              help="Queries for the linear-scan baseline [default: 20, or 5 at N >= 300k].")
+@click.option("--workdir", type=click.Path(file_okay=False, path_type=Path),
+              help="Build the benchmark store here and keep it (default: a temporary folder, removed).")
+@click.option("--shared", "shared_dir", type=click.Path(file_okay=False, path_type=Path),
+              help="The real data folder [env PAPERATLAS_SHARED_DATA; default ../shared/data].")
+@json_option
+@click.pass_obj
+def bench_search(app: Any, n_papers: int, n_queries: int, with_vectors: bool, real_vectors: int,
+                 baseline_queries: int | None, workdir: Path | None, shared_dir: Path | None, as_json: bool) -> None:
+    """Index build time and keyword/phrase/filtered/hybrid latency at N papers vs the tantivy floor and a linear
+    scan like arxiv-sanity-lite's search, in one run."""
+    from ..cli.context import fail
+    from ..progress import progress
+    from ..search.corpus import load_papers, oai_papers, scaled_papers
+    from ..search.encoder import encode_query
+    from ..search.engine import search_papers
+    from ..search.index import open_index
+    from ..search.stage import update_text
+    from ..store import open_store
+
+    shared_dir = shared_dir or _shared_default()
+    if shared_dir is None or not (shared_dir / "arxiv" / "oai-pmh-cs-2016").is_dir():
+        fail("no arXiv harvest under ../shared/data (use --shared PATH)")
+    show = not (app.quiet if app else False)
+    figures: dict[str, Any] = {"papers": n_papers}
+
+    started = time.perf_counter()
+    real = list(oai_papers(shared_dir))
+    rng = random.Random(1)
+    rng.shuffle(real)
+    held_out, real = real[:2000], real[2000:]
+    queries = make_queries(held_out, n_queries)
+    figures["real_papers"] = min(n_papers, len(real))
+    figures["synthetic_papers"] = max(0, n_papers - len(real))
+    figures["generator"] = ("real arXiv cs 2016 harvest; above it, papers built from real parts (titles mixing two "
+                            "real titles, abstracts of real sentences, real names/categories/years)")
+    figures["held_out_query_papers"] = len(held_out)
+    figures["parse_s"] = round(time.perf_counter() - started, 2)
+
+    base = Path(workdir) if workdir else Path(tempfile.mkdtemp(prefix="bench-search-"))
+    if workdir and base.exists():
+        shutil.rmtree(base)
+    try:
+        store = open_store(base)
+        started = time.perf_counter()
+        bar = progress(total=n_papers, desc="store", unit="paper", enabled=show)
+
+        def counted(papers: Any) -> Any:
+            for paper in papers:
+                bar.update(1)
+                yield paper
+
+        load_papers(store, counted(scaled_papers(real, n_papers)), batch=10_000, fresh=True)
+        bar.close()
+        del real[figures["real_papers"]:]
+        figures["store_load_s"] = round(time.perf_counter() - started, 2)
+
+        started = time.perf_counter()
+        built = update_text(store, full=True, show_progress=show)
+        figures["index_build_s"] = round(time.perf_counter() - started, 2)
+        figures["index_docs_per_s"] = round(built["documents"] / figures["index_build_s"], 1)
+        figures["index_size_mb"] = _dir_mb(base / "index" / "tantivy")
+
+        vindex = None
+        if with_vectors:
+            from ..search.vectors import open_vectors
+
+            matrix, model = _real_vectors(app.data_dir if app else base, real, real_vectors, show)
+            figures.update(_build_vectors(store, matrix, n_papers, model))
+            figures["vectors_note"] = (f"{len(matrix)} real papers embedded with {model}; the corpus vectors are "
+                                       f"those plus Gaussian noise (norm {NOISE}), renormalised")
+            vindex = open_vectors(store)
+        del real
+
+        index = open_index(store)
+        searcher = index.searcher()
+        schema = index.schema
+        kinds = ["keyword", "phrase", "filtered"] + (["hybrid"] if with_vectors else [])
+        for kind in kinds:  # warm-up: page cache, analyzers, the model
+            for text, filters in queries[kind][:20]:
+                search_papers(store, text, limit=20, filters=filters, mode="hybrid" if kind == "hybrid" else "bm25")
+        for kind in kinds:
+            mode = "hybrid" if kind == "hybrid" else "bm25"
+            latencies, floors, pages, encodes, totals = [], [], [], [], []
+            for text, filters in queries[kind]:
+                qobj = _floor_query(store, searcher, schema, text, filters)
+                qvec = None
+                if kind == "hybrid":
+                    t0 = time.perf_counter()
+                    qvec = encode_query(text, vindex.model)
+                    encodes.append(time.perf_counter() - t0)
+                t0 = time.perf_counter()
+                found = searcher.search(qobj, 20, count=True)
+                if qvec is not None:
+                    vindex.search(qvec, 100)
+                floors.append(time.perf_counter() - t0 + (encodes[-1] if qvec is not None else 0.0))
+                pages.append(floors[-1] + _native_page(searcher, schema, qobj, found.hits))
+                t0 = time.perf_counter()
+                found = search_papers(store, text, limit=20, filters=filters, mode=mode)
+                latencies.append(time.perf_counter() - t0)
+                totals.append(found["total"])
+            section = _pct(latencies)
+            floor = _pct(floors)
+            page = _pct(pages)
+            section.update({f"floor_{k}": v for k, v in floor.items()})
+            section.update({f"floor_page_{k}": v for k, v in page.items()})
+            section["vs_floor_p50"] = round(section["p50_ms"] / max(floor["p50_ms"], 1e-6), 2)
+            section["vs_floor_p99"] = round(section["p99_ms"] / max(floor["p99_ms"], 1e-6), 2)
+            section["vs_floor_page_p50"] = round(section["p50_ms"] / max(page["p50_ms"], 1e-6), 2)
+            section["vs_floor_page_p99"] = round(section["p99_ms"] / max(page["p99_ms"], 1e-6), 2)
+            if encodes:
+                section.update({f"query_embed_{k}": v for k, v in _pct(encodes).items()})
+            section["queries"] = len(latencies)
+            section["median_matches"] = int(np.median(totals))
+            section["example"] = queries[kind][0][0]
+            figures[kind] = section
+
+        n_base = baseline_queries or (5 if n_papers >= 300_000 else 20)
+        scans = [_baseline_scan(store, text) for text, _ in queries["keyword"][:n_base]]
+        figures["baseline_linear_scan"] = {
+            **_pct(scans), "queries": len(scans),
+            "what": "arxiv-sanity-lite style search: count query words in authors x5, title x10, abstract x1 "
+                    "over every paper read from the store",
+            "keyword_speedup_p50": round(float(np.median(scans)) * 1000 / max(figures["keyword"]["p50_ms"], 1e-6), 1),
+        }
+        kw = figures["keyword"]
+        figures["targets"] = {
+            "keyword_p50_ms<=10": kw["p50_ms"] <= TARGETS["keyword_p50_ms"],
+            "keyword_p50_ratio_to_target": round(kw["p50_ms"] / TARGETS["keyword_p50_ms"], 3),
+            "keyword_p99_ms<=50": kw["p99_ms"] <= TARGETS["keyword_p99_ms"],
+            "keyword_p99_ratio_to_target": round(kw["p99_ms"] / TARGETS["keyword_p99_ms"], 3),
+            "keyword_within_1.5x_floor_p50": kw["vs_floor_p50"] <= TARGETS["vs_floor"],
+            "keyword_within_1.5x_floor_page_p50": kw["vs_floor_page_p50"] <= TARGETS["vs_floor"],
+        }
+        if with_vectors:
+            hy = figures["hybrid"]
+            figures["targets"]["hybrid_p99_ms<=100"] = hy["p99_ms"] <= TARGETS["hybrid_p99_ms"]
+            figures["targets"]["hybrid_p99_ratio_to_target"] = round(hy["p99_ms"] / TARGETS["hybrid_p99_ms"], 3)
+        store.close()
+    finally:
+        if not workdir:
+            shutil.rmtree(base, ignore_errors=True)
+    figures["peak_rss_mb"] = round(peak_rss_mb(), 1)
+    figures["machine"] = machine()
+    emit(f"bench search: {n_papers:,} papers", figures, as_json)
