@@ -390,6 +390,11 @@ def _run(store: Store, config: DigestConfig, on: date, report: SendReport, maile
                 claim()
         if delivery is not None and not delivery.stopped:
             claim()
+    except BaseException as exc:  # Ctrl-C or a crash here: senders stop after their current message
+        if delivery is not None:
+            with delivery.lock:
+                delivery.error = delivery.error or exc
+        raise
     finally:
         bar.close()
         if delivery is not None:
