@@ -77,3 +77,18 @@ def test_embed_missing_is_incremental(store, shared, embedder):
 def test_load_vectors_empty(store):
     ids, matrix = load_vectors(store.db, "nothing")
     assert ids.shape == (0,) and matrix.shape == (0, 0)
+
+
+def test_bench_embed_reports_both_rates(cli, shared, monkeypatch, embedder):
+    import json
+
+    monkeypatch.setenv("PAPERATLAS_SHARED_DATA", str(shared))
+    result = cli("bench", "embed", "-n", "24", "--batch-size", "8", "--json")
+    assert result.exit_code == 0, result.output
+    figures = json.loads(result.output)
+    assert figures["papers"] == 24 and figures["model"] == embedder.name
+    assert figures["abstracts_per_s"] > 0 and figures["model_batch_per_s"] > 0
+    expected = (figures["model_batch_per_s"] / figures["abstracts_per_s"] - 1) * 100
+    assert figures["pipeline_overhead_pct"] == pytest.approx(expected, abs=0.5)
+    assert figures["min_cosine_stored_vs_direct"] > 0.999  # the pipeline stores what the model computes
+    assert figures["target_overhead_pct"] == 10.0
