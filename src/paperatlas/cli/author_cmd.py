@@ -1,0 +1,123 @@
+"""``paperatlas author ...``: find the people behind a name, and fix them (merge, split, move).
+
+``author`` is a group so other stages can add subcommands (``author show`` comes from the scores stage).
+``train_disambiguation`` (``paperatlas train disambiguation``) rebuilds the shipped pair model.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+import orjson
+
+from .context import AppContext, fail, pass_app
+
+
+@click.group("author")
+def author() -> None:
+    """Author identities: search, show, and curate."""
+
+
+@author.command("search")
+@click.argument("name")
+@click.option("--limit", type=click.IntRange(1, 500), default=20, show_default=True, help="At most this many people.")
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON list instead of a table.")
+@pass_app
+def search_cmd(app: AppContext, name: str, limit: int, as_json: bool) -> None:
+    """The people behind NAME (initials, swapped order, diacritics and typos are fine)."""
+    from ..disambiguation.author_search import search_authors
+
+    if not name.strip():
+        fail("give a name to search for")
+    found = search_authors(app.store, name, limit=limit)
+    if as_json:
+        click.echo(orjson.dumps(found).decode())
+        return
+    if not found:
+        click.echo(f"no author matches {name!r}")
+        return
+    for person in found:
+        years = "-".join(str(y) for y in person["years_active"]) if person["years_active"] else "?"
+        co = ", ".join(c["name"] for c in person["top_coauthors"][:3])
+        click.echo(f"{person['id']}  {person['name']}  {person['paper_count']} papers  {years}  "
+                   f"[{', '.join(person['top_categories'][:3])}]" + (f"  with {co}" if co else ""))
+
+
+def _curate(action, *args) -> None:
+    from ..disambiguation.curation import CurationError
+
+    try:
+        outcome = action(*args)
+    except CurationError as exc:
+        fail(str(exc))
+        return
+    click.echo(orjson.dumps({"action": outcome.action, "curation": outcome.curation_id, **outcome.result}).decode())
+
+
+@author.command("merge")
+@click.argument("keep")
+@click.argument("other")
+@click.option("--actor", help="Who made this change (kept in the audit log).")
+@pass_app
+def merge_cmd(app: AppContext, keep: str, other: str, actor: str | None) -> None:
+    """Merge OTHER into KEEP: one person written as two.  OTHER's id then redirects to KEEP."""
+    from ..disambiguation.curation import merge
+
+    _curate(merge, app.store, keep, other, actor)
+
+
+@author.command("split")
+@click.argument("author_id")
+@click.option("--papers", required=True, multiple=True,
+              help="Papers (PaperAtlas id or any source id) that belong to another person; repeat or comma-separate.")
+@click.option("--actor", help="Who made this change (kept in the audit log).")
+@pass_app
+def split_cmd(app: AppContext, author_id: str, papers: tuple[str, ...], actor: str | None) -> None:
+    """Split AUTHOR_ID: the given papers become a new person."""
+    from ..disambiguation.curation import split
+
+    refs = [p.strip() for group in papers for p in group.split(",") if p.strip()]
+    _curate(split, app.store, author_id, refs, actor)
+
+
+@author.command("move")
+@click.argument("authorship")
+@click.option("--to", "to", required=True, help="The author (id) the authorship belongs to.")
+@click.option("--actor", help="Who made this change (kept in the audit log).")
+@pass_app
+def move_cmd(app: AppContext, authorship: str, to: str, actor: str | None) -> None:
+    """Move one AUTHORSHIP (its id, or PAPER@POSITION counting from 1) to another person."""
+    from ..disambiguation.curation import move
+
+    _curate(move, app.store, authorship, to, actor)
+
+
+@author.command("log")
+@click.option("--limit", type=click.IntRange(1, 10000), default=50, show_default=True)
+@pass_app
+def log_cmd(app: AppContext, limit: int) -> None:
+    """The curation audit log, newest first (JSON lines)."""
+    from ..disambiguation.curation import audit_log
+
+    for row in audit_log(app.store, limit):
+        click.echo(orjson.dumps(row).decode())
+
+
+@click.command("disambiguation")
+@click.option("--data", "data", type=click.Path(exists=True, file_okay=False, path_type=Path),
+              help="The shared disambiguation folder [default: ../shared/data/disambiguation].")
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path),
+              help="Where to write the model [default: the shipped model folder in the package].")
+def train_disambiguation(data: Path | None, out: Path | None) -> None:
+    """Rebuild the pair model from the labelled data (seeded; holds out half the names for the benchmark)."""
+    from ..bench.disambiguation import _shared_disambiguation
+    from ..disambiguation.pairmodel import model_dir
+    from ..disambiguation.training import train
+
+    try:
+        figures = train(data or _shared_disambiguation(), out or model_dir(), log=lambda m: click.echo(m, err=True))
+    except FileNotFoundError as exc:
+        fail(str(exc))
+        return
+    click.echo(orjson.dumps(figures, option=orjson.OPT_SERIALIZE_NUMPY).decode())

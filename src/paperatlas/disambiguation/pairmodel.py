@@ -1,0 +1,76 @@
+"""The shipped pair classifier: a LightGBM text model plus its metadata (threshold, features, held-out names).
+
+Kept as text files under ``paperatlas/models/disambiguation`` so a diff shows what changed and the package stays
+small; ``paperatlas train disambiguation`` rebuilds both from ../shared/data with a fixed seed.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from functools import lru_cache
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .features import FEATURES
+
+MODEL_FILE = "pair_model.txt"
+META_FILE = "meta.json"
+DEFAULT_THRESHOLD = 0.5
+
+
+def model_dir() -> Path:
+    return Path(str(resources.files("paperatlas.models.disambiguation")))
+
+
+@dataclass
+class PairModel:
+    """p(same person | pair features).  Without a trained booster, a transparent fallback rule is used."""
+
+    booster: Any = None
+    threshold: float = DEFAULT_THRESHOLD  # average-linkage distance cut: merge while mean (1 - p) < threshold
+    meta: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def version(self) -> str:
+        return str(self.meta.get("version", "fallback"))
+
+    def predict(self, features: np.ndarray) -> np.ndarray:
+        if len(features) == 0:
+            return np.zeros(0, dtype=np.float32)
+        if self.booster is not None:
+            return self.booster.predict(features, num_threads=2).astype(np.float32)
+        # Fallback (no model file): shared coauthors or a similar title with the same full first name.
+        cols = {name: i for i, name in enumerate(FEATURES)}
+        score = (0.35 * np.minimum(features[:, cols["coauthor_shared"]], 2)
+                 + 0.5 * features[:, cols["title_cos"]] + 0.2 * features[:, cols["first_same"]])
+        return np.clip(score, 0, 1).astype(np.float32)
+
+    def save(self, directory: Path) -> None:
+        directory.mkdir(parents=True, exist_ok=True)
+        self.booster.save_model(str(directory / MODEL_FILE))
+        meta = {**self.meta, "threshold": self.threshold, "features": FEATURES}
+        (directory / META_FILE).write_text(json.dumps(meta, indent=1, sort_keys=True) + "\n", encoding="utf-8")
+
+
+def load_model(directory: Path | None = None) -> PairModel:
+    directory = directory or model_dir()
+    meta_path, model_path = directory / META_FILE, directory / MODEL_FILE
+    if not model_path.is_file():
+        return PairModel()
+    import lightgbm as lgb
+
+    meta = json.loads(meta_path.read_text(encoding="utf-8")) if meta_path.is_file() else {}
+    if meta.get("features", FEATURES) != FEATURES:
+        raise RuntimeError("the shipped disambiguation model was trained on other features: run "
+                           "`paperatlas train disambiguation`")
+    booster = lgb.Booster(model_file=str(model_path))
+    return PairModel(booster=booster, threshold=float(meta.get("threshold", DEFAULT_THRESHOLD)), meta=meta)
+
+
+@lru_cache(maxsize=1)
+def shipped_model() -> PairModel:
+    return load_model()
