@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import socket
+import sys
 
 import click
 
@@ -41,5 +42,8 @@ def serve(app: AppContext, host: str, port: int, workers: int, log_level: str) -
     if app.database:
         os.environ["PAPERATLAS_DATABASE_URL"] = app.database
     app.close()
-    uvicorn.run("paperatlas.web.serve:app_from_env", factory=True, host=host, port=port, workers=workers,
-                log_level=log_level)
+    # Become `python -m uvicorn`: its workers are spawned processes that re-import the main module, which must be
+    # uvicorn's own small one, not this CLI with every stage's commands.
+    argv = [sys.executable, "-m", "uvicorn", "--factory", "paperatlas.web.serve:app_from_env", "--host", host,
+            "--port", str(port), "--workers", str(workers), "--log-level", log_level]
+    os.execv(sys.executable, argv)
