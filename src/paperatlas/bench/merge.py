@@ -29,7 +29,6 @@ from .report import emit, json_option
 EXPERIMENTS = [
     ("vs-arxiv-oai-and-acl", ["arxiv/oai-pmh-cs-2016", "citations/acl-anthology-network/acl-metadata.txt"],
      ["arxiv/atom-api", "arxiv/kaggle-snapshot", "dblp", "openalex", "semantic-scholar", "code-links"]),
-    ("vs-dblp", ["dblp"], ["semantic-scholar", "openalex"]),
 ]
 
 
