@@ -22,8 +22,9 @@ def network(shared):
 
 
 @pytest.fixture
-def acl_store(store, network):
-    """The author's papers and every paper that cites one of them, with the real edges among them."""
+def acl_store(any_store, network):
+    """The author's papers and every paper that cites one of them, with the real edges among them (both engines)."""
+    store = any_store
     own = [pid for pid, p in network.papers.items() if AUTHOR in p["authors"]]
     own_set = set(own)
     citing = {a for a, b in network.edges if b in own_set and a in network.papers}

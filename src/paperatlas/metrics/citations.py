@@ -36,9 +36,13 @@ class CitationFigure:
 
     def reason(self) -> str:
         if self.uses_external:
-            return (f"{self.shown} citations stated by {self.external_source or 'an external source'} (external count: "
-                    f"the citing papers are not in this instance; {self.in_store} of them are)")
-        return f"{self.in_store} distinct citing papers in this instance"
+            return (f"{_count(self.shown, 'citation')} stated by {self.external_source or 'an external source'} "
+                    f"(external count: the citing papers are not listed here; {self.in_store} are in this instance)")
+        return f"{_count(self.in_store, 'distinct citing paper')} in this instance"
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}" + ("" if n == 1 else "s")
 
 
 def store_counts(db: Database) -> dict[int, int]:
