@@ -35,7 +35,7 @@ def _page(request: Request, items: list, total: int | None, limit: int, offset: 
 
 def _public_card(card: dict[str, Any]) -> dict[str, Any]:
     """Internal row ids stay inside: the API speaks public ids (pid, aid) only."""
-    out = {k: v for k, v in card.items() if k not in ("id", "cluster_authors")}
+    out = {k: v for k, v in card.items() if k != "id"}
     out["authors"] = [{k: v for k, v in a.items() if k != "identity_id"} for a in card.get("authors", [])]
     out["url"] = f"/paper/{card['pid']}"
     return out

@@ -159,7 +159,8 @@ def paper_cards(db: Database, paper_ids: list[int]) -> list[dict[str, Any]]:
                 "venue_name": row["venue_name"],
                 "venue_year": row["venue_year"],
                 "venue_kind": row["venue_kind"],
-                "venue": venue_line(row["venue_name"], row["venue_year"], row["venue_kind"]),
+                "venue": venue_line(row["venue_name"], row["venue_year"], row["venue_kind"])
+                or (f"arXiv preprint ({row['primary_category']})" if row["primary_category"] else ""),
                 "code_links": _loads(row["code_links"], []),
                 "authors": people,
                 "affiliation_slugs": affiliation_slugs([a["affiliations"] for a in people]),
@@ -365,7 +366,7 @@ def author_page(store: Store, identity_id: int, *, sort: str = "date", limit: in
 
 def search_authors(store: Store, name: str, limit: int = 20) -> list[dict[str, Any]]:
     found = call_optional("paperatlas.disambiguation.author_search:search_authors", store, name, limit=limit)
-    if found is not None:
+    if found:  # empty can mean "its index is not built yet": the exact-name match below still answers
         return found
     rows = store.db.query(
         "SELECT i.id, i.aid, i.name FROM identities i WHERE i.name_key = ? LIMIT ?", (name_key(name), limit)
@@ -406,7 +407,8 @@ def name_cluster_page(store: Store, name: str, *, limit: int = 100, offset: int 
     display = db.scalar("SELECT name FROM authorships WHERE name_key = ? LIMIT 1", (key,)) or name
     cards = paper_cards(db, paper_ids[offset : offset + limit])
     for card in cards:
-        card["cluster_authors"] = [a for a in card["authors"] if name_key(a["name"]) == key]
+        for author in card["authors"]:
+            author["match"] = name_key(author["name"]) == key
     return {
         "name": display,
         "key": key,
