@@ -107,7 +107,8 @@ def message_id(tokens: Tokens, config: DigestConfig, subscriber_id: int, period:
     return f"<digest.{period}.{subscriber_id}.{tokens.message_id_tag(subscriber_id, period)}@{domain}>"
 
 
-def digest_message(digest: Digest, config: DigestConfig, tokens: Tokens, msg_id: str) -> tuple[str, bytes]:
+def digest_message(digest: Digest, config: DigestConfig, tokens: Tokens, msg_id: str,
+                   eight_bit: bool = False) -> tuple[str, bytes]:
     """(envelope recipient, the message as bytes) for one digest."""
     links = Links(config, tokens, digest.subscriber)
     subject, text, html = render_digest(digest, links)
@@ -127,6 +128,7 @@ def digest_message(digest: Digest, config: DigestConfig, tokens: Tokens, msg_id:
             "Auto-Submitted": "auto-generated",
             "X-PaperAtlas-Period": digest.period,
         },
+        eight_bit=eight_bit,
     )
     return digest.subscriber.email, data
 
@@ -213,6 +215,7 @@ class _Delivery:
         self.abort: str | None = None  # the server cannot be reached: stop, leave the rest for the next run
         self.accepted = 0
         self.sender = envelope_address(config.mail_from or "")
+        self.eight_bit = mailers[0].supports_8bitmime()  # one server behind every connection
         self.threads = [threading.Thread(target=self._work, args=(m,), daemon=True, name=f"digest-smtp-{i}")
                         for i, m in enumerate(mailers)]
         for thread in self.threads:
@@ -239,7 +242,7 @@ class _Delivery:
         sid, period, db, report = item.subscriber.id, item.period, self.store.db, self.report
         t1 = time.perf_counter()
         try:
-            mailer.send(self.sender, item.recipient, item.data)
+            mailer.send(self.sender, item.recipient, item.data, self.eight_bit)
         except TemporaryFailure as exc:
             # a 4xx reply means certainly not accepted; a dropped connection might have been: keep 'attempting'
             _set_state(self.store, sid, period, "pending" if exc.code else "attempting", str(exc))
@@ -320,6 +323,7 @@ def _run(store: Store, config: DigestConfig, on: date, report: SendReport, maile
     report.due = len(jobs)
 
     delivery = _Delivery(store, config, report, mailers, fault) if mailers else None
+    eight_bit = delivery is not None and delivery.eight_bit
     batch: list[tuple[_Outgoing, bool, str]] = []  # (message, resumed, snapshot)
     empties: list[tuple[int, str]] = []
 
@@ -378,7 +382,7 @@ def _run(store: Store, config: DigestConfig, on: date, report: SendReport, maile
                 report.build_seconds += time.perf_counter() - t0
                 continue
             msg_id = msg_id or message_id(tokens, config, subscriber.id, period)
-            recipient, data = digest_message(digest, config, tokens, msg_id)
+            recipient, data = digest_message(digest, config, tokens, msg_id, eight_bit)
             report.build_seconds += time.perf_counter() - t0
             if delivery is None:  # dry run
                 report.messages.append({"email": subscriber.email, "period": period, "papers": digest.count,

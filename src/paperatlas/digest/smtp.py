@@ -108,11 +108,18 @@ class Mailer:
             except (OSError, smtplib.SMTPException):
                 self._drop()
 
-    def send_once(self, sender: str, recipient: str, data: bytes) -> None:
+    def supports_8bitmime(self) -> bool:
+        """Whether the server takes unencoded 8-bit bodies (asks once, on the connection it will keep using)."""
+        try:
+            return bool(self._connection().has_extn("8bitmime"))
+        except DeliveryError:
+            return False  # unreachable now: the first send reports that properly
+
+    def send_once(self, sender: str, recipient: str, data: bytes, eight_bit: bool = False) -> None:
         """One try; raises :class:`TemporaryFailure` or :class:`PermanentFailure`."""
         conn = self._connection()
         try:
-            refused = conn.sendmail(sender, [recipient], data)
+            refused = conn.sendmail(sender, [recipient], data, mail_options=["BODY=8BITMIME"] if eight_bit else ())
         except smtplib.SMTPRecipientsRefused as exc:
             code, text = next(iter(exc.recipients.values()))
             self._reset()
@@ -132,11 +139,11 @@ class Mailer:
             code, text = next(iter(refused.values()))
             raise PermanentFailure(f"recipient refused: {code} {_text(text)}", code)
 
-    def send(self, sender: str, recipient: str, data: bytes) -> int:
+    def send(self, sender: str, recipient: str, data: bytes, eight_bit: bool = False) -> int:
         """Deliver with retries and backoff (``backoff * 2**n`` seconds); return the number of tries it took."""
         for attempt in range(self.retries + 1):
             try:
-                self.send_once(sender, recipient, data)
+                self.send_once(sender, recipient, data, eight_bit)
                 return attempt + 1
             except TemporaryFailure:
                 if attempt == self.retries:
