@@ -163,6 +163,7 @@ def test_rate_limits_and_validation(env):
             state["csrf"] = found.group(1)
         return answer
 
+    assert post(email="üser@example.org").status_code == 400  # SMTPUTF8 local parts are refused up front
     bad = post(email="not-an-address")
     assert bad.status_code == 400 and "valid email" in bad.text
     assert post(email="x@example.org", categories="cs.CL; DROP").status_code == 400

@@ -135,6 +135,9 @@ class Mailer:
         except (TimeoutError, OSError) as exc:
             self._drop()
             raise TemporaryFailure(f"connection error: {exc}") from None
+        except (UnicodeError, ValueError) as exc:  # an address smtplib cannot put on the wire: never will
+            self._reset()
+            raise PermanentFailure(f"cannot send to {recipient!r}: {exc}") from None
         if refused:  # only one recipient, so a partial refusal cannot happen; kept for safety
             code, text = next(iter(refused.values()))
             raise PermanentFailure(f"recipient refused: {code} {_text(text)}", code)

@@ -96,8 +96,10 @@ def normalize_email(address: str) -> str:
     if not address or len(address) > 254 or any(c in address for c in "\r\n\0"):
         raise SubscriptionError("please give a valid email address")
     try:
-        # lower-cased whole: nobody runs case-sensitive mailboxes, and "Bob@x" must not dodge the limits of "bob@x"
-        return validate_email(address, check_deliverability=False).normalized.lower()
+        # ASCII only (IDN domains as punycode): SMTPUTF8 relays are not universal, and every header stays ASCII.
+        # Lower-cased whole: nobody runs case-sensitive mailboxes, and "Bob@x" must not dodge the limits of "bob@x".
+        found = validate_email(address, check_deliverability=False, allow_smtputf8=False)
+        return (found.ascii_email or found.normalized).lower()
     except EmailNotValidError as exc:
         raise SubscriptionError(f"not a valid email address: {exc}") from None
 
