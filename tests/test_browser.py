@@ -34,7 +34,7 @@ def server(tmp_path_factory, shared):
     import uvicorn
 
     store = open_store(tmp_path_factory.mktemp("browser") / "data")
-    ids = build_fixture_store(store, shared / "arxiv" / "atom-api" / "cs-2025-12")
+    ids = build_fixture_store(store, shared / "arxiv" / "atom-api" / "cs-2025-12", limit=80)
     app = create_app(store)
     sink = None
     try:  # the digest's real local SMTP server, so the subscribe form goes all the way to a sent mail
@@ -135,8 +135,8 @@ def test_subscribe_from_home(server, browser):
     page = browser.new_page()
     page.goto(base + "/")
     page.fill("#sub-email", "reader@example.org")
-    page.get_by_role("button", name="Subscribe").click()
-    page.wait_for_load_state("load")
+    with page.expect_navigation(url=re.compile(r"/subscribe")):  # the script first fetches a CSRF token
+        page.get_by_role("button", name="Subscribe").click()
     heading = page.locator("h1").first.inner_text()
     page.screenshot(path=str(SHOTS / "7-subscribe.png"), full_page=True)
     if not app.state.digest_router:  # the digest stage is not installed: a friendly 404, never a traceback
