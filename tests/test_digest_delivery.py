@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 import sys
 import textwrap
@@ -17,14 +18,29 @@ from paperatlas.digest.sender import send_digests
 from paperatlas.digest.sink import Recorder, SmtpSink
 from paperatlas.digest.smtp import Mailer
 from paperatlas.digest.subscriptions import Follows, clean_follows, confirm_directly, subscribe
+from paperatlas.store import STORE_FILENAME, open_store
 
 FROM = "PaperAtlas <digest@paperatlas.example>"
 
 
+@pytest.fixture(scope="module")
+def template_dir(tmp_path_factory, shared) -> Path:
+    """The real papers loaded once per module; each test gets its own copy of the store file."""
+    folder = tmp_path_factory.mktemp("digest-template")
+    template = open_store(folder)
+    load_atom_papers(template, shared / "arxiv" / "atom-api" / "cs-2025-12")
+    template.close()
+    return folder
+
+
 @pytest.fixture
-def papers_store(store, shared):
-    load_atom_papers(store, shared / "arxiv" / "atom-api" / "cs-2025-12")
-    return store
+def papers_store(template_dir, tmp_path):
+    target = tmp_path / "data"
+    target.mkdir()
+    shutil.copy(template_dir / STORE_FILENAME, target / STORE_FILENAME)
+    opened = open_store(target)
+    yield opened
+    opened.close()
 
 
 @pytest.fixture

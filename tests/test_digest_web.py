@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import re
+import shutil
 from datetime import date
+from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -18,6 +20,7 @@ from paperatlas.digest.sender import send_digests
 from paperatlas.digest.sink import SmtpSink
 from paperatlas.digest.subscriptions import find_subscriber
 from paperatlas.digest.web import router
+from paperatlas.store import STORE_FILENAME, open_store
 
 FROM = "PaperAtlas <digest@paperatlas.example>"
 BASE = "<html><head><title>{% block title %}{% endblock %}</title></head><body>[base]{% block content %}" \
@@ -30,9 +33,28 @@ def sink():
         yield running
 
 
+@pytest.fixture(scope="module")
+def template_dir(tmp_path_factory, shared) -> Path:
+    """The real papers loaded once per module; each test gets its own copy of the store file."""
+    folder = tmp_path_factory.mktemp("digest-template")
+    template = open_store(folder)
+    load_atom_papers(template, shared / "arxiv" / "atom-api" / "cs-2025-12")
+    template.close()
+    return folder
+
+
 @pytest.fixture
-def env(store, shared, sink, tmp_path):
-    load_atom_papers(store, shared / "arxiv" / "atom-api" / "cs-2025-12")
+def store(template_dir, tmp_path):
+    target = tmp_path / "data"
+    target.mkdir()
+    shutil.copy(template_dir / STORE_FILENAME, target / STORE_FILENAME)
+    opened = open_store(target)
+    yield opened
+    opened.close()
+
+
+@pytest.fixture
+def env(store, sink, tmp_path):
     config = load_config(store.data_dir, env={"PAPERATLAS_SMTP_URL": sink.url(), "PAPERATLAS_MAIL_FROM": FROM,
                                               "PAPERATLAS_PUBLIC_URL": "https://atlas.example"})
     folder = tmp_path / "templates"
