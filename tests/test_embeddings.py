@@ -45,7 +45,8 @@ def test_paper_text():
     assert paper_text("Only a title", "") == "Only a title"
 
 
-def test_embed_missing_is_incremental(store, shared, embedder):
+def test_embed_missing_is_incremental(any_store, shared, embedder):
+    store = any_store
     papers = list(read_oai(shared, limit=12))
     ids = insert_papers(store, papers)
     store.db.execute("UPDATE papers SET abstract = NULL, title = NULL WHERE id = ?", (ids[-1],))  # nothing to embed
