@@ -230,3 +230,11 @@ def test_mail_server_down_answers_503_and_the_retry_is_not_rate_limited(env):
         answer = client.post("/subscribe", data={**form, "csrf": csrf_of(client)})
         assert answer.status_code == 200
         assert [r.rcpt_tos for r in down.received] == [["ops@example.org"]]
+
+
+def test_bad_configuration_is_a_503_not_a_traceback(store, monkeypatch):
+    app_module = pytest.importorskip("paperatlas.web.app")
+    monkeypatch.setenv("PAPERATLAS_SMTP_URL", "http://not-smtp")
+    client = TestClient(app_module.create_app(store))
+    page = client.get("/subscribe")
+    assert page.status_code == 503 and "not configured" in page.text

@@ -8,10 +8,11 @@ signed double-submit CSRF token and by per-IP / per-address rate limits kept in 
 
 from __future__ import annotations
 
+import logging
 from datetime import UTC, date, datetime
 from typing import Any
 
-from fastapi import APIRouter, Form, Query, Request
+from fastapi import APIRouter, Form, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, Response
 from jinja2 import ChoiceLoader, Environment, FileSystemLoader
 
@@ -37,6 +38,7 @@ from .subscriptions import (
 from .tokens import TokenError, Tokens
 
 router = APIRouter(include_in_schema=False)
+log = logging.getLogger(__name__)
 CSRF_COOKIE = "pa_digest_csrf"
 
 
@@ -48,7 +50,11 @@ def _config(request: Request) -> DigestConfig:
     """Loaded once per app (tests may set ``app.state.digest_config`` themselves)."""
     config = getattr(request.app.state, "digest_config", None)
     if config is None:
-        config = load_config(_store(request).data_dir)
+        try:
+            config = load_config(_store(request).data_dir)
+        except ConfigError as exc:  # a bad PAPERATLAS_* value: the operator's problem, a clear 503 for visitors
+            log.error("digest configuration: %s", exc)
+            raise HTTPException(503, "Email digests are not configured on this server.") from None
         request.app.state.digest_config = config
     return config
 
