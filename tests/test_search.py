@@ -50,6 +50,17 @@ def test_nasty_queries_never_raise(real_store):
             assert "<script>" not in r["snippet"] and "<script>" not in r["title_html"]
 
 
+def test_bad_arguments_are_messages(real_store):
+    store, _ = real_store
+    for kwargs in ({"limit": "many"}, {"offset": 10**9}, {"filters": ["not", "a", "dict"]},
+                   {"filters": {"year_from": 10**30, "year_to": -(10**30)}}, {"filters": {"author": ["a"] * 3}}):
+        found = search_papers(store, "graph", **kwargs)
+        assert found["results"] == [] or found["message"] is None or isinstance(found["message"], str)
+        assert isinstance(found["total"], int)
+    assert "too deep" in search_papers(store, "graph", offset=10**9)["message"]
+    assert "mapping" in search_papers(store, "graph", filters=["x"])["message"]
+
+
 def test_words_find_the_real_paper_and_snippets_are_marked(real_store):
     store, papers = real_store
     target = next(p for p in papers[100:] if p["title"] and len(p["title"].split()) >= 5)

@@ -25,6 +25,7 @@ from .snippets import snippet_html
 SORTS = ("relevance", "date", "citations", "trending")
 FILTER_KEYS = ("category", "year_from", "year_to", "venue", "has_code", "author")
 MAX_LIMIT = 500
+MAX_OFFSET = 10_000  # deeper pages are refused (a message) rather than collecting millions of hits
 RRF_K = 60
 BM25_WEIGHT = 1.0
 SEMANTIC_WEIGHT = 1.0
@@ -56,16 +57,20 @@ def _year(value: Any, name: str, problems: list[str]) -> int | None:
     if value is None or value == "":
         return None
     try:
-        return int(str(value).strip())
+        year = int(str(value).strip())
     except ValueError:
-        problems.append(f"{name} must be a year, not {value!r}: ignored")
+        problems.append(f"{name} must be a year, not {str(value)[:20]!r}: ignored")
         return None
+    return max(-9999, min(9999, year))
 
 
 def filter_query(store: Store, schema: Any, filters: dict[str, Any] | None, problems: list[str]) -> Any | None:
     """One tantivy query that every result must match, or None when there are no filters."""
     import tantivy as t
 
+    if filters is not None and not isinstance(filters, dict):
+        problems.append("filters must be a mapping: ignored")
+        filters = None
     filters = dict(filters or {})
     musts: list[Any] = []
     unknown = sorted(set(filters) - set(FILTER_KEYS))
@@ -223,6 +228,8 @@ def search_papers(store: Store, query: str, *, limit: int = 20, offset: int = 0,
         offset = max(0, int(offset))
     except (TypeError, ValueError):
         return _empty("limit and offset must be whole numbers")
+    if offset > MAX_OFFSET:
+        return _empty(f"offset {offset} is too deep: at most {MAX_OFFSET}; narrow the query or add filters")
     if sort not in SORTS:
         problems.append(f"unknown sort {sort!r}: sorted by relevance (known: {', '.join(SORTS)})")
         sort = "relevance"
