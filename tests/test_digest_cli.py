@@ -44,6 +44,8 @@ def test_subscribe_confirm_list_send_preview(cli, day, mail_env, monkeypatch):
         again = cli("digest", "subscribe", "lin@example.org")
         assert again.exit_code == 0 and "recently" in again.output and len(sink.received) == 1
         assert cli("digest", "confirm", token).exit_code == 0
+        dry = cli("digest", "send", "--date", day, "--dry-run")
+        assert dry.exit_code == 0 and "would send" in dry.output and len(sink.received) == 1
         listed = orjson.loads(cli("digest", "list", "--json").output)
         assert [(r["email"], r["status"], r["frequency"]) for r in listed] == [("lin@example.org", "confirmed",
                                                                                 "weekly")]

@@ -119,6 +119,9 @@ def list_cmd(app: AppContext, as_json: bool, status: str | None) -> None:
 def send(app: AppContext, on: datetime | None, dry_run: bool, as_json: bool) -> None:
     """Build and send every due digest, each (subscriber, period) exactly once; safe to re-run any time.
 
+    Daily subscribers get one digest per date; weekly ones one per ISO week (on the first run of that week).
+    Run it from cron once a day or more often: a run finds what is due and finishes what a crashed run left.
+
     \b
     Exit codes (for cron):
       0   all due digests sent, or nothing was due
