@@ -80,7 +80,14 @@ def spark_author_metrics(store: Store) -> Callable[[Any], int]:
 
         figures = run_per_block(store, authors._PAPERS_SQL + "WHERE a.identity_id IS NOT NULL", _author_figures,
                                 schema=AUTHOR_SCHEMA, engine="spark")
+        stored = {
+            r[0]: tuple(r[1:]) for r in db.iterate(
+                "SELECT identity_id, paper_count, citations, h_index, i10_index, primary_category, novelty, "
+                "ai_score, per_year, reason FROM author_metrics"
+            )
+        }
         stamp = now_iso()
+        changed = [(*row, stamp) for row in figures if stored.get(row[0]) != tuple(row[1:])]
         with db.transaction():
             db.execute("DELETE FROM author_metrics WHERE identity_id NOT IN "
                        "(SELECT identity_id FROM authorships WHERE identity_id IS NOT NULL)")
@@ -93,9 +100,9 @@ def spark_author_metrics(store: Store) -> Callable[[Any], int]:
                 "primary_category = excluded.primary_category, novelty = excluded.novelty, "
                 "ai_score = excluded.ai_score, per_year = excluded.per_year, reason = excluded.reason, "
                 "computed_at = excluded.computed_at",
-                [(*row, stamp) for row in figures],
+                changed,
             )
-        return len(figures)
+        return len(changed)
 
     return compute_all
 
