@@ -156,8 +156,8 @@ def _known_hashes(db: Database, table: str, key_column: str, keys: list[str],
 
 def prepare(data: dict[str, Any], source: str, file: str, locator: str, key: str) -> Prepared:
     """Everything the writer needs of one paper record that does not depend on the store: its match keys and
-    the paper it makes on its own.  Computed on the parser side, so a record that turns out to be a new paper
-    (the bulk of any first ingest) costs the writer nothing but SQL."""
+    the paper it makes on its own (all a record that turns out to be a new paper needs, which is the bulk of any
+    first ingest).  A parser may compute it and pass it as ``Item.pre``."""
     held = Held(data, source, f"{source}:{file}:{locator}", key)
     folded = fold([held])
     ids = data.get("ids") or {}
