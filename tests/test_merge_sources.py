@@ -89,3 +89,11 @@ def test_title_match_rules():
     assert title_match(cands, 2017, "shazeer", None) is None
     assert title_match(cands, 2013, "vaswani", None) is None  # two years from both
     assert title_match(cands, 2017, "", None) is None
+
+
+def test_fast_pid_is_make_pid():
+    from paperatlas.merge.writer import fast_pid
+    from paperatlas.store.ids import make_pid
+
+    for seed in ("arxiv:0704.0002", "doi:10.1162/089120102762671936", "acl:P02-1001", "dblp:conf/gd/Ü", ""):
+        assert fast_pid(seed) == make_pid(seed)

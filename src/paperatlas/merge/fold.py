@@ -107,15 +107,26 @@ def fold(records: list[Held]) -> Folded:
         records = sorted(records, key=lambda r: r.newness, reverse=True)
     provenance: dict[str, str] = {}
     columns: dict[str, Any] = {}
-    for name in SIMPLE_FIELDS:
-        value = None
-        for held in _ordered(records, name) if len(records) > 1 else records:
-            candidate = held.data.get(name)
-            if not _empty(candidate):
-                value = candidate
-                provenance[name] = held.provenance
-                break
-        columns[name] = value
+    if len(records) == 1:  # the common case (a new paper): no precedence to apply
+        only = records[0]
+        data, where = only.data, only.provenance
+        for name in SIMPLE_FIELDS:
+            value = data.get(name)
+            if value:
+                provenance[name] = where
+                columns[name] = value
+            else:
+                columns[name] = None
+    else:
+        for name in SIMPLE_FIELDS:
+            value = None
+            for held in _ordered(records, name):
+                candidate = held.data.get(name)
+                if not _empty(candidate):
+                    value = candidate
+                    provenance[name] = held.provenance
+                    break
+            columns[name] = value
     columns["categories"] = orjson.dumps(columns["categories"] or []).decode()
 
     venue: dict[str, Any] = {}

@@ -9,6 +9,7 @@ so the same input always yields the same ids.
 
 from __future__ import annotations
 
+import hashlib
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -171,9 +172,19 @@ def prepare(data: dict[str, Any], source: str, file: str, locator: str, key: str
         authors=[_author_values(a) for a in folded.authors],
         ids=folded.ids,
         seed=folded.seed,
-        pid=make_pid(folded.seed),
+        pid=fast_pid(folded.seed),
         has_refs=bool(data.get("references") or data.get("cited_by")),
     )
+
+
+_B32 = "abcdefghijklmnopqrstuvwxyz234567"
+
+
+def fast_pid(seed: str) -> str:
+    """``store.ids.make_pid(seed)`` without ``base64.b32encode`` (pure Python, and 1/3 of the cost of a new paper
+    in the writer): the first 50 bits of the same digest, in the same lower-case base32 alphabet."""
+    bits = int.from_bytes(hashlib.blake2b(seed.encode("utf-8"), digest_size=10).digest()[:7], "big") >> 6
+    return "p" + "".join(_B32[(bits >> shift) & 31] for shift in range(45, -1, -5))
 
 
 def _prepared(item: Item) -> Prepared:
