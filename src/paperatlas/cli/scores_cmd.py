@@ -101,9 +101,10 @@ def _default_shared() -> Path | None:
 @click.option("--output", type=click.Path(dir_okay=False, path_type=Path),
               help="Where to write the model (default: the model shipped in paperatlas/models/ai_score/). "
               "Use it with PAPERATLAS_AI_SCORE_MODEL=PATH.")
+@click.option("--quick", is_flag=True, help="Evaluate on ICLR 2022 only (skip the refits for the other held-out sets).")
 @click.option("--json", "as_json", is_flag=True, help="Print the evaluation as one JSON object.")
-def train_ai_score(shared_dir: Path | None, output: Path | None, as_json: bool) -> None:
-    """Train the AI Score on ICLR 2017-2021 decisions; report held-out AUC / Spearman on ICLR 2022 and citations."""
+def train_ai_score(shared_dir: Path | None, output: Path | None, quick: bool, as_json: bool) -> None:
+    """Train the AI Score (ICLR 2017-2021 decisions + citation counts); report held-out AUC / Spearman."""
     from ..bench.report import emit
     from ..metrics import ai_score
 
@@ -111,12 +112,12 @@ def train_ai_score(shared_dir: Path | None, output: Path | None, as_json: bool) 
     if shared_dir is None or not (shared_dir / "peer-review").is_dir():
         fail(f"no peer-review data under {shared_dir or '../shared/data'} (use --shared PATH)")
     try:
-        data, report = ai_score.train(shared_dir)
+        data, report = ai_score.train(shared_dir, refits=not quick)
     except ValueError as exc:
         fail(str(exc))
     target = output or ai_score.shipped_path()
     ai_score.save(data, target)
-    if output is None:
+    if output is None and not quick:
         target.with_name("evaluation.json").write_text(orjson.dumps(report, option=orjson.OPT_INDENT_2).decode() + "\n")
     report["written_to"] = str(target)
     emit("AI Score training (held-out evaluation)", report, as_json)
