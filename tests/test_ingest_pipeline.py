@@ -175,14 +175,15 @@ def test_strict_cli_stops_with_exit_1_keeping_good_records(cli, shared, tmp_path
 
 
 def test_huge_line_is_refused_in_bounded_memory(shared, tmp_path):
-    """A 300 MB JSON line is reported and skipped without being read into memory (peak RSS of the process)."""
+    """A 512 MB JSON line is reported and skipped without being read into memory: the peak RSS of the process
+    stays well under the size of the line (reading is bounded by MAX_RECORD_BYTES chunks, whatever the line)."""
     lines = (shared / "arxiv" / "kaggle-snapshot" / "arxiv-metadata-oai-snapshot.first200.jsonl").read_bytes()
     first, second = lines.splitlines()[:2]
     path = tmp_path / "huge.jsonl"
     chunk = b"x" * (1024 * 1024)
     with open(path, "wb") as out:
         out.write(first + b"\n" + b'{"id": "0704.9999", "abstract": "')
-        for _ in range(300):
+        for _ in range(512):
             out.write(chunk)
         out.write(b'"}\n' + second + b"\n")
     script = (
@@ -198,8 +199,9 @@ def test_huge_line_is_refused_in_bounded_memory(shared, tmp_path):
     report = json.loads(done.stdout)
     assert report["s"]["read"] == 2 and report["s"]["skipped"] == 1
     assert "longer than" in report["s"]["errors"][0] and report["s"]["errors"][0].startswith(f"{path}:2:")
-    assert report["rss"] / 1024 < 250, f"peak RSS {report['rss'] / 1024:.0f} MB: the line was read into memory"
+    assert report["rss"] / 1024 < 400, f"peak RSS {report['rss'] / 1024:.0f} MB: the line was read into memory"
     shutil.rmtree(tmp_path / "data")
+    path.unlink()
 
 
 def test_format_option_overrides_detection(cli, shared, tmp_path):
