@@ -195,6 +195,8 @@ def test_build_on_spark_equals_local_build(spark, shared, tmp_path):
         assert result.exit_code == 0, result.output
         reports[engine] = orjson.loads(result.output.strip().splitlines()[-1])
     assert "metrics.authors.compute_all" in reports["spark"]["metrics"]["spark_steps"]
+    if not seeded:
+        assert reports["spark"]["identities"]["spark_steps"] == ["disambiguation.stage.cluster_mentions"]
 
     local, on_spark = open_store(tmp_path / "local"), open_store(tmp_path / "spark")
     try:

@@ -12,6 +12,6 @@ pyspark is imported only when the Spark engine runs, never when the CLI starts.
 
 from __future__ import annotations
 
-from .blocks import ENGINES, map_batches, run_per_block
+from .blocks import ENGINES, map_batches, map_items, run_per_block
 
-__all__ = ["ENGINES", "map_batches", "run_per_block"]
+__all__ = ["ENGINES", "map_batches", "map_items", "run_per_block"]

@@ -296,3 +296,21 @@ def map_batches(store: Store, sql: str, func: BatchFunc, *, schema: str, engine:
         return frame.mapInArrow(_batch_runner(func, arrow_schema), struct)
 
     return _spark_run(store, sql, params, build, schema, keyed=False, func=func)
+
+
+def map_items(items: list[Any], func: Callable[[Any], Any], *, engine: str = "local") -> list[Any]:
+    """``[func(item) for item in items]``, on Spark's executors when ``engine="spark"`` (same order back).
+
+    For work the driver already holds in memory, cut into independent picklable pieces (e.g. the evidence of one
+    name block, whose corpus-wide statistics the driver computed once): Spark ships each piece to a task.
+    """
+    _check_engine(engine)
+    if engine == "local" or not items:
+        return [func(item) for item in items]
+    from .session import get_spark
+
+    _ship_by_value(func)
+    context = get_spark().sparkContext
+    slices = max(1, min(len(items), int(context.defaultParallelism) * 4))
+    return context.parallelize(list(enumerate(items)), slices).map(lambda pair: (pair[0], func(pair[1]))) \
+        .sortByKey().values().collect()

@@ -5,15 +5,13 @@ stage's own orchestration (order of steps, watermarks, transactions, reports) an
 pure function applied per group for their Spark twin, which runs *the same function* through
 :func:`paperatlas.scale.run_per_block` / :func:`~paperatlas.scale.map_batches`:
 
-========== ==================================== =============================================================
-stage      step swapped                         the function run per group on Spark
-========== ==================================== =============================================================
-metrics    ``metrics.citations.store_counts``   distinct citing papers, per cited paper
-metrics    ``metrics.authors.compute_all``      ``authors.summarize`` (papers, citations, h-index, i10, per
-                                                year, primary category, medians), per identity
-metrics    ``metrics.stage.update_ai_scores``   ``AIScoreModel.score``, per batch of papers
-identities ``disambiguation.stage.cluster_blocks`` the stage's per-name-block clustering, when it exposes one
-========== ==================================== =============================================================
+* metrics: ``metrics.citations.store_counts`` -> distinct citing papers, per cited paper;
+* metrics: ``metrics.authors.compute_all`` -> ``authors.summarize`` (papers, citations, h-index, i10, per year,
+  primary category, medians), per identity;
+* metrics: ``metrics.stage.update_ai_scores`` -> ``AIScoreModel.score``, per batch of papers;
+* identities: ``disambiguation.stage.cluster_mentions`` -> per name block, ``clustering.hard_rules``,
+  ``features.pair_features``, the pair model and ``clustering._link`` (blocking, corpus-wide TF-IDF evidence and
+  curation pins stay in the driver: they span blocks).
 
 Everything else a stage does (embedding, novelty neighbours, trending, the search index, the citation resolver)
 runs in the driver exactly as with ``--engine local``; the build report says, per stage, which steps ran on
@@ -149,10 +147,93 @@ def spark_ai_scores(store: Store) -> Callable[..., dict[str, Any]]:
     return update_ai_scores
 
 
+# --- identities: name-block clustering ----------------------------------------------------------------------------
+
+
+def _slice_evidence(ev: Any, members: Any) -> Any:
+    """The evidence rows of one block (per-mention arrays, matrices and lists), corpus statistics kept."""
+    import dataclasses
+
+    n = len(ev.parts)
+    values = {}
+    for field in dataclasses.fields(ev):
+        value = getattr(ev, field.name)
+        rows = len(value) if isinstance(value, list) else getattr(value, "shape", (None,))[0]
+        if rows != n:
+            values[field.name] = value  # corpus-wide, not per mention: every block gets all of it
+        elif isinstance(value, list):
+            values[field.name] = [value[i] for i in members]
+        else:
+            values[field.name] = value[members]
+    return type(ev)(**values)
+
+
+def _cluster_block(payload: tuple) -> tuple[list[int], int]:
+    """One name block, on an executor: the clustering module's hard rules, pair features, pair model and
+    linkage, exactly as ``clustering.score`` + ``clustering.cut`` apply them to that block."""
+    import numpy as np
+
+    from ..disambiguation import clustering as c
+    from ..disambiguation.features import pair_features
+
+    mentions, ev, pin_codes, threshold = payload
+    n = len(mentions)
+    if n == 1:
+        return [0], 0
+    left, right = c._triu(n)
+    cannot, must = c.hard_rules(mentions, ev, left, right, pin_codes)
+    prob = np.zeros(len(left), dtype=np.float32)
+    free = ~cannot & ~must
+    prob[free] = c.shipped_model().predict(pair_features(ev, left[free], right[free]))
+    dist = (1.0 - prob).astype(np.float64)
+    dist[must] = 0.0
+    dist[cannot] = c.CANNOT
+    return c._link(n, dist, threshold).tolist(), int(free.sum())
+
+
+def spark_cluster_mentions(store: Store) -> Callable[..., Any]:
+    """``clustering.cluster_mentions`` with the per-block work on Spark.
+
+    Blocking, the corpus-wide evidence (TF-IDF weights over all mentions) and curation pins stay in the driver,
+    because they span blocks; each block's pair scoring and linkage -- the O(n^2) part -- runs in a Spark task.
+    """
+
+    def cluster_mentions(mentions, model=None, *, pins=None, threshold=None, keys=None):
+        import numpy as np
+
+        from ..disambiguation import clustering as c
+        from ..disambiguation.features import Evidence
+        from . import map_items
+
+        model = model or c.shipped_model()
+        parts = [m.parts for m in mentions]
+        keys = keys if keys is not None else c._swap_aware_blocks(parts)
+        blocks = c.blocks_of(parts, keys)
+        pin_codes = c._codes(list(pins) if pins is not None else [None] * len(mentions))
+        evidence = Evidence.build(mentions, parts)
+        cut_at = model.threshold if threshold is None else threshold
+        payloads = [([mentions[i] for i in members], _slice_evidence(evidence, members), pin_codes[members], cut_at)
+                    for members in blocks]
+        results = map_items(payloads, _cluster_block, engine="spark")
+        labels = np.full(len(mentions), -1, dtype=np.int64)
+        next_label = 0
+        for members, (local, _) in zip(blocks, results, strict=True):
+            labels[members] = np.asarray(local, dtype=np.int64) + next_label
+            next_label += max(local) + 1
+        if pins is not None:
+            labels = c._enforce_pins(labels, pin_codes)
+        return c.Clustering(labels=labels, blocks=keys, pairs_scored=sum(r[1] for r in results))
+
+    return cluster_mentions
+
+
 # --- the swap ------------------------------------------------------------------------------------------------------
 
 # stage name -> [(module, attribute, factory of the Spark twin given the store)]
 SPARK_STEPS: dict[str, list[tuple[str, str, Callable[[Store], Callable]]]] = {
+    "identities": [
+        ("paperatlas.disambiguation.stage", "cluster_mentions", spark_cluster_mentions),
+    ],
     "metrics": [
         ("paperatlas.metrics.citations", "store_counts", spark_store_counts),
         ("paperatlas.metrics.authors", "compute_all", spark_author_metrics),
