@@ -7,7 +7,7 @@ from datetime import date, timedelta
 
 import pytest
 
-from paperatlas.metrics import stage, trending
+from paperatlas.metrics import signals, stage, trending
 from paperatlas.metrics.ai_score import shipped_model, shipped_path, text_of
 from paperatlas.metrics.samples import insert_papers, make_identity, read_oai
 from paperatlas.pipeline.build import BuildOptions
@@ -98,8 +98,10 @@ def test_trending_replays_an_old_corpus(built, oai):
     assert max(r["trending"] for r in rows if r["submitted"] == by_date[-1]["submitted"]) > by_date[0]["trending"]
     # upvotes and saves made on this instance raise a paper
     low = ranked[-1]
-    db.executemany("INSERT INTO paper_signals (paper_id, kind, user_key, created_at) VALUES (?, ?, ?, ?)",
-                   [(low, "upvote", f"user{i}", as_of.isoformat()) for i in range(200)])
+    for i in range(200):
+        assert signals.record(db, low, "upvote" if i % 2 else "save", f"user{i}", at=as_of.isoformat())
+    assert not signals.record(db, low, "save", "user0", at=as_of.isoformat())  # a reader counts once
+    assert signals.counts(db, low) == {"upvote": 100, "save": 100}
     trending.update(db, as_of)
     assert trending.trending_papers(store, as_of, None, limit=len(rows), offset=0).index(low) < len(rows) - 1
     # a different as_of is computed on the fly; offset/limit page through it
