@@ -89,6 +89,9 @@ def test_title_match_rules():
     assert title_match(cands, 2017, "shazeer", None) is None
     assert title_match(cands, 2013, "vaswani", None) is None  # two years from both
     assert title_match(cands, 2017, "", None) is None
+    compound = [Candidate(3, 2015, "elveyprice")]
+    assert title_match(compound, 2015, "price", None) == 3  # "Andrew Elvey Price" vs keyname "Elvey-Price"
+    assert title_match([Candidate(4, 2015, "eli")], 2015, "li", None) is None
 
 
 def test_fast_pid_is_make_pid():

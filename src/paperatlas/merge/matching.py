@@ -31,6 +31,17 @@ class Candidate:
     arxiv: set[str] = field(default_factory=set)
 
 
+def same_surname(a: str | None, b: str | None) -> bool:
+    """Equal surname keys, or one the tail of the other when a source split a compound surname differently
+    (``Elvey-Price`` as keyname vs. ``Andrew Elvey Price`` parsed as ``Price``)."""
+    if not a or not b:
+        return False
+    if a == b:
+        return True
+    short, long = (a, b) if len(a) < len(b) else (b, a)
+    return len(short) >= 4 and long.endswith(short)
+
+
 def title_match(candidates: Iterable[Candidate], year: int | None, author_key: str | None,
                 arxiv: str | None) -> int | None:
     """The paper with the same folded title, a year within one and the same first-author surname, or None.
@@ -41,7 +52,7 @@ def title_match(candidates: Iterable[Candidate], year: int | None, author_key: s
         return None
     best: tuple[int, int] | None = None
     for cand in candidates:
-        if cand.first_author_key != author_key:
+        if not same_surname(cand.first_author_key, author_key):
             continue
         if arxiv and cand.arxiv and arxiv not in cand.arxiv:
             continue
