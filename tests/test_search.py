@@ -210,3 +210,17 @@ def test_cli_search_json_and_table(real_store, cli, data_dir):
     assert table.exit_code == 0 and f"arxiv:{target['ids']['arxiv']}" in table.output
     bad = cli("search", "((  ))")
     assert bad.exit_code != 0 and "nothing to search for" in bad.output
+
+
+def test_build_stage_entry_points(shared: Path, tmp_path: Path):
+    from paperatlas.pipeline.build import BuildOptions, run_build
+    from paperatlas.search import update_indexes
+
+    store = open_store(tmp_path / "data")
+    load_papers(store, oai_papers(shared, limit=200))
+    report = run_build(store, BuildOptions(only=["search"], show_progress=False))
+    assert report["search"]["indexed"] == 200 and report["search"]["vectors"] == 0
+    assert update_indexes(store)["indexed"] == 0
+    assert update_indexes(store, full=True)["indexed"] == 200
+    assert search_papers(store, "")["total"] == 200
+    store.close()

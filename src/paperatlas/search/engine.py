@@ -29,15 +29,22 @@ MAX_OFFSET = 10_000  # deeper pages are refused (a message) rather than collecti
 RRF_K = 60
 BM25_WEIGHT = 1.0
 SEMANTIC_WEIGHT = 1.0
+FUSION_METHOD = "rrf"
+SCORE_ALPHA = 0.5
 FUSION_DEPTH = 100  # candidates taken from each ranking before fusing
 METRIC_SORT_SCAN = 20_000  # above this many matches, walk paper_metrics in order instead of sorting all matches
 
 
 @dataclass
 class Fusion:
+    """How the two rankings combine: ``rrf`` (weighted reciprocal ranks) or ``score`` (min-max normalised scores,
+    ``alpha`` of the semantic one)."""
+
+    method: str = FUSION_METHOD
     k: float = RRF_K
     bm25_weight: float = BM25_WEIGHT
     semantic_weight: float = SEMANTIC_WEIGHT
+    alpha: float = SCORE_ALPHA
     depth: int = FUSION_DEPTH
 
 
@@ -211,6 +218,30 @@ def fuse(rankings: list[tuple[list[int], float]], k: float) -> list[tuple[int, f
     return sorted(scores.items(), key=lambda x: -x[1])
 
 
+def fuse_scores(bm25: list[tuple[int, float]], semantic: list[tuple[int, float]],
+                alpha: float) -> list[tuple[int, float]]:
+    """Convex combination of min-max normalised scores; a paper missing from one list gets 0 there."""
+
+    def normalised(pairs: list[tuple[int, float]]) -> dict[int, float]:
+        if not pairs:
+            return {}
+        values = [s for _, s in pairs]
+        lo, hi = min(values), max(values)
+        span = (hi - lo) or 1.0
+        return {pid: (s - lo) / span for pid, s in pairs}
+
+    nb, ns = normalised(bm25), normalised(semantic)
+    scores = {pid: (1 - alpha) * nb.get(pid, 0.0) + alpha * ns.get(pid, 0.0) for pid in nb.keys() | ns.keys()}
+    return sorted(scores.items(), key=lambda x: -x[1])
+
+
+def fused(fusion: Fusion, bm25: list[tuple[int, float]], semantic: list[tuple[int, float]]) -> list[tuple[int, float]]:
+    if fusion.method == "score":
+        return fuse_scores(bm25, semantic, fusion.alpha)
+    return fuse([([p for p, _ in bm25], fusion.bm25_weight), ([p for p, _ in semantic], fusion.semantic_weight)],
+                fusion.k)
+
+
 def search_papers(store: Store, query: str, *, limit: int = 20, offset: int = 0, filters: dict | None = None,
                   sort: str = "relevance", mode: str = "auto", facets: bool = True,
                   fusion: Fusion | None = None) -> dict[str, Any]:
@@ -290,7 +321,8 @@ def search_papers(store: Store, query: str, *, limit: int = 20, offset: int = 0,
             scored = [(pid, sem_score[pid]) for pid in sem_ids]
             count = len(scored)
         else:
-            scored = fuse([(ids, fz.bm25_weight), (sem_ids, fz.semantic_weight)], fz.k)
+            sem_score = dict(semantic)
+            scored = fused(fz, scored, [(pid, sem_score[pid]) for pid in sem_ids])
             count = max(count, len(scored))
 
     page = scored[offset:need]
