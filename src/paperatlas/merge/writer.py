@@ -198,14 +198,24 @@ def _held(item: Item) -> Held:
 def _apply_papers(db: Database, items: list[Item], seq: int, now: str, result: BatchResult) -> bool:
     counts = result.counts
     latest: dict[str, Item] = {}
-    for item in items:  # the same record twice in one batch: the later one is the newer
+    for item in items:  # the same record twice in one batch: keep the higher-ranked version (see record_rank)
+        seen = latest.get(item.key)
+        if seen is not None and seen.content_hash != item.content_hash and (
+            record_rank(orjson.loads(seen.data), seen.content_hash)
+            > record_rank(orjson.loads(item.data), item.content_hash)
+        ):
+            continue
         latest.pop(item.key, None)
         latest[item.key] = item
     known = _known_hashes(db, "paper_records", "record_key", list(latest))
+    changed = [key for key, item in latest.items() if key in known and known[key][1] != item.content_hash]
+    stored_rank = _stored_ranks(db, changed) if changed else {}
     fresh: list[tuple[Item, Prepared]] = []
     for key, item in latest.items():
         if key in known and known[key][1] == item.content_hash:
             counts["unchanged"] += 1
+        elif key in stored_rank and record_rank(orjson.loads(item.data), item.content_hash) <= stored_rank[key]:
+            counts["unchanged"] += 1  # an older or poorer copy of a record the store already has
         else:
             fresh.append((item, _prepared(item)))
     counts["unchanged"] += len(items) - len(latest)
@@ -292,6 +302,30 @@ def _apply_papers(db: Database, items: list[Item], seq: int, now: str, result: B
     if with_refs:
         _write_paper_citations(db, with_refs, papers, {**id_hits, **local_ids}, result)
     return True
+
+
+def record_rank(data: dict[str, Any], digest: str) -> tuple:
+    """The order in which two versions of one source record (same key, different content) replace each other:
+    the newer (arXiv ``updated`` date, version), then the fuller, then, for a total order, the content hash.
+
+    A total order makes re-ingest a no-op even when one input holds two versions of a record (a Semantic
+    Scholar paper in several API responses, a paper harvested twice): whatever the order they are read in, the
+    store keeps the same one, and reading them again changes nothing."""
+    newness = (data.get("updated") or data.get("submitted") or "", data.get("arxiv_version") or 0)
+    filled = sum(1 for value in data.values() if value)
+    return (newness, filled, len(orjson.dumps(data)), digest)
+
+
+def _stored_ranks(db: Database, keys: list[str]) -> dict[str, tuple]:
+    ranks: dict[str, tuple] = {}
+    for start in range(0, len(keys), _CHUNK):
+        chunk = keys[start : start + _CHUNK]
+        marks = ",".join("?" * len(chunk))
+        for key, digest, data in db.query_tuples(
+            f"SELECT record_key, content_hash, data FROM paper_records WHERE record_key IN ({marks})", chunk
+        ):
+            ranks[key] = record_rank(orjson.loads(data), digest)
+    return ranks
 
 
 def _arxiv_ids(db: Database, paper_ids: set[int]) -> dict[int, set[str]]:
@@ -428,25 +462,37 @@ def _write_paper_citations(db: Database, touched: dict[int, list[Held]], folded:
     result.counts["citations"] += len(rows) + len(pending)
 
 
+def _entity_rank(data: dict[str, Any], digest: str) -> tuple:
+    """Like :func:`record_rank` for entities: the fuller description wins, the hash breaks ties."""
+    return (sum(1 for value in data.values() if value), len(orjson.dumps(data)), digest)
+
+
 def _apply_entities(db: Database, items: list[Item], now: str, result: BatchResult) -> bool:
-    latest = {(i.source, i.key): i for i in items}
-    known: dict[tuple[str, str], str] = {}
+    latest: dict[tuple[str, str], tuple[Item, dict[str, Any], tuple]] = {}
+    for item in items:
+        entity = orjson.loads(item.data)
+        rank = _entity_rank(entity.get("data") or {}, item.content_hash)
+        seen = latest.get((item.source, item.key))
+        if seen is None or rank > seen[2]:
+            latest[(item.source, item.key)] = (item, entity, rank)
+    known: dict[tuple[str, str], tuple] = {}
     keys = sorted({k for _, k in latest})
     for start in range(0, len(keys), _CHUNK):
         chunk = keys[start : start + _CHUNK]
         marks = ",".join("?" * len(chunk))
-        for source, key, digest in db.query_tuples(
-            f"SELECT source, id, content_hash FROM source_entities WHERE id IN ({marks})", chunk
+        for source, key, digest, data in db.query_tuples(
+            f"SELECT source, id, content_hash, data FROM source_entities WHERE id IN ({marks})", chunk
         ):
-            known[(source, key)] = digest
+            known[(source, key)] = _entity_rank(orjson.loads(data), digest)
     rows = []
-    for (source, key), item in latest.items():
-        if known.get((source, key)) == item.content_hash:
+    for (source, key), (item, entity, rank) in latest.items():
+        stored = known.get((source, key))
+        if stored is not None and rank <= stored:  # the same, or a poorer copy of what the store has
             result.counts["unchanged"] += 1
             continue
-        entity = orjson.loads(item.data)
         rows.append((source, key, entity.get("kind") or "other", item.file, item.locator, item.content_hash,
                      orjson.dumps(entity.get("data") or {}).decode(), now))
+    result.counts["unchanged"] += len(items) - len(latest)
     if rows:
         db.executemany(_UPSERT_ENTITY, rows)
         result.counts["entities"] += len(rows)
