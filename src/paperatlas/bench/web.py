@@ -185,6 +185,17 @@ request = function()
   i = i + 1
   return wrk.format("GET", paths[(i % #paths) + 1])
 end
+local threads = {}
+function setup(thread) table.insert(threads, thread) end
+function init(args) bad = {} end
+function response(status, headers, body)
+  if status >= 400 then bad[status] = (bad[status] or 0) + 1 end
+end
+function done(summary, latency, requests)
+  for _, t in ipairs(threads) do
+    for code, n in pairs(t:get("bad")) do io.write(string.format("status %d: %d\n", code, n)) end
+  end
+end
 """
 
 
@@ -201,6 +212,20 @@ def _wait_ready(port: int, proc: subprocess.Popen, timeout: float = 60) -> None:
         except httpx.HTTPError:
             time.sleep(0.2)
     raise RuntimeError("the server did not start in time")
+
+
+def _warm(port: int, urls: list[str], rounds: int) -> float:
+    """Request every distinct URL ``rounds`` times (8 at a time) so each worker's response cache holds it."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    import httpx
+
+    started = time.perf_counter()
+    distinct = sorted(set(urls))
+    with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=60) as client, ThreadPoolExecutor(8) as pool:
+        for _ in range(rounds):
+            list(pool.map(lambda path: client.get(path).status_code, distinct))
+    return round(time.perf_counter() - started, 1)
 
 
 def _parse_wrk(text: str) -> dict[str, Any]:
@@ -224,6 +249,14 @@ def _parse_wrk(text: str) -> dict[str, Any]:
     found = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", text)
     errors += sum(int(g) for g in found.groups()) if found else 0
     figures["errors"] = errors
+    statuses: dict[str, int] = {}
+    for code, n in re.findall(r"status (\d+): (\d+)", text):
+        statuses[code] = statuses.get(code, 0) + int(n)
+    if statuses:
+        figures["error_statuses"] = statuses
+    if found and sum(int(g) for g in found.groups()):
+        figures["socket_errors"] = dict(zip(("connect", "read", "write", "timeout"), map(int, found.groups()),
+                                            strict=True))
     return figures
 
 
@@ -232,7 +265,6 @@ def load_run(data_dir: Path, urls: list[str], *, connections: int, duration: flo
     from ..web.serve import free_port
 
     port = free_port()
-    warmup = max(1, int(duration // 4))
     env = {**os.environ, "PAPERATLAS_DATA_DIR": str(data_dir), "PAPERATLAS_QUIET": "1"}
     env.pop("PAPERATLAS_DATABASE_URL", None)
     server = subprocess.Popen(
@@ -242,6 +274,7 @@ def load_run(data_dir: Path, urls: list[str], *, connections: int, duration: flo
     )
     try:
         _wait_ready(port, server)
+        warm_s = _warm(port, urls, rounds=4 * workers)
         with tempfile.TemporaryDirectory() as tmp:
             url_file = Path(tmp) / "urls.txt"
             url_file.write_text("\n".join(urls) + "\n")
@@ -249,10 +282,6 @@ def load_run(data_dir: Path, urls: list[str], *, connections: int, duration: flo
                 script = Path(tmp) / "mix.lua"
                 script.write_text(WRK_SCRIPT)
                 threads = min(2, connections)
-                # warm-up, not counted: each worker's response cache fills as it would in production
-                subprocess.run(["wrk", "-t", str(threads), "-c", str(connections), "-d", f"{warmup}s", "-s",
-                                str(script), f"http://127.0.0.1:{port}"], env={**os.environ, "PA_URLS": str(url_file)},
-                               capture_output=True, timeout=warmup + 60)
                 run = subprocess.run(
                     ["wrk", "-t", str(threads), "-c", str(connections), "-d", f"{max(1, int(duration))}s",
                      "--latency", "-s", str(script), f"http://127.0.0.1:{port}"],
@@ -261,9 +290,6 @@ def load_run(data_dir: Path, urls: list[str], *, connections: int, duration: flo
                 )
                 figures = _parse_wrk(run.stdout)
             else:
-                subprocess.run([sys.executable, "-m", "paperatlas.bench.web", f"http://127.0.0.1:{port}",
-                                str(url_file), str(connections), str(warmup), str(max_requests)],
-                               capture_output=True, timeout=warmup + 120)
                 run = subprocess.run(
                     [sys.executable, "-m", "paperatlas.bench.web", f"http://127.0.0.1:{port}", str(url_file),
                      str(connections), str(duration), str(max_requests)],
@@ -280,8 +306,9 @@ def load_run(data_dir: Path, urls: list[str], *, connections: int, duration: flo
             server.wait(timeout=15)
         except subprocess.TimeoutExpired:
             server.kill()
-    figures.update(connections=connections, duration_s=duration, warmup_s=warmup, server_workers=workers,
-                   distinct_urls=len(set(urls)), response_cache="on (per worker), warmed by the warm-up run")
+    figures.update(connections=connections, duration_s=duration, warmup_s=warm_s, server_workers=workers,
+                   distinct_urls=len(set(urls)),
+                   response_cache=f"on (per worker); warm-up requested each URL {4 * workers} times first")
     return figures
 
 
