@@ -5,6 +5,9 @@ stored), then the full ingest (parse + merge + write, one transaction per batch)
 of the ingest (its own process plus the parser process).  Targets from the issue: >= 40% of the floor,
 >= 10,000 records/s, peak RSS <= 400 MB.  ``--repeat N`` feeds the same real pages N times under fresh arXiv ids
 (the generator keeps every field but the id) to show memory stays flat as the input grows.
+
+CPU seconds (writer + parser process) are printed beside the wall-clock figures, with the load average: on a
+machine that other jobs keep busy the wall-clock rates say more about them than about the ingest.
 """
 
 from __future__ import annotations
@@ -45,6 +48,11 @@ def _rss_mb(who: int) -> float:
     return resource.getrusage(who).ru_maxrss / 1024.0
 
 
+def _children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
 def _repeated(pages: list[Path], repeat: int, folder: Path) -> Iterator[Path]:
     """The real pages, then copies with every arXiv id moved to a fresh range (``9{copy}{id}``)."""
     yield from pages
@@ -77,7 +85,8 @@ def measure(source: Path, *, limit: int | None = None, repeat: int = 1, show_pro
         planned, _ = plan(files)
         # The floor: the same files through the same readers (decompression + XML parsing + record building),
         # nothing encoded, merged or stored.
-        started = time.perf_counter()
+        load_before = os.getloadavg()[0]
+        started, cpu_started = time.perf_counter(), time.process_time()
         parsed = 0
         sink = ErrorSink(echo=False)
         for file in planned:
@@ -85,10 +94,13 @@ def measure(source: Path, *, limit: int | None = None, repeat: int = 1, show_pro
                 for _ in file.reader.read(stream, str(file.path), sink):
                     parsed += 1
         floor_seconds = time.perf_counter() - started
+        floor_cpu = time.process_time() - cpu_started
 
         store = open_store(work / "store")
         rss_before = _rss_mb(resource.RUSAGE_SELF)
+        cpu_started, children_started = time.process_time(), _children_cpu()
         summary = ingest_paths(store, files, show_progress=show_progress, batch_size=batch_size or BATCH_SIZE)
+        ingest_cpu = time.process_time() - cpu_started + _children_cpu() - children_started
         papers = int(store.db.scalar("SELECT COUNT(*) FROM papers") or 0)
         store.close()
         parent_rss = _rss_mb(resource.RUSAGE_SELF)
@@ -111,6 +123,11 @@ def measure(source: Path, *, limit: int | None = None, repeat: int = 1, show_pro
         "parse_floor_records_per_s": round(floor, 1),
         "parse_floor_seconds": round(floor_seconds, 2),
         "ratio_to_floor": round(rate / floor, 3) if floor else 0.0,
+        "cpu_seconds": round(ingest_cpu, 2),
+        "parse_floor_cpu_seconds": round(floor_cpu, 2),
+        "records_per_cpu_s": round(summary.read / ingest_cpu, 1) if ingest_cpu else 0.0,
+        "parse_floor_records_per_cpu_s": round(parsed / floor_cpu, 1) if floor_cpu else 0.0,
+        "load_average_at_start": round(load_before, 2),
         "peak_rss_mb": round(peak, 1),
         "peak_rss_writer_mb": round(parent_rss, 1),
         "peak_rss_parser_mb": round(child_rss, 1),
