@@ -101,6 +101,8 @@ def test_author_page_lists_only_its_identity_and_links_namesakes(site):
     assert data["h_index"] == sum(1 for rank, c in enumerate(cites, 1) if c >= rank) <= data["paper_count"]
     assert sum(y["papers"] for y in data["per_year"]) == data["paper_count"]
     assert [n["aid"] for n in data["same_name"]] == [ids["namesake"]]
+    assert data["coauthors"] and all(c["aid"] != ids["author"] for c in data["coauthors"])
+    assert all(1 <= c["papers"] <= data["paper_count"] for c in data["coauthors"])
     namesake = client.get(f"/api/authors/{ids['namesake']}").json()
     assert [p["pid"] for p in namesake["papers"]["items"]] == [ids["stranger_paper"]]
 

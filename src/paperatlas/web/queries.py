@@ -325,24 +325,19 @@ def author_page(store: Store, identity_id: int, *, sort: str = "date", limit: in
         key=lambda a: (a["first"], a["last"]),
     )
 
-    coauthors = []
-    if paper_ids:
-        tally: dict[Any, dict[str, Any]] = {}
-        for chunk in _chunks(paper_ids):
-            for pid, name, ident, aid in db.query_tuples(
-                "SELECT a.paper_id, a.name, a.identity_id, i.aid FROM authorships a LEFT JOIN identities i "
-                f"ON i.id = a.identity_id WHERE a.paper_id IN ({_marks(chunk)})",
-                chunk,
-            ):
-                if ident == identity_id:
-                    continue
-                slot = tally.setdefault(ident if ident is not None else name_key(name),
-                                        {"name": name, "aid": aid, "papers": set()})
-                slot["papers"].add(pid)
-        coauthors = sorted(
-            ({"name": s["name"], "aid": s["aid"], "papers": len(s["papers"])} for s in tally.values()),
-            key=lambda s: (-s["papers"], s["name"]),
-        )[:10]
+    # Top coauthors in one aggregate over the covering indexes (people by identity, unassigned names by name key)
+    coauthors = [
+        {"name": r["name"], "aid": r["aid"], "papers": r["papers"]}
+        for r in db.query(
+            "SELECT COALESCE(CAST(a2.identity_id AS TEXT), 'n:' || a2.name_key) AS who, MIN(a2.name) AS name, "
+            "MIN(i.aid) AS aid, COUNT(DISTINCT a2.paper_id) AS papers FROM authorships a1 "
+            "JOIN authorships a2 ON a2.paper_id = a1.paper_id LEFT JOIN identities i ON i.id = a2.identity_id "
+            "WHERE a1.identity_id = ? AND (a2.identity_id IS NULL OR a2.identity_id != ?) "
+            "GROUP BY COALESCE(CAST(a2.identity_id AS TEXT), 'n:' || a2.name_key) "
+            "ORDER BY papers DESC, name LIMIT 10",
+            (identity_id, identity_id),
+        )
+    ]
 
     namesakes = db.query(
         "SELECT i.aid, i.name, (SELECT COUNT(DISTINCT paper_id) FROM authorships a WHERE a.identity_id = i.id) "
