@@ -133,16 +133,13 @@ def hard_rules(mentions: list[Mention], ev: Evidence, left: np.ndarray, right: n
     return cannot, must & ~((pl > 0) & (pr > 0) & (pl != pr))
 
 
-LINKAGE = "average"
-
-
-def _link(n: int, dist: np.ndarray, threshold: float) -> np.ndarray:
+def _link(n: int, dist: np.ndarray, threshold: float, method: str) -> np.ndarray:
     if n == 2:
         return np.array([0, 0 if dist[0] < threshold else 1])
     from scipy.cluster.hierarchy import linkage
 
-    tree = linkage(dist, method=LINKAGE)
-    # Cut the tree: apply every merge below the threshold (average linkage is monotone, so this is fcluster's
+    tree = linkage(dist, method=method)
+    # Cut the tree: apply every merge below the threshold (single/average linkage are monotone, so this is fcluster's
     # "distance" criterion without its per-call validation overhead, which dominates on small blocks).
     parent = list(range(2 * n - 1))
 
@@ -170,9 +167,13 @@ class Scored:
     blocks: list[np.ndarray]
     keys: list[str]
     dist: np.ndarray
+    left: np.ndarray
+    right: np.ndarray
     bounds: np.ndarray
     pins: np.ndarray | None
     pairs_scored: int
+    firsts: list[str]  # full first name per mention ("" for an initial): what chaining must not mix
+    codes: dict[str, np.ndarray]  # orcid / homonym / paper / pin codes per mention (0 = unknown)
 
 
 def score(mentions: list[Mention], model: PairModel, *, pins: Sequence[object | None] | None = None,
@@ -185,6 +186,12 @@ def score(mentions: list[Mention], model: PairModel, *, pins: Sequence[object | 
     left, right, owner = candidate_pairs(blocks)
     ev = Evidence.build(mentions, parts)
     cannot, must = hard_rules(mentions, ev, left, right, pin_codes)
+    codes = {
+        "orcid": _codes([m.orcid for m in mentions]),
+        "homonym": _codes([m.homonym or p.homonym for m, p in zip(mentions, parts, strict=True)]),
+        "paper": _codes([m.paper for m in mentions]),
+        "pin": pin_codes,
+    }
     prob = np.zeros(len(left), dtype=np.float32)
     free = ~cannot & ~must
     prob[free] = model.predict(pair_features(ev, left[free], right[free]))
@@ -193,11 +200,24 @@ def score(mentions: list[Mention], model: PairModel, *, pins: Sequence[object | 
     dist[cannot] = CANNOT
     # Pairs come out grouped by block in order, so each block's condensed distances are one contiguous slice.
     bounds = np.searchsorted(owner, np.arange(len(blocks) + 1))
-    return Scored(n=n, blocks=blocks, keys=keys, dist=dist, bounds=bounds,
-                  pins=pin_codes if pins is not None else None, pairs_scored=int(free.sum()))
+    return Scored(n=n, blocks=blocks, keys=keys, dist=dist, left=left, right=right, bounds=bounds,
+                  pins=pin_codes if pins is not None else None, pairs_scored=int(free.sum()),
+                  firsts=["" if p.first_is_initial else p.first for p in parts], codes=codes)
 
 
-def cut(scored: Scored, threshold: float) -> np.ndarray:
+def cut(scored: Scored, threshold: float, method: str = "average") -> np.ndarray:
+    """Cluster labels at ``threshold``.  Single linkage cut at t is the connected components of the pairs closer
+    than t, computed for all blocks in one sparse-graph call; other linkages build a tree per block."""
+    if method == "single":
+        from scipy.sparse import coo_matrix
+        from scipy.sparse.csgraph import connected_components
+
+        close = scored.dist < threshold
+        graph = coo_matrix((np.ones(int(close.sum()), dtype=np.int8), (scored.left[close], scored.right[close])),
+                           shape=(scored.n, scored.n))
+        _, labels = connected_components(graph, directed=False)
+        labels = _respect_cannot_links(scored, labels.astype(np.int64), close)
+        return _enforce_pins(labels, scored.pins) if scored.pins is not None else labels
     labels = np.full(scored.n, -1, dtype=np.int64)
     next_label = 0
     for b, members in enumerate(scored.blocks):
@@ -205,7 +225,7 @@ def cut(scored: Scored, threshold: float) -> np.ndarray:
             labels[members[0]] = next_label
             next_label += 1
             continue
-        local = _link(len(members), scored.dist[scored.bounds[b] : scored.bounds[b + 1]], threshold)
+        local = _link(len(members), scored.dist[scored.bounds[b] : scored.bounds[b + 1]], threshold, method)
         labels[members] = local + next_label
         next_label += int(local.max()) + 1
     if scored.pins is not None:
@@ -218,8 +238,80 @@ def cluster_mentions(mentions: list[Mention], model: PairModel | None = None, *,
     """Cluster mentions into people.  ``pins`` (one per mention, None = free) are hard assignments."""
     model = model or shipped_model()
     scored = score(mentions, model, pins=pins, keys=keys)
-    labels = cut(scored, model.threshold if threshold is None else threshold)
+    labels = cut(scored, model.threshold if threshold is None else threshold, model.linkage)
     return Clustering(labels=labels, blocks=scored.keys, pairs_scored=scored.pairs_scored)
+
+
+def _conflicted(scored: Scored, labels: np.ndarray) -> set[int]:
+    """Components that chaining made impossible: two ORCIDs, homonym numbers or pins, one paper twice, or
+    two different full first names."""
+    bad: set[int] = set()
+    for name, codes in scored.codes.items():
+        known = codes > 0
+        pairs = np.unique(np.stack([labels[known], codes[known]]), axis=1)
+        if name == "paper":
+            counts = np.unique(np.stack([labels, codes]), axis=1).shape[1]
+            if counts < len(labels):  # a (component, paper) pair occurs twice
+                seen: set[tuple[int, int]] = set()
+                for label, code in zip(labels.tolist(), codes.tolist(), strict=True):
+                    if (label, code) in seen:
+                        bad.add(label)
+                    seen.add((label, code))
+            continue
+        values, counts = np.unique(pairs[0], return_counts=True)
+        bad.update(values[counts > 1].tolist())
+    firsts: dict[int, set[str]] = defaultdict(set)
+    for label, first in zip(labels.tolist(), scored.firsts, strict=True):
+        if first:
+            firsts[label].add(first)
+    bad.update(label for label, names in firsts.items() if len(names) > 1)
+    return bad
+
+
+def _respect_cannot_links(scored: Scored, labels: np.ndarray, close: np.ndarray) -> np.ndarray:
+    """Redo conflicted components with Kruskal's algorithm, refusing any union that would join a cannot-link
+    (single linkage alone would chain "James" - "J." - "Jacob" into one person)."""
+    bad = _conflicted(scored, labels)
+    if not bad:
+        return labels
+    out = labels.copy()
+    next_label = int(labels.max()) + 1
+    edge_ids = np.flatnonzero(close)
+    edge_ids = edge_ids[np.isin(labels[scored.left[edge_ids]], list(bad))]
+    edge_ids = edge_ids[np.argsort(scored.dist[edge_ids], kind="stable")]
+    members = np.flatnonzero(np.isin(labels, list(bad)))
+    parent = {int(i): int(i) for i in members}
+    info = {int(i): ({scored.firsts[i]} - {""}, *({int(scored.codes[k][i])} - {0} for k in ("orcid", "homonym",
+                                                                                             "pin", "paper")))
+            for i in members}
+
+    def find(x: int) -> int:
+        while parent[x] != x:
+            parent[x] = parent[parent[x]]
+            x = parent[x]
+        return x
+
+    for e in edge_ids.tolist():
+        a, b = find(int(scored.left[e])), find(int(scored.right[e]))
+        if a == b:
+            continue
+        fa, oa, ha, pa, papers_a = info[a]
+        fb, ob, hb, pb, papers_b = info[b]
+        if len(oa | ob) > 1 or len(ha | hb) > 1 or len(pa | pb) > 1 or papers_a & papers_b:
+            continue
+        if any(not first_names_compatible(x, y) for x in fa for y in fb):
+            continue
+        parent[b] = a
+        info[a] = (fa | fb, oa | ob, ha | hb, pa | pb, papers_a | papers_b)
+        del info[b]
+    roots: dict[int, int] = {}
+    for i in members.tolist():
+        root = find(i)
+        if root not in roots:
+            roots[root] = next_label
+            next_label += 1
+        out[i] = roots[root]
+    return out
 
 
 def _enforce_pins(labels: np.ndarray, pins: np.ndarray) -> np.ndarray:

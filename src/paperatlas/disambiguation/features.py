@@ -8,6 +8,7 @@ LightGBM treats as "unknown" rather than "different".
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass
 
@@ -15,6 +16,7 @@ import numpy as np
 from scipy import sparse
 
 from ..normalize import ascii_fold
+from . import name_counts
 from .mentions import Mention
 from .names import NameParts, coauthor_key
 
@@ -32,6 +34,9 @@ FEATURES: list[str] = [
     "n_authors_min",
     "n_authors_max",
     "coauthor_min",  # number of coauthors known on the sparser side
+    "surname_count",  # log corpus-wide counts (shipped name_counts): common names need more evidence
+    "first_count",
+    "full_count",
 ]
 
 _STOP = frozenset({
@@ -92,6 +97,9 @@ class Evidence:
     first_ids: np.ndarray  # id of the folded first forename within this corpus
     first_initial: np.ndarray  # bool: only an initial is known
     middle_code: np.ndarray  # code point of the first middle initial, 0 when none
+    surname_count: np.ndarray
+    first_count: np.ndarray  # NaN for an initial
+    full_count: np.ndarray
 
     @classmethod
     def build(cls, mentions: list[Mention], parts: list[NameParts] | None = None) -> Evidence:
@@ -130,6 +138,8 @@ class Evidence:
             [venue_vocab.setdefault(ascii_fold(m.venue).strip(), len(venue_vocab)) if m.venue else -1
              for m in mentions], dtype=np.int64)
         first_vocab: dict[str, int] = {}
+        counts = name_counts.shipped()
+        last_c, first_c, full_c = counts["last"], counts["first"], counts["full"]
         return cls(
             parts=parts,
             coauthors=coauthors,
@@ -144,6 +154,11 @@ class Evidence:
             first_ids=np.array([first_vocab.setdefault(p.first, len(first_vocab)) for p in parts], dtype=np.int64),
             first_initial=np.array([p.first_is_initial for p in parts]),
             middle_code=np.array([ord(p.middle[0]) if p.middle else 0 for p in parts], dtype=np.int32),
+            surname_count=np.log1p(np.array([last_c.get(p.surname, 0) for p in parts], dtype=np.float32)),
+            first_count=np.array([np.nan if p.first_is_initial else math.log1p(first_c.get(p.first, 0))
+                                  for p in parts], dtype=np.float32),
+            full_count=np.array([np.nan if p.first_is_initial else math.log1p(full_c.get(f"{p.first} {p.surname}", 0))
+                                 for p in parts], dtype=np.float32),
         )
 
 
@@ -179,4 +194,7 @@ def pair_features(ev: Evidence, left: np.ndarray, right: np.ndarray) -> np.ndarr
     out[:, 10] = np.minimum(na_l, na_r)
     out[:, 11] = np.maximum(na_l, na_r)
     out[:, 12] = np.minimum(ev.coauthor_counts[left], ev.coauthor_counts[right])
+    out[:, 13] = ev.surname_count[left]
+    out[:, 14] = np.fmax(ev.first_count[left], ev.first_count[right])
+    out[:, 15] = np.fmax(ev.full_count[left], ev.full_count[right])
     return out

@@ -28,18 +28,12 @@ class NameParts:
     middle: str  # remaining forenames, joined by spaces ("" when none)
     surname: str  # surname_key: folded, particles and hyphens dropped
     homonym: str | None = None
+    block: str = ""  # filled by parts_of: folded surname + first initial
+    first_is_initial: bool = True
 
     @property
     def initial(self) -> str:
         return self.first[:1]
-
-    @property
-    def block(self) -> str:
-        return f"{self.surname} {self.initial}".strip()
-
-    @property
-    def first_is_initial(self) -> bool:
-        return len(self.first) <= 1
 
     @property
     def middle_initials(self) -> str:
@@ -67,7 +61,9 @@ def parts_of(name: str, forenames: str | None = None, surname: str | None = None
     if surname is None:
         forenames, surname, _ = parse_name(bare)
     first, middle = _fold_forenames(forenames or "")
-    return NameParts(first=first, middle=middle, surname=surname_key(surname), homonym=homonym)
+    folded = surname_key(surname)
+    return NameParts(first=first, middle=middle, surname=folded, homonym=homonym,
+                     block=f"{folded} {first[:1]}".strip(), first_is_initial=len(first) <= 1)
 
 
 @lru_cache(maxsize=1)

@@ -31,7 +31,8 @@ class PairModel:
     """p(same person | pair features).  Without a trained booster, a transparent fallback rule is used."""
 
     booster: Any = None
-    threshold: float = DEFAULT_THRESHOLD  # average-linkage distance cut: merge while mean (1 - p) < threshold
+    threshold: float = DEFAULT_THRESHOLD  # linkage distance cut: merge while the linkage's (1 - p) < threshold
+    linkage: str = "average"  # "average" or "single", chosen with the threshold by out-of-fold tuning
     meta: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -52,7 +53,7 @@ class PairModel:
     def save(self, directory: Path) -> None:
         directory.mkdir(parents=True, exist_ok=True)
         self.booster.save_model(str(directory / MODEL_FILE))
-        meta = {**self.meta, "threshold": self.threshold, "features": FEATURES}
+        meta = {**self.meta, "threshold": self.threshold, "linkage": self.linkage, "features": FEATURES}
         (directory / META_FILE).write_text(json.dumps(meta, indent=1, sort_keys=True) + "\n", encoding="utf-8")
 
 
@@ -68,7 +69,8 @@ def load_model(directory: Path | None = None) -> PairModel:
         raise RuntimeError("the shipped disambiguation model was trained on other features: run "
                            "`paperatlas train disambiguation`")
     booster = lgb.Booster(model_file=str(model_path))
-    return PairModel(booster=booster, threshold=float(meta.get("threshold", DEFAULT_THRESHOLD)), meta=meta)
+    return PairModel(booster=booster, threshold=float(meta.get("threshold", DEFAULT_THRESHOLD)),
+                     linkage=str(meta.get("linkage", "average")), meta=meta)
 
 
 @lru_cache(maxsize=1)

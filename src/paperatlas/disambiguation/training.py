@@ -15,16 +15,19 @@ from typing import Any
 
 import numpy as np
 
+from . import name_counts
 from .clustering import _swap_aware_blocks, blocks_of, candidate_pairs, cut, hard_rules, score
 from .datasets import Labelled, read_all
 from .evaluation import scores
 from .features import FEATURES, Evidence, pair_features
-from .pairmodel import PairModel
+from .harvest_mentions import read_oai_mentions
+from .pairmodel import PairModel, model_dir
 
 SEED = 13
 TRAINED_ON = ("aminer-110", "s2and-qian")  # halves of these; the rest are evaluation-only
 PAIRS_PER_BLOCK = 4000
-THRESHOLDS = [round(t, 2) for t in np.arange(0.2, 0.86, 0.05)]
+THRESHOLDS = [round(float(t), 2) for t in np.arange(0.05, 0.951, 0.05)]
+LINKAGES = ("single", "average")
 PARAMS = {
     "objective": "binary", "learning_rate": 0.08, "num_leaves": 15, "min_data_in_leaf": 30,
     "feature_fraction": 0.9, "bagging_fraction": 0.8, "bagging_freq": 1, "lambda_l2": 1.0,
@@ -77,9 +80,13 @@ def pseudo_blocks(data: Labelled, rng: np.random.Generator) -> Labelled:
     rng.shuffle(names)
     pool = {g: f"pseudo-{i // PSEUDO_NAMES_PER_BLOCK}" for i, g in enumerate(names)}
     out = Labelled(f"{data.name}-pooled")
+    # each pool borrows the name of one of its real names, so the name-count prior stays truthful
+    borrowed = {}
+    for m, group in zip(data.mentions, data.groups, strict=True):
+        borrowed.setdefault(pool[group], m.name)
     for m, gold, group in zip(data.mentions, data.gold, data.groups, strict=True):
         fake = pool[group]
-        out.add(replace(m, name=f"Pat {fake}", forenames="Pat", surname=fake, key=f"{fake}/{m.key}"), gold, fake)
+        out.add(replace(m, name=borrowed[fake], forenames=None, surname=None, key=f"{fake}/{m.key}"), gold, fake)
     return out
 
 
@@ -103,9 +110,9 @@ def _fold_sets(sets: list[Labelled], k: int, fold: int) -> tuple[list[Labelled],
     return train, test
 
 
-def tune_threshold(sets: list[Labelled], rng: np.random.Generator, k: int = 3) -> tuple[float, dict]:
-    """k-fold over names of the *training* half: the threshold that maximizes mean B3 F1 out of fold."""
-    totals = {t: [] for t in THRESHOLDS}
+def tune_threshold(sets: list[Labelled], rng: np.random.Generator, k: int = 3) -> tuple[tuple[str, float], dict]:
+    """k-fold over names of the *training* half: the (linkage, threshold) with the best mean B3 F1 out of fold."""
+    totals: dict[tuple[str, float], list[float]] = {(m, t): [] for m in LINKAGES for t in THRESHOLDS}
     for fold in range(k):
         train, test = _fold_sets(sets, k, fold)
         model = PairModel(booster=fit(train, rng))
@@ -113,10 +120,10 @@ def tune_threshold(sets: list[Labelled], rng: np.random.Generator, k: int = 3) -
             if not s.mentions:
                 continue
             scored = score(s.mentions, model)
-            for t in THRESHOLDS:
-                totals[t].append(scores(cut(scored, t), s.gold)["b3_f1"])
-    curve = {t: float(np.mean(v)) for t, v in totals.items()}
-    best = max(curve, key=lambda t: (curve[t], -abs(t - 0.5)))
+            for method, t in totals:
+                totals[(method, t)].append(scores(cut(scored, t, method), s.gold)["b3_f1"])
+    curve = {key: float(np.mean(v)) for key, v in totals.items()}
+    best = max(curve, key=lambda key: (curve[key], -abs(key[1] - 0.5)))
     return best, curve
 
 
@@ -127,6 +134,14 @@ def train(data_root: Path, out_dir: Path, log=print) -> dict[str, Any]:
     missing = [n for n in TRAINED_ON if n not in found]
     if missing:
         raise FileNotFoundError(f"missing training collections under {data_root}: {', '.join(missing)}")
+    harvest = Path(data_root).parent / "arxiv" / "oai-pmh-cs-2016"
+    if harvest.is_dir():  # the name-count prior the features read, rebuilt from the same real corpus
+        mentions, _ = read_oai_mentions(sorted(harvest.glob("page*.xml.gz")))
+        name_counts.save(name_counts.count_names(mentions), out_dir)
+        name_counts.shipped.cache_clear()
+        if out_dir.resolve() != model_dir().resolve():
+            log("note: features read the name counts shipped in the package; copy them there to use this model")
+        log(f"name counts from {len(mentions):,} arXiv mentions")
     train_sets, held = [], {}
     for name in TRAINED_ON:
         tr, te = split(found[name])
@@ -134,14 +149,14 @@ def train(data_root: Path, out_dir: Path, log=print) -> dict[str, Any]:
         held[name] = te.group_names
     log(f"training on {sum(len(s.mentions) for s in train_sets):,} mentions "
         f"({', '.join(f'{s.name}: {len(s.group_names)} names' for s in train_sets)})")
-    threshold, curve = tune_threshold(train_sets, rng)
-    log(f"threshold {threshold} (out-of-fold B3 F1 {curve[threshold]:.4f})")
+    (linkage, threshold), curve = tune_threshold(train_sets, rng)
+    log(f"{linkage} linkage, threshold {threshold} (out-of-fold B3 F1 {curve[(linkage, threshold)]:.4f})")
     booster = fit(train_sets, rng)
-    model = PairModel(booster=booster, threshold=threshold, meta={
+    model = PairModel(booster=booster, threshold=threshold, linkage=linkage, meta={
         "version": f"pair-lgbm-{hashlib.blake2b(booster.model_to_string().encode(), digest_size=4).hexdigest()}",
         "seed": SEED, "rounds": ROUNDS, "params": PARAMS, "trained_on": list(TRAINED_ON),
-        "held_out_names": held, "threshold_curve": curve,
+        "held_out_names": held, "threshold_curve": {f"{m} {t}": round(v, 4) for (m, t), v in curve.items()},
     })
     model.save(out_dir)
-    return {"threshold": threshold, "seconds": round(time.perf_counter() - started, 1),
+    return {"linkage": linkage, "threshold": threshold, "seconds": round(time.perf_counter() - started, 1),
             "model_bytes": (out_dir / "pair_model.txt").stat().st_size, "version": model.version}
