@@ -434,7 +434,7 @@ def trending_as_of(store: Store) -> str | None:
 
 def trending_ids(store: Store, *, category: str | None = None, limit: int = 20, offset: int = 0) -> list[int]:
     found = call_optional("paperatlas.metrics.trending:trending_papers", store, None, category, limit, offset)
-    if found is not None:
+    if found or (found is not None and offset > 0):  # nothing trending at all: show the newest instead
         return [int(i) for i in found]
     db = store.db
     if db.scalar("SELECT 1 FROM paper_metrics WHERE trending IS NOT NULL LIMIT 1"):
