@@ -3,7 +3,8 @@
 Relevance is weighted reciprocal-rank fusion of two rankings: tantivy's BM25 over title, abstract, authors and
 venue, and cosine nearest neighbours of the query's embedding (when the papers have embeddings).  RRF needs no
 score calibration between two very different scorers; the weights and ``k`` below were tuned on a dev half of
-the ICLR 2017 known-item queries and checked on the other half (``paperatlas bench relevance``).
+the ICLR 2017 known-item queries and checked on the other half (``paperatlas bench relevance``).  A paper found
+by only one side still ranks, so a query whose words no paper contains still gets its semantic neighbours.
 
 Filters are tantivy queries on the index's columns (category, archive, year, venue, has_code) except the author
 filter, whose identity assignment lives in SQL (``authorships.identity_id``) and can change without a paper
@@ -26,9 +27,12 @@ SORTS = ("relevance", "date", "citations", "trending")
 FILTER_KEYS = ("category", "year_from", "year_to", "venue", "has_code", "author")
 MAX_LIMIT = 500
 MAX_OFFSET = 10_000  # deeper pages are refused (a message) rather than collecting millions of hits
-RRF_K = 60
+# Tuned on the dev half of the ICLR 2017 TL;DR queries (`paperatlas bench relevance`, 1,489 papers): among 66 RRF
+# settings and 9 score-fusion ones, k=20 with the semantic ranking weighted 3x was best on dev (MRR@10 0.879);
+# on the held-out half it gave 0.874 vs 0.873 semantic alone and 0.812 BM25 alone (recall@10 0.950/0.944/0.900).
+RRF_K = 20
 BM25_WEIGHT = 1.0
-SEMANTIC_WEIGHT = 1.0
+SEMANTIC_WEIGHT = 3.0
 FUSION_METHOD = "rrf"
 SCORE_ALPHA = 0.5
 FUSION_DEPTH = 100  # candidates taken from each ranking before fusing
