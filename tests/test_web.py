@@ -271,3 +271,23 @@ def test_pages_on_each_store_engine(any_store, shared):
         assert response.status_code == 200, (url, response.text[:300])
     data = client.get(f"/api/name-clusters/{ids['shared_name']}").json()
     assert data["paper_count"] == len(data["papers"]["items"]) and data["author_rows"] == 2
+
+
+def test_pages_over_a_store_built_by_the_real_ingest(tmp_path, shared):
+    """Rows written by `paperatlas ingest` (no identities yet): authors link to their name clusters."""
+    ingest = pytest.importorskip("paperatlas.ingest")
+    store = open_store(tmp_path / "data")
+    ingest.ingest_paths(store, [shared / "arxiv" / "atom-api" / "cs-2025-12"], show_progress=False)
+    client = TestClient(create_app(store), raise_server_exceptions=False)
+    pid, name = store.db.query_tuples(
+        "SELECT p.pid, a.name FROM papers p JOIN authorships a ON a.paper_id = p.id ORDER BY p.id LIMIT 1")[0]
+    html = client.get(f"/paper/{pid}").text
+    assert f'href="/name/{quote(name, safe="")}"' in html
+    cluster = client.get(f"/api/name-clusters/{name}").json()
+    expected = store.db.scalar("SELECT COUNT(DISTINCT paper_id) FROM authorships WHERE name_key = "
+                               "(SELECT name_key FROM authorships WHERE name = ? LIMIT 1)", (name,))
+    assert cluster["paper_count"] == expected and cluster["identities"] == []
+    assert cluster["unassigned_authorships"] >= 1 and cluster["author_rows"] == 1
+    for url in ("/", "/search?q=learning", "/feed/trending.atom", "/c/cs.CV"):
+        assert client.get(url).status_code == 200, url
+    store.close()
