@@ -312,5 +312,4 @@ def map_items(items: list[Any], func: Callable[[Any], Any], *, engine: str = "lo
     _ship_by_value(func)
     context = get_spark().sparkContext
     slices = max(1, min(len(items), int(context.defaultParallelism) * 4))
-    return context.parallelize(list(enumerate(items)), slices).map(lambda pair: (pair[0], func(pair[1]))) \
-        .sortByKey().values().collect()
+    return context.parallelize(items, slices).map(func).collect()  # collect keeps the partitions' order

@@ -168,27 +168,37 @@ def _slice_evidence(ev: Any, members: Any) -> Any:
     return type(ev)(**values)
 
 
-def _cluster_block(payload: tuple) -> tuple[list[int], int]:
-    """One name block, on an executor: the clustering module's hard rules, pair features, pair model and
-    linkage, exactly as ``clustering.score`` + ``clustering.cut`` apply them to that block."""
+def _cluster_blocks(payloads: list[tuple]) -> list[tuple[list[int], int]]:
+    """A chunk of name blocks, on an executor: the clustering module's hard rules, pair features, pair model and
+    linkage, exactly as ``clustering.score`` + ``clustering.cut`` apply them block by block (one model call for
+    the whole chunk, as the in-process stage makes one for all blocks: per-call overhead dominates small blocks)."""
     import numpy as np
 
     from ..disambiguation import clustering as c
     from ..disambiguation.features import pair_features
 
-    mentions, ev, pin_codes, threshold = payload
-    n = len(mentions)
-    if n == 1:
-        return [0], 0
-    left, right = c._triu(n)
-    cannot, must = c.hard_rules(mentions, ev, left, right, pin_codes)
-    prob = np.zeros(len(left), dtype=np.float32)
-    free = ~cannot & ~must
-    prob[free] = c.shipped_model().predict(pair_features(ev, left[free], right[free]))
-    dist = (1.0 - prob).astype(np.float64)
-    dist[must] = 0.0
-    dist[cannot] = c.CANNOT
-    return c._link(n, dist, threshold).tolist(), int(free.sum())
+    prepared = []
+    features = []
+    for mentions, ev, pin_codes, _ in payloads:
+        left, right = c._triu(len(mentions))
+        cannot, must = c.hard_rules(mentions, ev, left, right, pin_codes)
+        free = ~cannot & ~must
+        prepared.append((left, cannot, must, free))
+        features.append(pair_features(ev, left[free], right[free]))
+    stacked = np.concatenate(features) if features else np.zeros((0, 0), dtype=np.float32)
+    predicted = c.shipped_model().predict(stacked) if len(stacked) else np.zeros(0, dtype=np.float32)
+    out = []
+    at = 0
+    for (mentions, _, _, threshold), (left, cannot, must, free) in zip(payloads, prepared, strict=True):
+        prob = np.zeros(len(left), dtype=np.float32)
+        count = int(free.sum())
+        prob[free] = predicted[at : at + count]
+        at += count
+        dist = (1.0 - prob).astype(np.float64)
+        dist[must] = 0.0
+        dist[cannot] = c.CANNOT
+        out.append((c._link(len(mentions), dist, threshold).tolist(), count))
+    return out
 
 
 def spark_cluster_mentions(store: Store) -> Callable[..., Any]:
@@ -212,9 +222,15 @@ def spark_cluster_mentions(store: Store) -> Callable[..., Any]:
         pin_codes = c._codes(list(pins) if pins is not None else [None] * len(mentions))
         evidence = Evidence.build(mentions, parts)
         cut_at = model.threshold if threshold is None else threshold
-        payloads = [([mentions[i] for i in members], _slice_evidence(evidence, members), pin_codes[members], cut_at)
-                    for members in blocks]
-        results = map_items(payloads, _cluster_block, engine="spark")
+        shared = [b for b, members in enumerate(blocks) if len(members) > 1]  # one-mention blocks: nothing to do
+        payloads = [([mentions[i] for i in blocks[b]], _slice_evidence(evidence, blocks[b]), pin_codes[blocks[b]],
+                      cut_at) for b in shared]
+        chunk = max(1, -(-len(payloads) // 64))  # ~64 tasks: enough to spread, few enough to amortize the model
+        chunks = map_items([payloads[i : i + chunk] for i in range(0, len(payloads), chunk)], _cluster_blocks,
+                           engine="spark")
+        results: list[tuple[list[int], int]] = [([0], 0)] * len(blocks)
+        for b, result in zip(shared, (r for part in chunks for r in part), strict=True):
+            results[b] = result
         labels = np.full(len(mentions), -1, dtype=np.int64)
         next_label = 0
         for members, (local, _) in zip(blocks, results, strict=True):
