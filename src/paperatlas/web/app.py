@@ -18,7 +18,7 @@ from fastapi.templating import Jinja2Templates
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from ..store import Store
-from .caching import DataVersion, ResponseCache
+from .caching import CachedResponses, DataVersion, ResponseCache
 
 HERE = Path(__file__).parent
 log = logging.getLogger(__name__)
@@ -59,6 +59,7 @@ def create_app(store: Store, *, cache_size: int = 4096) -> FastAPI:
     app.state.data_version = DataVersion(store)
     app.state.response_cache = ResponseCache(cache_size)
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
+    app.add_middleware(CachedResponses, state=app.state)
 
     from . import api, routes
 

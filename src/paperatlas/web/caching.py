@@ -93,17 +93,62 @@ class ResponseCache:
 
 
 def _not_modified(request: Request, etag: str, last_modified: datetime) -> bool:
-    match = request.headers.get("if-none-match")
+    return _fresh(request.headers.get("if-none-match"), request.headers.get("if-modified-since"), etag,
+                  last_modified)
+
+
+def _fresh(match: str | None, since: str | None, etag: str, last_modified: datetime) -> bool:
     if match is not None:
         tags = {t.strip().removeprefix("W/") for t in match.split(",")}
         return etag in tags or "*" in tags
-    since = request.headers.get("if-modified-since")
     if since:
         try:
             return parsedate_to_datetime(since) >= last_modified
         except (TypeError, ValueError):
             return False
     return False
+
+
+def etag_for(version: str, url: str) -> str:
+    return '"' + hashlib.blake2b(f"{version}|{url}".encode(), digest_size=10).hexdigest() + '"'
+
+
+class CachedResponses:
+    """ASGI middleware answering a GET whose rendered body is already cached, before routing even starts.
+
+    It only ever serves what :func:`cached_response` stored under the same ETag (URL + data version), so pages
+    that are not cacheable (the digest's forms with their cookies) always reach their handlers.
+    """
+
+    def __init__(self, app, state):
+        self.app = app
+        self.state = state
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http" or scope["method"] != "GET":
+            await self.app(scope, receive, send)
+            return
+        query = scope.get("query_string", b"").decode("latin-1")
+        url = scope["path"] + ("?" + query if query else "")
+        version, last_modified = self.state.data_version.get()
+        etag = etag_for(version, url)
+        hit = self.state.response_cache.get(etag)
+        if hit is None:
+            await self.app(scope, receive, send)
+            return
+        body, media_type = hit
+        headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in scope["headers"]
+                   if k in (b"if-none-match", b"if-modified-since")}
+        fresh = _fresh(headers.get("if-none-match"), headers.get("if-modified-since"), etag, last_modified)
+        out = [(b"etag", etag.encode()), (b"last-modified", format_datetime(last_modified, usegmt=True).encode()),
+               (b"cache-control", b"public, max-age=60")]
+        if fresh:
+            await send({"type": "http.response.start", "status": 304, "headers": out})
+            await send({"type": "http.response.body", "body": b""})
+            return
+        out += [(b"content-type", media_type.encode()), (b"content-length", str(len(body)).encode())]
+        await send({"type": "http.response.start", "status": 200, "headers": out})
+        await send({"type": "http.response.body", "body": body})
 
 
 async def cached_response(request: Request, render: Callable[[], tuple[bytes, str]], *,
@@ -116,7 +161,7 @@ async def cached_response(request: Request, render: Callable[[], tuple[bytes, st
     state = request.app.state
     version, last_modified = state.data_version.get()
     url = request.url.path + ("?" + request.url.query if request.url.query else "")
-    etag = '"' + hashlib.blake2b(f"{version}|{url}".encode(), digest_size=10).hexdigest() + '"'
+    etag = etag_for(version, url)
     headers = {
         "ETag": etag,
         "Last-Modified": format_datetime(last_modified, usegmt=True),
