@@ -104,7 +104,7 @@ def split(store: Store, ref: str, papers: list[str], actor: str | None = None) -
         raise CurationError(f"that would move every paper of {aid}: nothing to split")
     with store.db.transaction():
         cid = _log(store, "split", {"author": aid, "papers": papers}, actor)
-        new = new_aid(store, f"split|{aid}|{cid}", set())
+        new = new_aid(store, f"split|{aid}|{cid}")
         stamp = now()
         row = store.db.query("SELECT name, name_key, orcid, dblp_homonym, block_key FROM identities WHERE id = ?",
                              (identity,))[0]

@@ -50,12 +50,14 @@ def _bag(rows: list[list[str]], vocab: dict[str, int]) -> sparse.csr_matrix:
     indptr = [0]
     indices: list[int] = []
     for tokens in rows:
-        seen = {vocab.setdefault(t, len(vocab)) for t in tokens}
-        indices.extend(seen)
+        indices.extend([vocab.setdefault(t, len(vocab)) for t in tokens])
         indptr.append(len(indices))
     data = np.ones(len(indices), dtype=np.float32)
-    return sparse.csr_matrix((data, np.array(indices, dtype=np.int64), np.array(indptr, dtype=np.int64)),
-                             shape=(len(rows), max(len(vocab), 1)))
+    matrix = sparse.csr_matrix((data, np.array(indices, dtype=np.int64), np.array(indptr, dtype=np.int64)),
+                               shape=(len(rows), max(len(vocab), 1)))
+    matrix.sum_duplicates()
+    matrix.data[:] = 1.0  # presence, not counts
+    return matrix
 
 
 def _tfidf(matrix: sparse.csr_matrix) -> sparse.csr_matrix:
@@ -117,21 +119,14 @@ class Evidence:
                     row.append(k)
             co_rows.append(row)
         coauthors = _bag(co_rows, {})
-        title_cache: dict[str, list[str]] = {}
-        title_rows = []
-        for m in mentions:
-            words = title_cache.get(m.title)
-            if words is None:
-                words = title_cache[m.title] = _words(m.title)
-            title_rows.append(words)
-        venue_cache: dict[tuple[str, tuple[str, ...]], list[str]] = {}
-        venue_rows = []
-        for m in mentions:
-            vkey = (m.venue, tuple(m.categories))
-            words = venue_cache.get(vkey)
-            if words is None:
-                words = venue_cache[vkey] = _words(m.venue) + [c.lower() for c in m.categories]
-            venue_rows.append(words)
+        # Titles and venues are per paper: bag each distinct one once (idf over papers), then index rows.
+        title_ids: dict[str, int] = {}
+        title_index = np.array([title_ids.setdefault(m.title, len(title_ids)) for m in mentions], dtype=np.int64)
+        title_rows = [_words(t) for t in title_ids]
+        venue_keys: dict[tuple[str, tuple[str, ...]], int] = {}
+        venue_index = np.array([venue_keys.setdefault((m.venue, tuple(m.categories)), len(venue_keys))
+                                for m in mentions], dtype=np.int64)
+        venue_rows = [_words(v) + [c.lower() for c in cats] for v, cats in venue_keys]
         affil_rows = [_words(" ".join(m.affiliations)) if m.affiliations else [] for m in mentions]
         venue_vocab: dict[str, int] = {}
         venue_ids = np.array(
@@ -144,8 +139,8 @@ class Evidence:
             parts=parts,
             coauthors=coauthors,
             coauthor_counts=np.diff(coauthors.indptr).astype(np.float32),
-            titles=_tfidf(_bag(title_rows, {})),
-            venues=_tfidf(_bag(venue_rows, {})),
+            titles=_tfidf(_bag(title_rows, {}))[title_index],
+            venues=_tfidf(_bag(venue_rows, {}))[venue_index],
             venue_ids=venue_ids,
             affils=_tfidf(_bag(affil_rows, {})),
             has_affil=np.array([bool(r) for r in affil_rows]),

@@ -24,6 +24,7 @@ from .storage import (
     fill_block_keys,
     identity_row,
     insert_identity,
+    known_aids,
     load_mentions,
     new_aid,
     now,
@@ -107,7 +108,7 @@ def _write_assignments(store: Store, loaded: Loaded, targets: dict[int, int]) ->
 
 def _assign_incremental(store: Store, loaded: Loaded, members: dict[int, list[int]], pins: list[object | None],
                         version: str) -> dict[str, int]:
-    taken: set[str] = set()
+    taken = known_aids(store)
     targets: dict[int, int] = {}
     created = 0
     touched: set[int] = set()
@@ -153,7 +154,7 @@ def _assign_full(store: Store, loaded: Loaded, members: dict[int, list[int]], pi
                 claims[old] = label
                 break
     keeper = {label: old for old, label in claims.items()}
-    taken: set[str] = set()
+    taken = known_aids(store)
     targets: dict[int, int] = {}
     created = kept = 0
     for label, group in members.items():

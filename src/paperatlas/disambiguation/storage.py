@@ -118,13 +118,24 @@ def display_name(names: Iterable[str]) -> str:
     return max(pool.items(), key=lambda kv: (kv[1], len(kv[0]), kv[0]))[0]
 
 
-def new_aid(store: Store, seed: str, taken: set[str]) -> str:
+def known_aids(store: Store) -> set[str]:
+    """Every public id ever handed out (live or redirected): a new one must differ from all of them."""
+    return {r[0] for r in store.db.query_tuples("SELECT aid FROM identities UNION SELECT aid FROM identity_redirects")}
+
+
+def new_aid(store: Store, seed: str, taken: set[str] | None = None) -> str:
+    """A fresh aid from ``seed``; ``taken`` (from :func:`known_aids`, kept up to date) saves a query per id."""
     attempt = 0
     while True:
         aid = make_aid(seed, attempt)
-        if aid not in taken and store.db.scalar("SELECT 1 FROM identities WHERE aid = ?", (aid,)) is None \
-                and store.db.scalar("SELECT 1 FROM identity_redirects WHERE aid = ?", (aid,)) is None:
-            taken.add(aid)
+        if taken is not None:
+            free = aid not in taken
+        else:
+            free = store.db.scalar("SELECT 1 FROM identities WHERE aid = ? UNION SELECT 1 FROM identity_redirects "
+                                   "WHERE aid = ?", (aid, aid)) is None
+        if free:
+            if taken is not None:
+                taken.add(aid)
             return aid
         attempt += 1
 
