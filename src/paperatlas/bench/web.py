@@ -261,11 +261,12 @@ def _parse_wrk(text: str) -> dict[str, Any]:
 
 
 def load_run(data_dir: Path, urls: list[str], *, connections: int, duration: float, max_requests: int,
-             workers: int, tool: str) -> dict[str, Any]:
+             workers: int, tool: str, cache: bool = True) -> dict[str, Any]:
     from ..web.serve import free_port
 
     port = free_port()
-    env = {**os.environ, "PAPERATLAS_DATA_DIR": str(data_dir), "PAPERATLAS_QUIET": "1"}
+    env = {**os.environ, "PAPERATLAS_DATA_DIR": str(data_dir), "PAPERATLAS_QUIET": "1",
+           "PAPERATLAS_WEB_CACHE": "4096" if cache else "0"}
     env.pop("PAPERATLAS_DATABASE_URL", None)
     server = subprocess.Popen(
         [sys.executable, "-m", "uvicorn", "--factory", "paperatlas.web.serve:app_from_env", "--host", "127.0.0.1",
@@ -274,7 +275,7 @@ def load_run(data_dir: Path, urls: list[str], *, connections: int, duration: flo
     )
     try:
         _wait_ready(port, server)
-        warm_s = _warm(port, urls, rounds=4 * workers)
+        warm_s = _warm(port, urls, rounds=4 * workers if cache else 1)
         with tempfile.TemporaryDirectory() as tmp:
             url_file = Path(tmp) / "urls.txt"
             url_file.write_text("\n".join(urls) + "\n")
@@ -308,7 +309,8 @@ def load_run(data_dir: Path, urls: list[str], *, connections: int, duration: flo
             server.kill()
     figures.update(connections=connections, duration_s=duration, warmup_s=warm_s, server_workers=workers,
                    distinct_urls=len(set(urls)),
-                   response_cache=f"on (per worker); warm-up requested each URL {4 * workers} times first")
+                   response_cache=f"on (per worker); warm-up requested each URL {4 * workers} times first" if cache
+                   else "off: every request renders (the warm-up only warmed SQLite's and the OS's caches)")
     return figures
 
 
@@ -330,10 +332,12 @@ def load_run(data_dir: Path, urls: list[str], *, connections: int, duration: flo
 @click.option("--shared", type=click.Path(file_okay=False, exists=True), default=None,
               help="The shared real-data folder [default: ../shared/data or PAPERATLAS_SHARED_DATA].")
 @click.option("--no-load", is_flag=True, help="Only the server-side render times.")
+@click.option("--cache/--no-cache", default=True, show_default=True,
+              help="The server's rendered-response cache during the load run.")
 @json_option
 @pass_app
 def bench_web(app: AppContext, n_papers: int, samples: int, connections: int, duration: float, max_requests: int,
-              workers: int, tool: str, store_dir: str | None, shared: str | None, no_load: bool,
+              workers: int, tool: str, store_dir: str | None, shared: str | None, no_load: bool, cache: bool,
               as_json: bool) -> None:
     """Server-side render time p50/p99 per page type, and requests/s, p99 and errors under load."""
     shared_dir = _shared_dir(shared)
@@ -361,7 +365,7 @@ def bench_web(app: AppContext, n_papers: int, samples: int, connections: int, du
         rng.shuffle(mix)
         try:
             figures["load"] = load_run(folder, mix, connections=connections, duration=duration,
-                                       max_requests=max_requests, workers=workers, tool=tool)
+                                       max_requests=max_requests, workers=workers, tool=tool, cache=cache)
         except (RuntimeError, subprocess.SubprocessError, OSError) as exc:
             fail(f"load run failed: {exc}")
     worst_p50 = max(render.get(k, {}).get("p50", 0.0) for k in ("paper", "author"))
