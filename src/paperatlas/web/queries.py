@@ -218,6 +218,12 @@ def paper_page(store: Store, paper_id: int, *, list_limit: int = 50) -> dict[str
         for card in similar:
             card["similarity"] = scores[card["id"]]
 
+    # The metrics stage's own reasons (novelty's nearest earlier papers, how AI Score and trending were made)
+    figures = call_optional("paperatlas.metrics.pages:paper_figures", store, paper_id)
+    if figures:
+        for name in ("novelty", "ai_score", "trending"):
+            if figures.get(f"{name}_reason"):
+                paper[f"{name}_reason"] = figures[f"{name}_reason"]
     return {
         "paper": paper,
         "cited_by": paper_cards(db, citing_ids),
