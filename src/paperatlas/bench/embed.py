@@ -3,7 +3,9 @@
 Both are measured in the same run, on the same real abstracts (the 2016 arXiv cs harvest in ../shared/data):
 first the model alone (``embedder.encode`` over the texts, nothing else), then ``embed_missing`` over a fresh store
 holding those papers (reading them, hashing the text, encoding, writing float32 vectors in transactions).  The
-pipeline overhead is how much slower the second is; the issue's target is <= 10%.
+pipeline overhead is how much slower the second is; the issue's target is <= 10%.  On a shared machine the
+wall-clock rates move with other load, so the CPU-time overhead and the share of the pipeline's time spent
+outside the model are printed too.
 """
 
 from __future__ import annotations
@@ -62,14 +64,16 @@ def bench_embed(count: int, batch_size: int, model: str | None, device: str | No
     texts = [paper_text(p.title, p.abstract) for p in papers]
     embedder.encode(texts[: min(len(texts), batch_size)], batch_size=batch_size)  # warm-up: first-call costs
 
-    started = time.perf_counter()
+    started, cpu_started = time.perf_counter(), time.process_time()
     direct = embedder.encode(texts, batch_size=batch_size)
-    model_s = time.perf_counter() - started
+    model_s, model_cpu = time.perf_counter() - started, time.process_time() - cpu_started
 
     with tempfile.TemporaryDirectory(prefix="paperatlas-bench-embed-") as tmp:
         store = open_store(Path(tmp))
         insert_papers(store, papers)
+        cpu_started = time.process_time()
         report = embed_missing(store, embedder, batch_size=batch_size, show_progress=False)
+        pipeline_cpu = time.process_time() - cpu_started
         _, stored = load_vectors(store.db, embedder.name)
         agreement = float((stored * direct[: len(stored)]).sum(axis=1).min()) if len(stored) == len(direct) else None
         store.close()
@@ -89,7 +93,11 @@ def bench_embed(count: int, batch_size: int, model: str | None, device: str | No
         "pipeline_overhead_pct": round(overhead, 2),
         "target_overhead_pct": TARGET_OVERHEAD_PCT,
         "overhead_within_target": overhead <= TARGET_OVERHEAD_PCT,
+        # Wall-clock rates move with other load on a shared machine; CPU time and the share of the pipeline's
+        # wall time spent inside the model are steadier measures of the same overhead.
+        "pipeline_overhead_cpu_pct": round((pipeline_cpu / model_cpu - 1.0) * 100.0, 2) if model_cpu else None,
         "encode_share_of_pipeline": round(report.encode_seconds / report.seconds, 4),
+        "non_model_share_pct": round((1 - report.encode_seconds / report.seconds) * 100.0, 2),
         "min_cosine_stored_vs_direct": round(agreement, 5) if agreement is not None else None,
         "peak_rss_mb": round(peak_rss_mb(), 1),
         "machine": machine(),
