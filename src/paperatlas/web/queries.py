@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import importlib
 import logging
+import statistics
 from collections import Counter, defaultdict
 from collections.abc import Callable
 from typing import Any
@@ -310,8 +311,9 @@ def author_page(store: Store, identity_id: int, *, sort: str = "date", limit: in
         "h_index": h_index(counts),
         "i10_index": sum(1 for n in counts if n >= 10),
         "primary_category": categories.most_common(1)[0][0] if categories else None,
-        "novelty": round(sum(novelty) / len(novelty)) if novelty else None,
-        "ai_score": round(sum(ai) / len(ai)) if ai else None,
+        # medians, as `paperatlas author show` computes them (metrics.authors.summarize)
+        "novelty": round(statistics.median(novelty)) if novelty else None,
+        "ai_score": round(statistics.median(ai)) if ai else None,
         "basis": "computed from the papers listed on this page",
     }
     figures["primary_code"] = category_code(figures["primary_category"])
