@@ -291,3 +291,14 @@ def test_pages_over_a_store_built_by_the_real_ingest(tmp_path, shared):
     for url in ("/", "/search?q=learning", "/feed/trending.atom", "/c/cs.CV"):
         assert client.get(url).status_code == 200, url
     store.close()
+
+
+def test_author_figures_agree_with_author_show(site):
+    """The page and `paperatlas author show --json` (metrics.pages.author_figures) give the same figures."""
+    pages = pytest.importorskip("paperatlas.metrics.pages")
+    client, ids, store = site
+    identity = store.db.scalar("SELECT id FROM identities WHERE aid = ?", (ids["author"],))
+    cli_figures = pages.author_figures(store, identity)
+    api = client.get(f"/api/authors/{ids['author']}").json()
+    for name in ("paper_count", "citations", "h_index", "i10_index"):
+        assert api[name] == cli_figures[name], name
