@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
 
-from ..normalize import ascii_fold, parse_name, split_homonym, surname_key
+from ..normalize import _PARTICLES, ascii_fold, parse_name, split_homonym, surname_key  # same particles
 
 _TOKEN = re.compile(r"[a-z0-9]+")
 _INITIALS_RUN = re.compile(r"^[A-Z]{2,3}$")  # "JS" in "Steinhardt JS" (PubMed style)
@@ -40,13 +40,34 @@ class NameParts:
         return "".join(t[:1] for t in self.middle.split())
 
 
+_NON_ALNUM = re.compile(r"[^0-9a-z]+")
+
+
+def fold(text: str) -> str:
+    """:func:`normalize.ascii_fold` with a fast path: most names are plain ASCII already (anyascii is the
+    slowest step of blocking otherwise)."""
+    return text.lower() if text.isascii() else ascii_fold(text)
+
+
+def fast_surname_key(surname: str | None) -> str:
+    """:func:`normalize.surname_key`, same result, without transliterating ASCII input."""
+    if not surname:
+        return ""
+    if not surname.isascii():
+        return surname_key(surname)
+    tokens = [t for t in _NON_ALNUM.split(surname.lower()) if t]
+    while len(tokens) > 1 and tokens[0] in _PARTICLES:
+        tokens.pop(0)
+    return "".join(tokens)
+
+
 @lru_cache(maxsize=262_144)
 def _fold_forenames(forenames: str) -> tuple[str, str]:
     raw = forenames.strip()
     if _INITIALS_RUN.match(raw):  # "JN" -> "j n"
         raw = " ".join(raw)
     # Hyphenated given names are one name ("Xiao-Ming" == "Xiaoming"); "J.-P." is two initials.
-    folded = ascii_fold(raw)
+    folded = fold(raw)
     folded = re.sub(r"(?<=[a-z]{2})-(?=[a-z]{2})", "", folded)
     tokens = _TOKEN.findall(folded)
     if not tokens:
@@ -61,7 +82,7 @@ def parts_of(name: str, forenames: str | None = None, surname: str | None = None
     if surname is None:
         forenames, surname, _ = parse_name(bare)
     first, middle = _fold_forenames(forenames or "")
-    folded = surname_key(surname)
+    folded = fast_surname_key(surname)
     return NameParts(first=first, middle=middle, surname=folded, homonym=homonym,
                      block=f"{folded} {first[:1]}".strip(), first_is_initial=len(first) <= 1)
 

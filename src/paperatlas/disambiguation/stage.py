@@ -23,12 +23,12 @@ from .storage import (
     curated_pins,
     fill_block_keys,
     identity_row,
-    insert_identity,
+    insert_identities,
     known_aids,
     load_mentions,
     new_aid,
     now,
-    update_identity,
+    update_identities,
 )
 
 STAGE = "identities"
@@ -110,23 +110,29 @@ def _assign_incremental(store: Store, loaded: Loaded, members: dict[int, list[in
                         version: str) -> dict[str, int]:
     taken = known_aids(store)
     targets: dict[int, int] = {}
-    created = 0
+    fresh: list[tuple[str, dict[str, Any], list[int]]] = []
+    updates: list[tuple[int, dict[str, Any]]] = []
     touched: set[int] = set()
     for group in members.values():
         identity = next((p for p in (pins[i] for i in group) if isinstance(p, int)), None)
-        row = identity_row(loaded, group)
         if identity is None:
             pinned = next((p for p in (pins[i] for i in group) if isinstance(p, str)), None)
             aid = pinned[4:] if pinned else new_aid(store, _seed(loaded, group), taken)
-            identity = insert_identity(store, aid, row, version)
-            created += 1
-        elif any(loaded.identity[i] != identity for i in group):
-            update_identity(store, identity, row, version)
+            fresh.append((aid, identity_row(loaded, group), group))
+            continue
+        if any(loaded.identity[i] != identity for i in group):
+            updates.append((identity, identity_row(loaded, group)))
         touched.add(identity)
         for i in group:
             targets[i] = identity
+    update_identities(store, updates, version)
+    ids = insert_identities(store, [(aid, row) for aid, row, _ in fresh], version)
+    for aid, _, group in fresh:
+        for i in group:
+            targets[i] = ids[aid]
     moved = _write_assignments(store, loaded, targets)
-    return {"identities_created": created, "identities_touched": len(touched), "authorships_assigned": moved}
+    return {"identities_created": len(fresh), "identities_touched": len(touched) + len(fresh),
+            "authorships_assigned": moved}
 
 
 def _assign_full(store: Store, loaded: Loaded, members: dict[int, list[int]], pins: list[object | None],
@@ -156,34 +162,40 @@ def _assign_full(store: Store, loaded: Loaded, members: dict[int, list[int]], pi
     keeper = {label: old for old, label in claims.items()}
     taken = known_aids(store)
     targets: dict[int, int] = {}
-    created = kept = 0
+    fresh: list[tuple[str, dict[str, Any], list[int]]] = []
+    updates: list[tuple[int, dict[str, Any]]] = []
     for label, group in members.items():
         row = identity_row(loaded, group)
         identity = keeper.get(label)
         if identity is None:
             pinned = next((p for p in (pins[i] for i in group) if isinstance(p, str)), None)
             aid = pinned[4:] if pinned and pinned[4:] not in aid_ids else new_aid(store, _seed(loaded, group), taken)
-            identity = insert_identity(store, aid, row, version)
-            created += 1
-        else:
-            update_identity(store, identity, row, version)
-            kept += 1
+            fresh.append((aid, row, group))
+            continue
+        updates.append((identity, row))
         for i in group:
             targets[i] = identity
+    update_identities(store, updates, version)
+    ids = insert_identities(store, [(aid, row) for aid, row, _ in fresh], version)
+    for aid, _, group in fresh:
+        for i in group:
+            targets[i] = ids[aid]
     moved = _write_assignments(store, loaded, targets)
     # Old identities that no longer hold a cluster: redirect their aid to where most of their papers went.
-    retired = [old for old in old_aids if old not in claims]
+    retired = {old for old in old_aids if old not in claims}
+    dest: dict[int, dict[int, int]] = defaultdict(lambda: defaultdict(int))
+    for i, identity in enumerate(loaded.identity):
+        if identity in retired:
+            dest[identity][targets[i]] += 1
+    new_aids = {ids[aid]: aid for aid, _, _ in fresh} | {i: old_aids[i] for i in claims}
+    redirects = []
     for old in retired:
-        dest: dict[int, int] = defaultdict(int)
-        for i, identity in enumerate(loaded.identity):
-            if identity == old:
-                dest[targets[i]] += 1
-        if dest:
-            target = max(dest.items(), key=lambda kv: kv[1])[0]
-            target_aid = db.scalar("SELECT aid FROM identities WHERE id = ?", (target,))
-            db.execute("INSERT INTO identity_redirects (aid, target_aid, reason, created_at) VALUES (?, ?, ?, ?) "
-                       "ON CONFLICT (aid) DO UPDATE SET target_aid = excluded.target_aid", (old_aids[old], target_aid,
-                                                                                            "rebuild", now()))
-        db.execute("DELETE FROM identities WHERE id = ?", (old,))
-    return {"identities_kept": kept, "identities_created": created, "identities_retired": len(retired),
+        if dest.get(old):
+            target = max(dest[old].items(), key=lambda kv: kv[1])[0]
+            redirects.append((old_aids[old], new_aids[target], "rebuild", now()))
+    if redirects:
+        db.executemany("INSERT INTO identity_redirects (aid, target_aid, reason, created_at) VALUES (?, ?, ?, ?) "
+                       "ON CONFLICT (aid) DO UPDATE SET target_aid = excluded.target_aid", redirects)
+    db.executemany("DELETE FROM identities WHERE id = ?", [(old,) for old in retired])
+    return {"identities_kept": len(updates), "identities_created": len(fresh), "identities_retired": len(retired),
             "authorships_assigned": moved}

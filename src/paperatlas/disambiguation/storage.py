@@ -170,6 +170,35 @@ def update_identity(store: Store, identity_id: int, row: dict[str, Any], model_v
          model_version, now(), identity_id))
 
 
+def insert_identities(store: Store, rows: list[tuple[str, dict[str, Any]]], model_version: str) -> dict[str, int]:
+    """Insert many identities at once; returns {aid: id}."""
+    if not rows:
+        return {}
+    stamp = now()
+    store.db.executemany(
+        "INSERT INTO identities (aid, name, name_key, orcid, dblp_homonym, block_key, paper_count, model_version, "
+        "created_at, modified_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [(aid, r["name"], r["name_key"], r["orcid"], r["dblp_homonym"], r["block_key"], r["paper_count"],
+          model_version, stamp, stamp) for aid, r in rows])
+    ids: dict[str, int] = {}
+    for part in chunks([aid for aid, _ in rows]):
+        marks = ",".join("?" * len(part))
+        ids.update((a, int(i)) for a, i in store.db.query_tuples(
+            f"SELECT aid, id FROM identities WHERE aid IN ({marks})", tuple(part)))
+    return ids
+
+
+def update_identities(store: Store, rows: list[tuple[int, dict[str, Any]]], model_version: str) -> None:
+    if not rows:
+        return
+    stamp = now()
+    store.db.executemany(
+        "UPDATE identities SET name = ?, name_key = ?, orcid = ?, dblp_homonym = ?, block_key = ?, paper_count = ?, "
+        "model_version = ?, modified_at = ? WHERE id = ?",
+        [(r["name"], r["name_key"], r["orcid"], r["dblp_homonym"], r["block_key"], r["paper_count"], model_version,
+          stamp, identity) for identity, r in rows])
+
+
 def refresh_identities(store: Store, identity_ids: Iterable[int]) -> None:
     """Recount papers and re-pick the display name of identities whose authorships changed (curation)."""
     for identity in set(identity_ids):
