@@ -1,0 +1,30 @@
+"""The ingest and merge benchmarks run on the real samples and report the figures the issue names."""
+
+from __future__ import annotations
+
+import orjson
+
+from paperatlas.bench.merge import _probe_records, evaluate
+from paperatlas.ingest import ingest_paths
+
+
+def test_bench_ingest_reports_rate_floor_ratio_and_rss(cli, shared, monkeypatch):
+    monkeypatch.setenv("PAPERATLAS_SHARED_DATA", str(shared))
+    result = cli("bench", "ingest", "--limit", "1", "--json")
+    assert result.exit_code == 0, result.output
+    figures = orjson.loads(result.stdout)
+    assert figures["records"] == 1000 and figures["papers"] == 1000
+    assert figures["records_per_s"] > 0 and figures["parse_floor_records_per_s"] > 0
+    assert abs(figures["ratio_to_floor"] - figures["records_per_s"] / figures["parse_floor_records_per_s"]) < 0.01
+    assert 0 < figures["peak_rss_mb"] < 2000
+    assert figures["targets"]["records_per_s"] == 10_000
+
+
+def test_merge_evaluation_finds_snapshot_records_with_ids_hidden(store, shared):
+    ingest_paths(store, [shared / "arxiv" / "oai-pmh-cs-2016" / "page001.xml.gz"], show_progress=False)
+    probes = _probe_records([shared / "arxiv" / "kaggle-snapshot"])
+    figures = evaluate(store.db, probes)
+    snapshot = figures["per_source"]["arxiv-snapshot"]
+    assert snapshot["probes"] == 249
+    assert snapshot["pairs"] >= 5  # 0704.* papers cross-listed in cs are in the first OAI page
+    assert snapshot["precision"] == 1.0 and snapshot["recall"] >= 0.8
