@@ -9,9 +9,9 @@ pure function applied per group for their Spark twin, which runs *the same funct
 * metrics: ``metrics.authors.compute_all`` -> ``authors.summarize`` (papers, citations, h-index, i10, per year,
   primary category, medians), per identity;
 * metrics: ``metrics.stage.update_ai_scores`` -> ``AIScoreModel.score``, per batch of papers;
-* identities: ``disambiguation.stage.cluster_mentions`` -> per name block, ``clustering.hard_rules``,
-  ``features.pair_features``, the pair model and ``clustering._link`` (blocking, corpus-wide TF-IDF evidence and
-  curation pins stay in the driver: they span blocks).
+* identities: ``disambiguation.stage.cluster_mentions`` -> chunks of whole name blocks through
+  ``clustering.score`` (hard rules, pair features, the pair model) and ``clustering.cut`` (linkage); blocking,
+  the corpus-wide TF-IDF evidence and curation pins stay in the driver: they span blocks.
 
 Everything else a stage does (embedding, novelty neighbours, trending, the search index, the citation resolver)
 runs in the driver exactly as with ``--engine local``; the build report says, per stage, which steps ran on
@@ -168,44 +168,38 @@ def _slice_evidence(ev: Any, members: Any) -> Any:
     return type(ev)(**values)
 
 
-def _cluster_blocks(payloads: list[tuple]) -> list[tuple[list[int], int]]:
-    """A chunk of name blocks, on an executor: the clustering module's hard rules, pair features, pair model and
-    linkage, exactly as ``clustering.score`` + ``clustering.cut`` apply them block by block (one model call for
-    the whole chunk, as the in-process stage makes one for all blocks: per-call overhead dominates small blocks)."""
-    import numpy as np
+class _GivenEvidence:
+    """Stands in for ``features.Evidence`` on an executor: ``build`` returns the driver's slice of the corpus-wide
+    evidence (TF-IDF weighted over all mentions), so a chunk of blocks is scored as within the whole corpus."""
 
+    def __init__(self, evidence: Any):
+        self.evidence = evidence
+
+    def build(self, mentions: Any, parts: Any = None) -> Any:
+        return self.evidence
+
+
+def _cluster_chunk(payload: tuple) -> tuple[list[int], int]:
+    """Some whole name blocks, on an executor, through the clustering module's own ``score`` and ``cut``."""
     from ..disambiguation import clustering as c
-    from ..disambiguation.features import pair_features
 
-    prepared = []
-    features = []
-    for mentions, ev, pin_codes, _ in payloads:
-        left, right = c._triu(len(mentions))
-        cannot, must = c.hard_rules(mentions, ev, left, right, pin_codes)
-        free = ~cannot & ~must
-        prepared.append((left, cannot, must, free))
-        features.append(pair_features(ev, left[free], right[free]))
-    stacked = np.concatenate(features) if features else np.zeros((0, 0), dtype=np.float32)
-    predicted = c.shipped_model().predict(stacked) if len(stacked) else np.zeros(0, dtype=np.float32)
-    out = []
-    at = 0
-    for (mentions, _, _, threshold), (left, cannot, must, free) in zip(payloads, prepared, strict=True):
-        prob = np.zeros(len(left), dtype=np.float32)
-        count = int(free.sum())
-        prob[free] = predicted[at : at + count]
-        at += count
-        dist = (1.0 - prob).astype(np.float64)
-        dist[must] = 0.0
-        dist[cannot] = c.CANNOT
-        out.append((c._link(len(mentions), dist, threshold).tolist(), count))
-    return out
+    mentions, evidence, block_ids, pins, model, threshold, method = payload
+    original = c.Evidence
+    c.Evidence = _GivenEvidence(evidence)
+    try:
+        scored = c.score(mentions, model, pins=pins, keys=block_ids)
+    finally:
+        c.Evidence = original
+    scored.pins = None  # a pin may span blocks in other chunks: the driver enforces pins over all blocks at once
+    return c.cut(scored, threshold, method).tolist(), int(scored.pairs_scored)
 
 
 def spark_cluster_mentions(store: Store) -> Callable[..., Any]:
     """``clustering.cluster_mentions`` with the per-block work on Spark.
 
     Blocking, the corpus-wide evidence (TF-IDF weights over all mentions) and curation pins stay in the driver,
-    because they span blocks; each block's pair scoring and linkage -- the O(n^2) part -- runs in a Spark task.
+    because they span blocks; chunks of whole blocks go to Spark tasks, which run the clustering module's own
+    ``score`` (hard rules, pair features, the pair model) and ``cut`` (linkage) on them.
     """
 
     def cluster_mentions(mentions, model=None, *, pins=None, threshold=None, keys=None):
@@ -222,23 +216,35 @@ def spark_cluster_mentions(store: Store) -> Callable[..., Any]:
         pin_codes = c._codes(list(pins) if pins is not None else [None] * len(mentions))
         evidence = Evidence.build(mentions, parts)
         cut_at = model.threshold if threshold is None else threshold
-        shared = [b for b, members in enumerate(blocks) if len(members) > 1]  # one-mention blocks: nothing to do
-        payloads = [([mentions[i] for i in blocks[b]], _slice_evidence(evidence, blocks[b]), pin_codes[blocks[b]],
-                      cut_at) for b in shared]
-        chunk = max(1, -(-len(payloads) // 64))  # ~64 tasks: enough to spread, few enough to amortize the model
-        chunks = map_items([payloads[i : i + chunk] for i in range(0, len(payloads), chunk)], _cluster_blocks,
-                           engine="spark")
-        results: list[tuple[list[int], int]] = [([0], 0)] * len(blocks)
-        for b, result in zip(shared, (r for part in chunks for r in part), strict=True):
-            results[b] = result
+        method = getattr(model, "linkage", "average")
         labels = np.full(len(mentions), -1, dtype=np.int64)
         next_label = 0
-        for members, (local, _) in zip(blocks, results, strict=True):
-            labels[members] = np.asarray(local, dtype=np.int64) + next_label
-            next_label += max(local) + 1
+        shared = []
+        for members in blocks:
+            if len(members) == 1:  # nothing to score: one person
+                labels[members[0]] = next_label
+                next_label += 1
+            else:
+                shared.append(members)
+        per_task = max(1, -(-len(shared) // 64))  # ~64 tasks: spread, yet one model call per many blocks
+        payloads, index_of = [], []
+        for start in range(0, len(shared), per_task):
+            group = shared[start : start + per_task]
+            rows = np.concatenate(group)
+            block_ids = [str(b) for b, members in enumerate(group) for _ in members]
+            payloads.append(([mentions[i] for i in rows], _slice_evidence(evidence, rows), block_ids,
+                             pin_codes[rows].tolist() if pins is not None else None, model, cut_at, method))
+            index_of.append(rows)
+        pairs = 0
+        for rows, (local, scored_pairs) in zip(index_of, map_items(payloads, _cluster_chunk, engine="spark"),
+                                               strict=True):
+            local_labels = np.asarray(local, dtype=np.int64)
+            labels[rows] = local_labels + next_label
+            next_label += int(local_labels.max()) + 1
+            pairs += scored_pairs
         if pins is not None:
             labels = c._enforce_pins(labels, pin_codes)
-        return c.Clustering(labels=labels, blocks=keys, pairs_scored=sum(r[1] for r in results))
+        return c.Clustering(labels=labels, blocks=keys, pairs_scored=pairs)
 
     return cluster_mentions
 
