@@ -477,7 +477,7 @@ def search(store: Store, query: str, *, limit: int = 20, offset: int = 0, filter
     if found is not None and not found.get("total") and found.get("message"):
         # e.g. "the search index is not built yet": a title match still answers, and says what it is
         fallback = _fallback_search(store, query, limit=limit, offset=offset, filters=filters)
-        fallback["message"] = f"{found['message']} (showing plain title matches)"
+        fallback["message"] = f"{found['message']} (showing title matches among the newest {FALLBACK_SCAN:,} papers)"
         return fallback
     if found is not None:
         ids = [int(r["paper_id"]) for r in found.get("results", [])]
@@ -492,6 +492,9 @@ def search(store: Store, query: str, *, limit: int = 20, offset: int = 0, filter
         return {"total": found.get("total", len(results)), "results": results, "facets": found.get("facets", {}),
                 "message": found.get("message"), "engine": "search"}
     return _fallback_search(store, query, limit=limit, offset=offset, filters=filters)
+
+
+FALLBACK_SCAN = 10_000
 
 
 def _fallback_search(store: Store, query: str, *, limit: int, offset: int, filters: dict) -> dict[str, Any]:
@@ -512,11 +515,14 @@ def _fallback_search(store: Store, query: str, *, limit: int, offset: int, filte
     if filters.get("has_code"):
         where.append("p.code_links IS NOT NULL AND p.code_links != '[]'")
     clause = " AND ".join(where) or "1=1"
+    # Bounded: a scan of the newest FALLBACK_SCAN papers (index order), never of a million titles per request
     rows = store.db.query_tuples(
-        f"SELECT p.id, p.primary_category, p.year FROM papers p WHERE {clause} ORDER BY p.submitted DESC LIMIT 2000",
-        params)
+        "SELECT p.id, p.primary_category, p.year FROM (SELECT id, title, primary_category, year, submitted, "
+        "code_links FROM papers ORDER BY submitted DESC LIMIT ?) p "
+        f"WHERE {clause} ORDER BY p.submitted DESC LIMIT 2000",
+        [FALLBACK_SCAN, *params])
     facets = {"category": dict(Counter(r[1] for r in rows if r[1]).most_common(20)),
               "year": dict(sorted(Counter(r[2] for r in rows if r[2]).items(), reverse=True))}
     ids = [r[0] for r in rows[offset : offset + limit]]
     return {"total": len(rows), "results": paper_cards(store.db, ids), "facets": facets, "message": None,
-            "engine": "title match (search index not built)"}
+            "engine": f"title match among the newest {FALLBACK_SCAN:,} papers (search index not built)"}
