@@ -89,6 +89,12 @@ def update_embeddings_and_novelty(store: Store, options: Any) -> dict[str, Any]:
     changed: list[int] = []
     model = model_name()
     if getattr(options, "embed", True):
+        from ..embeddings.store import pending
+
+        waiting, unchanged = pending(db, model)
+        if not waiting:  # nothing to embed: do not spend seconds loading the model
+            report.update({"embedded": 0, "embed_unchanged": unchanged})
+    if getattr(options, "embed", True) and "embedded" not in report:
         try:
             from ..embeddings import get_embedder
             from ..embeddings.store import embed_missing
@@ -102,7 +108,7 @@ def update_embeddings_and_novelty(store: Store, options: Any) -> dict[str, Any]:
             changed = result.embedded_ids
             report.update({"embedded": result.embedded, "embed_unchanged": result.unchanged,
                            "embed_abstracts_per_s": round(result.rate, 2)})
-    else:
+    elif not getattr(options, "embed", True):
         report["embed_status"] = "skipped (--no-embed)"
     report.update(novelty.compute_raw(db, model, full=getattr(options, "full", False), changed=changed))
     report["novelty_updated"] = novelty.update_percentiles(db)
