@@ -49,3 +49,18 @@ def test_two_jun_zhang_homonyms_are_split(shared):
     # most clusters are pure: the two people are not lumped together
     p, _, _ = b3(labels, gold)
     assert p > 0.9
+
+
+def test_bench_scores_a_folder_beside_both_baselines(shared, cli):
+    import orjson
+
+    result = cli("bench", "disambiguation", "--data", str(shared / "disambiguation" / "ufmg-folds"), "--no-speed",
+                 "--json")
+    assert result.exit_code == 0, result.output
+    figures = orjson.loads(result.output)["ufmg-folds"]
+    for key in ("b3_precision", "b3_recall", "b3_f1", "pairwise_f1", "mentions_per_s"):
+        assert 0 <= figures[key] <= 1 or key == "mentions_per_s"
+    assert figures["b3_f1"] > figures["baseline_one_cluster_per_block"]["b3_f1"]
+    assert figures["b3_f1"] > figures["baseline_every_mention_alone"]["b3_f1"]
+    bad = cli("bench", "disambiguation", "--data", str(shared / "disambiguation" / "s2and" / "name_data"))
+    assert bad.exit_code != 0 and "Traceback" not in bad.output

@@ -153,23 +153,6 @@ def identity_row(loaded: Loaded, members: Sequence[int]) -> dict[str, Any]:
     }
 
 
-def insert_identity(store: Store, aid: str, row: dict[str, Any], model_version: str) -> int:
-    stamp = now()
-    return int(store.db.query_tuples(
-        "INSERT INTO identities (aid, name, name_key, orcid, dblp_homonym, block_key, paper_count, model_version, "
-        "created_at, modified_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
-        (aid, row["name"], row["name_key"], row["orcid"], row["dblp_homonym"], row["block_key"], row["paper_count"],
-         model_version, stamp, stamp))[0][0])
-
-
-def update_identity(store: Store, identity_id: int, row: dict[str, Any], model_version: str) -> None:
-    store.db.execute(
-        "UPDATE identities SET name = ?, name_key = ?, orcid = ?, dblp_homonym = ?, block_key = ?, paper_count = ?, "
-        "model_version = ?, modified_at = ? WHERE id = ?",
-        (row["name"], row["name_key"], row["orcid"], row["dblp_homonym"], row["block_key"], row["paper_count"],
-         model_version, now(), identity_id))
-
-
 def insert_identities(store: Store, rows: list[tuple[str, dict[str, Any]]], model_version: str) -> dict[str, int]:
     """Insert many identities at once; returns {aid: id}."""
     if not rows:
