@@ -84,7 +84,7 @@ def test_bench_embed_reports_both_rates(cli, shared, monkeypatch, embedder):
     import json
 
     monkeypatch.setenv("PAPERATLAS_SHARED_DATA", str(shared))
-    result = cli("bench", "embed", "-n", "24", "--batch-size", "8", "--json")
+    result = cli("bench", "embed", "-n", "24", "--batch-size", "8", "--round-size", "12", "--json")
     assert result.exit_code == 0, result.output
     figures = json.loads(result.output)
     assert figures["papers"] == 24 and figures["model"] == embedder.name
