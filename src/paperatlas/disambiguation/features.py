@@ -18,7 +18,7 @@ from scipy import sparse
 from ..normalize import ascii_fold
 from . import name_counts
 from .mentions import Mention
-from .names import NameParts, coauthor_key
+from .names import NameParts, coauthor_key, fold
 
 FEATURES: list[str] = [
     "first_same",  # both full first names and equal
@@ -37,6 +37,8 @@ FEATURES: list[str] = [
     "surname_count",  # log corpus-wide counts (shipped name_counts): common names need more evidence
     "first_count",
     "full_count",
+    "coauthor_full_shared",  # coauthors shared by full written name (stricter than surname + initial)
+    "coauthor_idf",  # shared coauthor keys weighted by rarity: a rare collaborator says more than "Wang X"
 ]
 
 _STOP = frozenset({
@@ -102,11 +104,14 @@ class Evidence:
     surname_count: np.ndarray
     first_count: np.ndarray  # NaN for an initial
     full_count: np.ndarray
+    coauthors_full: sparse.csr_matrix
+    coauthor_idf: sparse.csr_matrix
 
     @classmethod
     def build(cls, mentions: list[Mention], parts: list[NameParts] | None = None) -> Evidence:
         parts = parts if parts is not None else [m.parts for m in mentions]
         co_rows = []
+        full_rows = []
         keys: dict[str, str] = {}  # local cache: a coauthor name recurs once per author of its paper
         for m, p in zip(mentions, parts, strict=True):
             own = p.block
@@ -118,7 +123,10 @@ class Evidence:
                 if k and k != own:
                     row.append(k)
             co_rows.append(row)
+            full_rows.append([fold(c).replace(".", "").replace(" ", "") for c in m.coauthors if len(c) > 4])
         coauthors = _bag(co_rows, {})
+        df = np.bincount(coauthors.indices, minlength=coauthors.shape[1]).astype(np.float32)
+        co_idf = coauthors.multiply(np.log((1.0 + len(mentions)) / (1.0 + df))[None, :] ** 0.5).tocsr()
         # Titles and venues are per paper: bag each distinct one once (idf over papers), then index rows.
         title_ids: dict[str, int] = {}
         title_index = np.array([title_ids.setdefault(m.title, len(title_ids)) for m in mentions], dtype=np.int64)
@@ -146,6 +154,8 @@ class Evidence:
             has_affil=np.array([bool(r) for r in affil_rows]),
             years=np.array([m.year if m.year else np.nan for m in mentions], dtype=np.float32),
             n_authors=np.array([max(m.n_authors, len(m.coauthors) + 1) for m in mentions], dtype=np.float32),
+            coauthors_full=_bag(full_rows, {}),
+            coauthor_idf=co_idf,
             first_ids=np.array([first_vocab.setdefault(p.first, len(first_vocab)) for p in parts], dtype=np.int64),
             first_initial=np.array([p.first_is_initial for p in parts]),
             middle_code=np.array([ord(p.middle[0]) if p.middle else 0 for p in parts], dtype=np.int32),
@@ -192,4 +202,6 @@ def pair_features(ev: Evidence, left: np.ndarray, right: np.ndarray) -> np.ndarr
     out[:, 13] = ev.surname_count[left]
     out[:, 14] = np.fmax(ev.first_count[left], ev.first_count[right])
     out[:, 15] = np.fmax(ev.full_count[left], ev.full_count[right])
+    out[:, 16] = _rowdot(ev.coauthors_full, left, right)
+    out[:, 17] = _rowdot(ev.coauthor_idf, left, right)
     return out
