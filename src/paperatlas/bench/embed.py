@@ -35,7 +35,7 @@ def _shared_default() -> Path | None:
 @click.command("embed")
 @click.option("-n", "--papers", "count", default=512, show_default=True, help="Real abstracts to embed.")
 @click.option("--batch-size", default=64, show_default=True)
-@click.option("--round-size", default=128, show_default=True,
+@click.option("--round-size", default=64, show_default=True,
               help="Papers per interleaved round (model alone, then pipeline, on the same papers).")
 @click.option("--model", default=None, help="Embedding model (default: $PAPERATLAS_EMBEDDER or all-MiniLM-L6-v2).")
 @click.option("--device", default=None, help="cpu, cuda or auto [env PAPERATLAS_EMBED_DEVICE; default cpu].")
@@ -72,22 +72,32 @@ def bench_embed(count: int, batch_size: int, round_size: int, model: str | None,
     # processes on a shared machine falls on both sides alike instead of on whichever ran second.
     model_s = model_cpu = pipeline_s = pipeline_cpu = encode_s = 0.0
     embedded = 0
-    direct_parts = []
     with tempfile.TemporaryDirectory(prefix="paperatlas-bench-embed-") as tmp:
         store = open_store(Path(tmp))
         ids = insert_papers(store, papers)
-        for start in range(0, len(texts), round_size):
-            started, cpu_started = time.perf_counter(), time.process_time()
-            direct_parts.append(embedder.encode(texts[start : start + round_size], batch_size=batch_size))
-            model_s += time.perf_counter() - started
-            model_cpu += time.process_time() - cpu_started
-            started, cpu_started = time.perf_counter(), time.process_time()
-            report = embed_missing(store, embedder, batch_size=batch_size, paper_ids=ids[start : start + round_size],
-                                   show_progress=False)
-            pipeline_s += time.perf_counter() - started
-            pipeline_cpu += time.process_time() - cpu_started
-            encode_s += report.encode_seconds
-            embedded += report.embedded
+        direct_by_round: dict[int, np.ndarray] = {}
+        for n, start in enumerate(range(0, len(texts), round_size)):
+
+            def model_alone(start: int = start) -> None:
+                nonlocal model_s, model_cpu
+                started, cpu_started = time.perf_counter(), time.process_time()
+                direct_by_round[start] = embedder.encode(texts[start : start + round_size], batch_size=batch_size)
+                model_s += time.perf_counter() - started
+                model_cpu += time.process_time() - cpu_started
+
+            def pipeline(start: int = start) -> None:
+                nonlocal pipeline_s, pipeline_cpu, encode_s, embedded
+                started, cpu_started = time.perf_counter(), time.process_time()
+                report = embed_missing(store, embedder, batch_size=batch_size,
+                                       paper_ids=ids[start : start + round_size], show_progress=False)
+                pipeline_s += time.perf_counter() - started
+                pipeline_cpu += time.process_time() - cpu_started
+                encode_s += report.encode_seconds
+                embedded += report.embedded
+
+            for step in (model_alone, pipeline) if n % 2 == 0 else (pipeline, model_alone):  # alternate who goes first
+                step()
+        direct_parts = [direct_by_round[k] for k in sorted(direct_by_round)]
         _, stored = load_vectors(store.db, embedder.name)
         direct = np.concatenate(direct_parts)
         agreement = float((stored * direct).sum(axis=1).min()) if len(stored) == len(direct) else None
