@@ -9,6 +9,8 @@ pure function applied per group for their Spark twin, which runs *the same funct
 * metrics: ``metrics.authors.compute_all`` -> ``authors.summarize`` (papers, citations, h-index, i10, per year,
   primary category, medians), per identity;
 * metrics: ``metrics.stage.update_ai_scores`` -> ``AIScoreModel.score``, per batch of papers;
+* metrics: ``embeddings.get_embedder`` -> the same embedder, whose ``encode`` runs one length-sorted batch per
+  Spark task item (``embed_missing`` still chooses what to embed and writes the vectors);
 * identities: ``disambiguation.stage.cluster_mentions`` -> chunks of whole name blocks through
   ``clustering.score`` (hard rules, pair features, the pair model) and ``clustering.cut`` (linkage); blocking,
   the corpus-wide TF-IDF evidence and curation pins stay in the driver: they span blocks.
@@ -147,6 +149,55 @@ def spark_ai_scores(store: Store) -> Callable[..., dict[str, Any]]:
     return update_ai_scores
 
 
+# --- metrics: embeddings ------------------------------------------------------------------------------------------
+
+
+def _encode_batch(item: tuple[str, list[str], int]) -> Any:
+    """One batch of texts on an executor, by the same embedder (loaded once per Python worker)."""
+    from ..embeddings import get_embedder
+
+    name, texts, batch_size = item
+    return get_embedder(name).encode(texts, batch_size=batch_size)
+
+
+class SparkEmbedder:
+    """The embedder the stage asked for, with ``encode`` spread over Spark tasks, one batch per task item.
+
+    Batches are formed the way sentence-transformers forms them inside one ``encode`` call (texts sorted by
+    decreasing length, cut every ``batch_size``), so each text is padded with the same neighbours as in-process.
+    """
+
+    def __init__(self, inner: Any):
+        self.inner = inner
+        self.name = inner.name
+        self.dim = inner.dim
+
+    def __getattr__(self, attribute: str) -> Any:
+        return getattr(self.inner, attribute)
+
+    def encode(self, texts: list[str], batch_size: int = 64) -> Any:
+        import numpy as np
+
+        from . import map_items
+
+        if not texts:
+            return self.inner.encode(texts, batch_size=batch_size)
+        order = np.argsort([-len(t) for t in texts])
+        batches = [(self.name, [texts[i] for i in order[s : s + batch_size]], batch_size)
+                   for s in range(0, len(texts), batch_size)]
+        vectors = np.concatenate(map_items(batches, _encode_batch, engine="spark"))
+        out = np.empty_like(vectors)
+        out[order] = vectors
+        return out
+
+
+def spark_get_embedder(store: Store) -> Callable[..., Any]:
+    def get_embedder(name: str | None = None, **kwargs: Any) -> Any:
+        return SparkEmbedder(_ORIGINALS["paperatlas.embeddings.get_embedder"](name, **kwargs))
+
+    return get_embedder
+
+
 # --- identities: name-block clustering ----------------------------------------------------------------------------
 
 
@@ -260,8 +311,12 @@ SPARK_STEPS: dict[str, list[tuple[str, str, Callable[[Store], Callable]]]] = {
         ("paperatlas.metrics.citations", "store_counts", spark_store_counts),
         ("paperatlas.metrics.authors", "compute_all", spark_author_metrics),
         ("paperatlas.metrics.stage", "update_ai_scores", spark_ai_scores),
+        ("paperatlas.embeddings", "get_embedder", spark_get_embedder),
     ],
 }
+
+
+_ORIGINALS: dict[str, Any] = {}  # what a twin may still need to call: the function it stands in for
 
 
 @contextmanager
@@ -278,6 +333,7 @@ def _swapped(store: Store, steps: list[tuple[str, str, Callable[[Store], Callabl
             if not hasattr(module, attribute):
                 continue  # the stage changed shape: that step simply stays local
             saved.append((module, attribute, getattr(module, attribute)))
+            _ORIGINALS[f"{module_name}.{attribute}"] = getattr(module, attribute)
             setattr(module, attribute, factory(store))
             names.append(f"{module_name.removeprefix('paperatlas.')}.{attribute}")
         yield names
