@@ -15,8 +15,8 @@ pure function applied per group for their Spark twin, which runs *the same funct
   ``clustering.score`` (hard rules, pair features, the pair model) and ``clustering.cut`` (linkage); blocking,
   the corpus-wide TF-IDF evidence and curation pins stay in the driver: they span blocks.
 
-Everything else a stage does (embedding, novelty neighbours, trending, the search index, the citation resolver)
-runs in the driver exactly as with ``--engine local``; the build report says, per stage, which steps ran on
+Everything else a stage does (choosing what to embed, novelty neighbours, trending, the search index, the citation
+resolver) runs in the driver exactly as with ``--engine local``; the build report says, per stage, which steps ran on
 Spark.  Results are written back to the store by the stage's own code path, so ``--engine spark`` and
 ``--engine local`` produce the same tables.
 """
