@@ -212,3 +212,15 @@ def test_build_on_spark_equals_local_build(spark, shared, tmp_path):
     finally:
         local.close()
         on_spark.close()
+
+
+def test_spark_reads_the_postgresql_store(spark, shared, postgres_url, tmp_path):
+    store = open_store(tmp_path, postgres_url)
+    try:
+        load_acl_network(store, shared, limit=500)
+        local = run_per_block(store, BLOCK_SQL, h_index_of_block, schema=BLOCK_SCHEMA)
+        on_spark = run_per_block(store, BLOCK_SQL, h_index_of_block, schema=BLOCK_SCHEMA, engine="spark")
+        assert sorted(on_spark) == local
+        assert sum(row[1] for row in local) == store.db.scalar("SELECT COUNT(*) FROM authorships")
+    finally:
+        store.close()
