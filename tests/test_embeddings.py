@@ -93,3 +93,27 @@ def test_bench_embed_reports_both_rates(cli, shared, monkeypatch, embedder):
     assert figures["pipeline_overhead_pct"] == pytest.approx(expected, abs=0.5)
     assert figures["min_cosine_stored_vs_direct"] > 0.999  # the pipeline stores what the model computes
     assert figures["target_overhead_pct"] == 10.0
+
+
+def test_vector_cache_replaces_the_model_for_texts_it_covers(tmp_path, shared, embedder, monkeypatch):
+    """A cache exported from one store fills another without the model, with the very same vectors."""
+    from paperatlas.embeddings.cache import CACHE_ENV, export_cache
+    from paperatlas.store import open_store
+
+    papers = list(read_oai(shared, limit=6))
+    first = open_store(tmp_path / "first")
+    insert_papers(first, papers[:4])
+    embed_missing(first, embedder, show_progress=False)
+    cache = tmp_path / "vectors.npz"
+    assert export_cache(first.db, embedder.name, cache) == 4
+
+    monkeypatch.setenv(CACHE_ENV, str(cache))
+    second = open_store(tmp_path / "second")
+    insert_papers(second, papers)  # two papers the cache has never seen
+    report = embed_missing(second, embedder, show_progress=False)
+    assert report.cached == 4 and report.embedded == 2
+    _, expected = load_vectors(first.db, embedder.name)
+    _, got = load_vectors(second.db, embedder.name)
+    assert np.array_equal(got[:4], expected)
+    first.close()
+    second.close()

@@ -6,6 +6,7 @@ every build stage, and serves the web UI.  Re-running it is cheap: ingest and bu
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import click
@@ -34,6 +35,11 @@ def demo(app: AppContext, corpus: Path | None, host: str, port: int, no_serve: b
     corpus = corpus or default_corpus()
     if not corpus.is_dir():
         fail(f"demo corpus not found at {corpus}")
+    vectors = corpus.parent / "vectors" / "minilm.npz"
+    if vectors.is_file():  # the corpus' vectors, made by scripts/make_demo_vectors.py: no hour of CPU embedding
+        from ..embeddings.cache import CACHE_ENV
+
+        os.environ.setdefault(CACHE_ENV, str(vectors))
     store = app.store
     click.echo(f"[1/3] ingesting {corpus} into {app.data_dir}", err=True)
     summary = ingest_paths(store, [corpus], show_progress=app.show_progress)

@@ -95,6 +95,7 @@ class EmbedReport:
     papers: int = 0  # papers with text to embed
     embedded: int = 0  # vectors computed now
     unchanged: int = 0  # already embedded from the same text
+    cached: int = 0  # taken from a shipped vector cache (see cache.py) instead of the model
     seconds: float = 0.0
     encode_seconds: float = 0.0  # time inside the model alone
     embedded_ids: list[int] = field(default_factory=list, repr=False)  # papers whose vector is new or changed
@@ -106,6 +107,7 @@ class EmbedReport:
     def as_dict(self) -> dict[str, Any]:
         return {
             "model": self.model, "papers": self.papers, "embedded": self.embedded, "unchanged": self.unchanged,
+            "cached": self.cached,
             "seconds": round(self.seconds, 3), "encode_seconds": round(self.encode_seconds, 3),
             "abstracts_per_s": round(self.rate, 2),
         }
@@ -157,6 +159,7 @@ def embed_missing(
     report = EmbedReport(model=embedder.name, papers=len(todo) + unchanged, unchanged=unchanged)
     if limit is not None:
         todo = todo[:limit]
+    todo = _take_cached(store, embedder.name, todo, report)
     # Similar lengths in one batch waste less padding; sentence-transformers sorts within a call, we sort chunks.
     todo.sort(key=lambda item: len(item[1]))
     bar = progress(total=len(todo), desc=f"embed {embedder.name}", unit="paper", enabled=show_progress and bool(todo))
@@ -184,6 +187,34 @@ def embed_missing(
         bar.close()
     report.seconds = time.perf_counter() - started
     return report
+
+
+def _take_cached(store: Store, model: str, todo: list[tuple[int, str, str]],
+                 report: EmbedReport) -> list[tuple[int, str, str]]:
+    """Store the vectors a shipped cache already holds for these texts; return what is left for the model."""
+    from .cache import caches_for
+
+    caches = caches_for(model, store.data_dir) if todo else []
+    if not caches:
+        return todo
+    left: list[tuple[int, str, str]] = []
+    rows = []
+    for paper_id, text, digest in todo:
+        vector = next((v for v in (c.get(digest) for c in caches) if v is not None), None)
+        if vector is None:
+            left.append((paper_id, text, digest))
+        else:
+            rows.append((paper_id, model, digest, int(vector.shape[0]), to_blob(vector)))
+    with store.db.transaction():
+        store.db.executemany(
+            "INSERT INTO embeddings (paper_id, model, content_hash, dim, vector) VALUES (?, ?, ?, ?, ?) "
+            "ON CONFLICT (paper_id, model) DO UPDATE SET content_hash = excluded.content_hash, "
+            "dim = excluded.dim, vector = excluded.vector",
+            rows,
+        )
+    report.cached += len(rows)
+    report.embedded_ids.extend(row[0] for row in rows)
+    return left
 
 
 def count_pending(db: Database, model: str) -> int:

@@ -107,6 +107,7 @@ def update_embeddings_and_novelty(store: Store, options: Any) -> dict[str, Any]:
             result = embed_missing(store, embedder, show_progress=getattr(options, "show_progress", False))
             changed = result.embedded_ids
             report.update({"embedded": result.embedded, "embed_unchanged": result.unchanged,
+                           "embed_cached": result.cached,
                            "embed_abstracts_per_s": round(result.rate, 2)})
     elif not getattr(options, "embed", True):
         report["embed_status"] = "skipped (--no-embed)"
