@@ -192,6 +192,54 @@ def _baseline_scan(store: Any, text: str) -> float:
     return time.perf_counter() - started
 
 
+BUILD_KEYS = ("store_load_s", "index_build_s", "index_docs_per_s", "index_size_mb", "vector_build_s",
+              "vector_train_s", "vector_index", "vectors", "vectors_note")
+
+
+def _save_build_figures(base: Path, figures: dict[str, Any]) -> None:
+    import orjson
+
+    (base / "bench-build.json").write_bytes(orjson.dumps({k: figures[k] for k in BUILD_KEYS if k in figures}))
+
+
+def _load_build_figures(base: Path) -> dict[str, Any]:
+    import orjson
+
+    path = base / "bench-build.json"
+    return orjson.loads(path.read_bytes()) if path.exists() else {}
+
+
+def _build(store: Any, base: Path, real: list[dict[str, Any]], n_papers: int, with_vectors: bool, real_vectors: int,
+           show: bool, app: Any, figures: dict[str, Any]) -> None:
+    """Stream the corpus into the store, build the full-text index with the real stage, then the vectors."""
+    from ..progress import progress
+    from ..search.corpus import load_papers, scaled_papers
+    from ..search.stage import update_text
+
+    started = time.perf_counter()
+    bar = progress(total=n_papers, desc="store", unit="paper", enabled=show)
+
+    def counted(papers: Any) -> Any:
+        for paper in papers:
+            bar.update(1)
+            yield paper
+
+    load_papers(store, counted(scaled_papers(real, n_papers)), batch=10_000, fresh=True)
+    bar.close()
+    figures["store_load_s"] = round(time.perf_counter() - started, 2)
+    started = time.perf_counter()
+    built = update_text(store, full=True, show_progress=show)
+    figures["index_build_s"] = round(time.perf_counter() - started, 2)
+    figures["index_docs_per_s"] = round(built["documents"] / figures["index_build_s"], 1)
+    figures["index_size_mb"] = _dir_mb(base / "index" / "tantivy")
+    if with_vectors:
+        kept = real[: figures["real_papers"]]
+        matrix, model = _real_vectors(app.data_dir if app else base, kept, real_vectors, show)
+        figures.update(_build_vectors(store, matrix, n_papers, model))
+        figures["vectors_note"] = (f"{len(matrix)} real papers embedded with {model}; the corpus vectors are "
+                                   f"those plus Gaussian noise (norm {NOISE}), renormalised")
+
+
 def _dir_mb(path: Path) -> float:
     return round(sum(f.stat().st_size for f in path.rglob("*") if f.is_file()) / 1e6, 1)
 
@@ -209,21 +257,22 @@ def _dir_mb(path: Path) -> float:
               help="Queries for the linear-scan baseline [default: 20, or 5 at N >= 300k].")
 @click.option("--workdir", type=click.Path(file_okay=False, path_type=Path),
               help="Build the benchmark store here and keep it (default: a temporary folder, removed).")
+@click.option("--reuse", is_flag=True, help="With --workdir: measure queries on the corpus and indexes already built "
+              "there by an earlier run with the same --papers (build figures then come from that run).")
 @click.option("--shared", "shared_dir", type=click.Path(file_okay=False, path_type=Path),
               help="The real data folder [env PAPERATLAS_SHARED_DATA; default ../shared/data].")
 @json_option
 @click.pass_obj
 def bench_search(app: Any, n_papers: int, n_queries: int, with_vectors: bool, real_vectors: int,
-                 baseline_queries: int | None, workdir: Path | None, shared_dir: Path | None, as_json: bool) -> None:
+                 baseline_queries: int | None, workdir: Path | None, reuse: bool, shared_dir: Path | None,
+                 as_json: bool) -> None:
     """Index build time and keyword/phrase/filtered/hybrid latency at N papers vs the tantivy floor and a linear
     scan like arxiv-sanity-lite's search, in one run."""
     from ..cli.context import fail
-    from ..progress import progress
-    from ..search.corpus import load_papers, oai_papers, scaled_papers
+    from ..search.corpus import oai_papers
     from ..search.encoder import encode_query
     from ..search.engine import search_papers
     from ..search.index import open_index
-    from ..search.stage import update_text
     from ..store import open_store
 
     shared_dir = shared_dir or _shared_default()
@@ -246,40 +295,30 @@ def bench_search(app: Any, n_papers: int, n_queries: int, with_vectors: bool, re
     figures["parse_s"] = round(time.perf_counter() - started, 2)
 
     base = Path(workdir) if workdir else Path(tempfile.mkdtemp(prefix="bench-search-"))
-    if workdir and base.exists():
+    reused = bool(reuse and workdir and (base / "index" / "tantivy" / "meta.json").exists())
+    if reuse and not reused:
+        fail("--reuse needs a --workdir holding an earlier run's corpus")
+    if workdir and base.exists() and not reused:
         shutil.rmtree(base)
     try:
         store = open_store(base)
-        started = time.perf_counter()
-        bar = progress(total=n_papers, desc="store", unit="paper", enabled=show)
-
-        def counted(papers: Any) -> Any:
-            for paper in papers:
-                bar.update(1)
-                yield paper
-
-        load_papers(store, counted(scaled_papers(real, n_papers)), batch=10_000, fresh=True)
-        bar.close()
-        del real[figures["real_papers"]:]
-        figures["store_load_s"] = round(time.perf_counter() - started, 2)
-
-        started = time.perf_counter()
-        built = update_text(store, full=True, show_progress=show)
-        figures["index_build_s"] = round(time.perf_counter() - started, 2)
-        figures["index_docs_per_s"] = round(built["documents"] / figures["index_build_s"], 1)
-        figures["index_size_mb"] = _dir_mb(base / "index" / "tantivy")
-
+        if reused:
+            have = int(store.db.scalar("SELECT COUNT(*) FROM papers") or 0)
+            if have != n_papers:
+                fail(f"--reuse: {base} holds {have:,} papers, not {n_papers:,}")
+            figures["reused_corpus"] = str(base)
+            figures.update(_load_build_figures(base))
+        else:
+            _build(store, base, real, n_papers, with_vectors, real_vectors, show, app, figures)
+        del real
         vindex = None
         if with_vectors:
             from ..search.vectors import open_vectors
 
-            matrix, model = _real_vectors(app.data_dir if app else base, real, real_vectors, show)
-            figures.update(_build_vectors(store, matrix, n_papers, model))
-            figures["vectors_note"] = (f"{len(matrix)} real papers embedded with {model}; the corpus vectors are "
-                                       f"those plus Gaussian noise (norm {NOISE}), renormalised")
             vindex = open_vectors(store)
-        del real
-
+            if vindex is None:
+                fail("no vector index in the corpus (build it without --no-vectors)")
+        _save_build_figures(base, figures)
         index = open_index(store)
         searcher = index.searcher()
         schema = index.schema

@@ -14,6 +14,7 @@ changing.  Sorting by citations or trending reads ``paper_metrics``, which the m
 from __future__ import annotations
 
 import html
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -24,6 +25,7 @@ from .index import open_index
 from .snippets import snippet_html
 
 SORTS = ("relevance", "date", "citations", "trending")
+_POOL = ThreadPoolExecutor(max_workers=2, thread_name_prefix="search-facets")
 FILTER_KEYS = ("category", "year_from", "year_to", "venue", "has_code", "author")
 MAX_LIMIT = 500
 MAX_OFFSET = 10_000  # deeper pages are refused (a message) rather than collecting millions of hits
@@ -290,6 +292,9 @@ def search_papers(store: Store, query: str, *, limit: int = 20, offset: int = 0,
     fz = fusion or Fusion()
     depth = max(need, fz.depth if sort == "relevance" else 1)
     order = {"order_by_field": "date"} if sort == "date" else {}
+    # Facets aggregate over every match, the costliest part of a page at 1M papers; tantivy releases the GIL, so
+    # they run on a second core while we search, fetch documents and cut snippets.
+    facet_job = _POOL.submit(_facets, searcher, full) if facets else None
     found = searcher.search(full, depth, count=True, **order)
     count, hits = found.count, found.hits
     positive_words = [c for c in parsed.positive if c.kind != "id"]
@@ -301,6 +306,8 @@ def search_papers(store: Store, query: str, *, limit: int = 20, offset: int = 0,
             if count == 0:
                 problems.append("no paper has all the words: showing papers with any of them")
             text_q, full, count, hits = any_text, any_full, found.count, found.hits
+            if facet_job is not None:
+                facet_job = _POOL.submit(_facets, searcher, full)
 
     scored: list[tuple[int, float]] = []  # (paper_id, score) in final order, at least ``need`` when available
     ids = [int(v) for v in searcher.fast_field_values("paper_id", [a for _, a in hits])]
@@ -337,7 +344,7 @@ def search_papers(store: Store, query: str, *, limit: int = 20, offset: int = 0,
     return {
         "total": int(count),
         "results": results,
-        "facets": _facets(searcher, full) if facets else {"category": {}, "year": {}},
+        "facets": facet_job.result() if facet_job is not None else {"category": {}, "year": {}},
         "message": "; ".join(problems) or None,
     }
 
