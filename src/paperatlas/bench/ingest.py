@@ -69,12 +69,13 @@ def _repeated(pages: list[Path], repeat: int, folder: Path) -> Iterator[Path]:
 
 
 def measure(source: Path, *, limit: int | None = None, repeat: int = 1, show_progress: bool = False,
-            batch_size: int | None = None) -> dict:
+            batch_size: int | None = None, database: str | None = None) -> dict:
+    """Ingest into a fresh store: a SQLite file, or a throwaway schema on the PostgreSQL server ``database``."""
     from ..ingest import ingest_paths
     from ..ingest.files import open_binary, plan
     from ..ingest.producer import BATCH_SIZE
     from ..sources.base import ErrorSink
-    from ..store import open_store
+    from .build import fresh_store
 
     pages = sorted(p for p in source.iterdir() if p.is_file() and not p.name.startswith("."))
     if limit:
@@ -96,13 +97,13 @@ def measure(source: Path, *, limit: int | None = None, repeat: int = 1, show_pro
         floor_seconds = time.perf_counter() - started
         floor_cpu = time.process_time() - cpu_started
 
-        store = open_store(work / "store")
-        rss_before = _rss_mb(resource.RUSAGE_SELF)
-        cpu_started, children_started = time.process_time(), _children_cpu()
-        summary = ingest_paths(store, files, show_progress=show_progress, batch_size=batch_size or BATCH_SIZE)
-        ingest_cpu = time.process_time() - cpu_started + _children_cpu() - children_started
-        papers = int(store.db.scalar("SELECT COUNT(*) FROM papers") or 0)
-        store.close()
+        with fresh_store(database, work / "store") as store:
+            rss_before = _rss_mb(resource.RUSAGE_SELF)
+            cpu_started, children_started = time.process_time(), _children_cpu()
+            summary = ingest_paths(store, files, show_progress=show_progress, batch_size=batch_size or BATCH_SIZE)
+            ingest_cpu = time.process_time() - cpu_started + _children_cpu() - children_started
+            papers = int(store.db.scalar("SELECT COUNT(*) FROM papers") or 0)
+            dialect = store.dialect
         parent_rss = _rss_mb(resource.RUSAGE_SELF)
         child_rss = _rss_mb(resource.RUSAGE_CHILDREN)
     finally:
@@ -112,6 +113,7 @@ def measure(source: Path, *, limit: int | None = None, repeat: int = 1, show_pro
     rate = summary.records_per_s
     peak = parent_rss + child_rss
     return {
+        "store": dialect,
         "records": summary.read,
         "files": len(files),
         "papers": papers,
@@ -163,6 +165,7 @@ def bench_ingest(ctx: click.Context, source: Path | None, limit: int | None, rep
         fail("--repeat must be at least 1")
     app = ctx.find_object(object)
     quiet = bool(getattr(app, "quiet", False))
-    figures = measure(source, limit=limit, repeat=repeat, show_progress=not quiet and not as_json)
+    figures = measure(source, limit=limit, repeat=repeat, show_progress=not quiet and not as_json,
+                      database=getattr(app, "database", None))
     emit("bench ingest (OAI-PMH arXiv cs 2016" + (", generated copies" if repeat > 1 else "") + ")", figures,
          as_json)
