@@ -224,3 +224,24 @@ def test_build_stage_entry_points(shared: Path, tmp_path: Path):
     assert update_indexes(store, full=True)["indexed"] == 200
     assert search_papers(store, "")["total"] == 200
     store.close()
+
+
+def test_incremental_update_after_real_ingests(shared: Path, tmp_path: Path):
+    """The same, through the ingest pipeline itself: two OAI-PMH pages ingested one after the other."""
+    from paperatlas.ingest import ingest_paths
+    from paperatlas.search.corpus import oai_files, parse_oai_file
+
+    pages = oai_files(shared)[:2]
+    store = open_store(tmp_path / "data")
+    ingest_paths(store, [pages[0]], show_progress=False)
+    first = update(store)
+    assert first["rebuilt"] and first["indexed"] == first["documents"] > 0
+    late = next(p for p in parse_oai_file(pages[1]) if p["title"] and len(p["title"].split()) > 4)
+    assert search_papers(store, f"arxiv:{late['ids']['arxiv']}")["total"] == 0
+    ingest_paths(store, [pages[1]], show_progress=False)
+    second = update(store)
+    assert not second["rebuilt"] and 0 < second["indexed"] < second["documents"]
+    assert search_papers(store, f"arxiv:{late['ids']['arxiv']}")["results"][0]["title"] == late["title"]
+    ingest_paths(store, [pages[1]], show_progress=False)  # re-ingesting the same page changes nothing
+    assert update(store)["indexed"] == 0
+    store.close()
