@@ -10,27 +10,20 @@ outside the model are printed too.
 
 from __future__ import annotations
 
-import os
 import tempfile
 import time
 from pathlib import Path
 
 import click
 
+from ..shared_data import shared_data_dir
 from .report import emit, json_option, machine, peak_rss_mb
 
 TARGET_OVERHEAD_PCT = 10.0
 
 
 def _shared_default() -> Path | None:
-    env = os.environ.get("PAPERATLAS_SHARED_DATA")
-    if env:
-        return Path(env)
-    for base in (Path.cwd(), Path.cwd().parent, Path(__file__).resolve().parents[3].parent):
-        if (base / "shared" / "data" / "arxiv").is_dir():
-            return base / "shared" / "data"
-    return None
-
+    return shared_data_dir("arxiv")
 
 @click.command("embed")
 @click.option("-n", "--papers", "count", default=512, show_default=True, help="Real abstracts to embed.")

@@ -24,6 +24,7 @@ from pathlib import Path
 
 import click
 
+from ..shared_data import shared_data_dir_or_default
 from .report import emit, json_option, machine
 
 TARGET_RECORDS_PER_S = 10_000
@@ -33,16 +34,7 @@ TARGET_RSS_MB = 400.0
 
 def shared_data_dir() -> Path:
     """../shared/data beside the checkout or the working folder (or PAPERATLAS_SHARED_DATA)."""
-    env = os.environ.get("PAPERATLAS_SHARED_DATA")
-    if env:
-        return Path(env)
-    here = Path(__file__).resolve()
-    for base in (Path.cwd(), *here.parents):
-        candidate = base.parent / "shared" / "data"
-        if candidate.is_dir():
-            return candidate
-    return Path.cwd().parent / "shared" / "data"
-
+    return shared_data_dir_or_default()
 
 def _rss_mb(who: int) -> float:
     return resource.getrusage(who).ru_maxrss / 1024.0

@@ -15,7 +15,6 @@ so a second run embeds nothing.
 
 from __future__ import annotations
 
-import os
 import random
 import shutil
 import tempfile
@@ -27,6 +26,7 @@ import click
 import numpy as np
 import orjson
 
+from ..shared_data import shared_data_dir
 from .report import emit, json_option, machine, peak_rss_mb
 
 ML_CATEGORIES = ("cs.LG", "stat.ML", "cs.NE", "cs.AI", "cs.CL", "cs.CV", "cs.IR")
@@ -37,14 +37,7 @@ DEPTH = 100
 
 
 def _shared_default() -> Path | None:
-    env = os.environ.get("PAPERATLAS_SHARED_DATA")
-    if env:
-        return Path(env)
-    for base in (Path.cwd(), Path.cwd().parent, Path(__file__).resolve().parents[3].parent):
-        if (base / "shared" / "data" / "peer-review").is_dir():
-            return base / "shared" / "data"
-    return None
-
+    return shared_data_dir("peer-review")
 
 def iclr_papers(shared: Path) -> list[dict[str, Any]]:
     rows = orjson.loads((shared / "peer-review" / "iclr-papercopilot" / "iclr2017.json").read_bytes())

@@ -23,7 +23,6 @@ over the same papers read from the store.
 
 from __future__ import annotations
 
-import os
 import random
 import re
 import shutil
@@ -35,6 +34,7 @@ from typing import Any
 import click
 import numpy as np
 
+from ..shared_data import shared_data_dir
 from .report import emit, json_option, machine, peak_rss_mb
 
 TARGETS = {"keyword_p50_ms": 10.0, "keyword_p99_ms": 50.0, "hybrid_p99_ms": 100.0, "vs_floor": 1.5}
@@ -46,14 +46,7 @@ _STOP = {"the", "and", "for", "with", "from", "that", "this", "are", "its", "our
 
 
 def _shared_default() -> Path | None:
-    env = os.environ.get("PAPERATLAS_SHARED_DATA")
-    if env:
-        return Path(env)
-    for base in (Path.cwd(), Path.cwd().parent, Path(__file__).resolve().parents[3].parent):
-        if (base / "shared" / "data" / "arxiv").is_dir():
-            return base / "shared" / "data"
-    return None
-
+    return shared_data_dir("arxiv")
 
 def _content_window(words: list[str], size: int, rng: random.Random) -> list[str] | None:
     """``size`` consecutive real words, none a stop word, all alphabetic (a fragment a person would type)."""

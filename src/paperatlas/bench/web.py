@@ -26,24 +26,14 @@ from typing import Any
 import click
 
 from ..cli.context import AppContext, fail, pass_app
+from ..shared_data import shared_data_dir_or_default
 from .report import emit, json_option, machine, peak_rss_mb
 
 TARGETS = {"page_p50_ms": 15.0, "requests_per_s": 500.0, "load_p99_ms": 100.0, "errors": 0}
 
 
 def _shared_dir(given: str | None) -> Path:
-    if given:
-        return Path(given)
-    env = os.environ.get("PAPERATLAS_SHARED_DATA")
-    if env:
-        return Path(env)
-    here = Path(__file__).resolve()
-    for base in (Path.cwd(), *here.parents):
-        for candidate in (base / "shared" / "data", base.parent / "shared" / "data"):
-            if candidate.is_dir():
-                return candidate
-    return Path.cwd() / "shared" / "data"
-
+    return Path(given) if given else shared_data_dir_or_default()
 
 def _percentile(values: list[float], q: float) -> float:
     ordered = sorted(values)

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Any
 
 import click
 import orjson
 
+from ..shared_data import shared_data_dir
 from .context import AppContext, fail, pass_app
 
 
@@ -84,15 +84,7 @@ def author_show(app: AppContext, author_ref: str, as_json: bool) -> None:
 
 
 def _default_shared() -> Path | None:
-    env = os.environ.get("PAPERATLAS_SHARED_DATA")
-    if env:
-        return Path(env)
-    for base in (Path.cwd(), Path.cwd().parent, Path(__file__).resolve().parents[3].parent):
-        candidate = base / "shared" / "data"
-        if (candidate / "peer-review").is_dir():
-            return candidate
-    return None
-
+    return shared_data_dir("peer-review")
 
 @click.command("ai-score")
 @click.option("--shared", "shared_dir", type=click.Path(file_okay=False, path_type=Path),

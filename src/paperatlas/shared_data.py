@@ -1,0 +1,34 @@
+"""Where the real data samples are: benchmarks and training commands read them, the product never needs them.
+
+One rule for every command, so ``PAPERATLAS_SHARED_DATA`` means the same everywhere: that variable if set, else a
+``shared/data`` folder beside the working folder or the checkout (the layout of a PaperAtlas workspace).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+ENV = "PAPERATLAS_SHARED_DATA"
+
+
+def candidates() -> list[Path]:
+    env = os.environ.get(ENV)
+    if env:
+        return [Path(env)]
+    checkout = Path(__file__).resolve().parents[2]  # src/paperatlas/shared_data.py -> the checkout
+    bases = [Path.cwd(), Path.cwd().parent, checkout, checkout.parent]
+    return [base / "shared" / "data" for base in dict.fromkeys(bases)]
+
+
+def shared_data_dir(must_have: str | None = None) -> Path | None:
+    """The first candidate folder that exists (and holds ``must_have``, e.g. ``"peer-review"``), or None."""
+    for candidate in candidates():
+        if candidate.is_dir() and (must_have is None or (candidate / must_have).exists()):
+            return candidate
+    return None
+
+
+def shared_data_dir_or_default(must_have: str | None = None) -> Path:
+    """Like :func:`shared_data_dir`, but a path to name in an error message when nothing is found."""
+    return shared_data_dir(must_have) or candidates()[0]
