@@ -25,7 +25,7 @@ from pathlib import Path
 import click
 
 from ..shared_data import shared_data_dir_or_default
-from .report import emit, json_option, machine
+from .report import emit, json_option, machine, peak_rss_mb
 
 TARGET_RECORDS_PER_S = 10_000
 TARGET_RATIO = 0.40
@@ -37,6 +37,8 @@ def shared_data_dir() -> Path:
     return shared_data_dir_or_default()
 
 def _rss_mb(who: int) -> float:
+    if who == resource.RUSAGE_SELF:
+        return peak_rss_mb()
     return resource.getrusage(who).ru_maxrss / 1024.0
 
 

@@ -18,7 +18,18 @@ json_option = click.option("--json", "as_json", is_flag=True, help="Print one JS
 
 
 def peak_rss_mb() -> float:
-    """Peak resident memory of this process (Linux reports KiB)."""
+    """Peak resident memory of this process.
+
+    Linux's ``VmHWM`` is this process image's own high-water mark; ``ru_maxrss`` would also carry the peak of
+    whatever process exec'd it (a test runner holding models, say), so it is only the fallback.
+    """
+    try:
+        with open("/proc/self/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024.0
+    except OSError:
+        pass
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
 
 
