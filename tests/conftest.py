@@ -91,3 +91,30 @@ def cli(data_dir: Path):
                              catch_exceptions=False)
 
     return invoke
+
+
+@pytest.fixture(scope="session")
+def atom_papers_template(tmp_path_factory, shared) -> Path:
+    """A store of the 500 real Dec-2025 arXiv Atom papers, loaded once per test session."""
+    from paperatlas.digest.sample import load_atom_papers
+
+    folder = tmp_path_factory.mktemp("atom-papers-template")
+    template = open_store(folder)
+    load_atom_papers(template, shared / "arxiv" / "atom-api" / "cs-2025-12")
+    template.close()
+    return folder
+
+
+@pytest.fixture
+def atom_papers_store(atom_papers_template, tmp_path) -> Iterator[Store]:
+    """Each test's own copy of that store (copying the file is much faster than loading the papers)."""
+    import shutil
+
+    from paperatlas.store import STORE_FILENAME
+
+    target = tmp_path / "atom-papers"
+    target.mkdir()
+    shutil.copy(atom_papers_template / STORE_FILENAME, target / STORE_FILENAME)
+    opened = open_store(target)
+    yield opened
+    opened.close()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 import subprocess
 import sys
 import textwrap
@@ -18,29 +17,13 @@ from paperatlas.digest.sender import send_digests
 from paperatlas.digest.sink import Recorder, SmtpSink
 from paperatlas.digest.smtp import Mailer
 from paperatlas.digest.subscriptions import Follows, clean_follows, confirm_directly, subscribe
-from paperatlas.store import STORE_FILENAME, open_store
 
 FROM = "PaperAtlas <digest@paperatlas.example>"
 
 
-@pytest.fixture(scope="module")
-def template_dir(tmp_path_factory, shared) -> Path:
-    """The real papers loaded once per module; each test gets its own copy of the store file."""
-    folder = tmp_path_factory.mktemp("digest-template")
-    template = open_store(folder)
-    load_atom_papers(template, shared / "arxiv" / "atom-api" / "cs-2025-12")
-    template.close()
-    return folder
-
-
 @pytest.fixture
-def papers_store(template_dir, tmp_path):
-    target = tmp_path / "data"
-    target.mkdir()
-    shutil.copy(template_dir / STORE_FILENAME, target / STORE_FILENAME)
-    opened = open_store(target)
-    yield opened
-    opened.close()
+def papers_store(atom_papers_store):
+    return atom_papers_store
 
 
 @pytest.fixture

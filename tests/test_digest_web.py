@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import re
-import shutil
 from datetime import date
-from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -15,12 +13,11 @@ from fastapi.testclient import TestClient
 from itsdangerous import TimestampSigner, URLSafeTimedSerializer
 
 from paperatlas.digest.config import load_config
-from paperatlas.digest.sample import latest_submitted, load_atom_papers
+from paperatlas.digest.sample import latest_submitted
 from paperatlas.digest.sender import send_digests
 from paperatlas.digest.sink import SmtpSink
 from paperatlas.digest.subscriptions import find_subscriber
 from paperatlas.digest.web import router
-from paperatlas.store import STORE_FILENAME, open_store
 
 FROM = "PaperAtlas <digest@paperatlas.example>"
 BASE = "<html><head><title>{% block title %}{% endblock %}</title></head><body>[base]{% block content %}" \
@@ -33,24 +30,9 @@ def sink():
         yield running
 
 
-@pytest.fixture(scope="module")
-def template_dir(tmp_path_factory, shared) -> Path:
-    """The real papers loaded once per module; each test gets its own copy of the store file."""
-    folder = tmp_path_factory.mktemp("digest-template")
-    template = open_store(folder)
-    load_atom_papers(template, shared / "arxiv" / "atom-api" / "cs-2025-12")
-    template.close()
-    return folder
-
-
 @pytest.fixture
-def store(template_dir, tmp_path):
-    target = tmp_path / "data"
-    target.mkdir()
-    shutil.copy(template_dir / STORE_FILENAME, target / STORE_FILENAME)
-    opened = open_store(target)
-    yield opened
-    opened.close()
+def store(atom_papers_store):
+    return atom_papers_store
 
 
 @pytest.fixture
