@@ -41,10 +41,18 @@ def parse(planned: list[PlannedFile], *, strict: bool = False, batch_size: int =
             yield "errors", (sink.count - reported, new)
             reported = sink.count
 
+    def stop(message: str) -> Iterator[Message]:
+        """--strict: hand over what was read before the bad record, then say why the ingest stops."""
+        if batch:
+            yield "batch", batch
+        yield from errors_since()
+        yield "strict", message
+
     for file in planned:
         yield "file", str(file.path)
         name = str(file.path)
         last = "1"
+        reason = None
         try:
             with open_binary(file.path) as stream:
                 for record in file.reader.read(stream, name, sink):
@@ -56,28 +64,17 @@ def parse(planned: list[PlannedFile], *, strict: bool = False, batch_size: int =
                         batch = []
                         yield from errors_since()
         except StrictStop as exc:
-            if batch:
-                yield "batch", batch
-            yield from errors_since()
-            yield "strict", str(exc)
+            yield from stop(str(exc))
             return
         except (ReadError, EOFError, OSError) as exc:
-            try:
-                sink.report(name, last.removeprefix("line "), f"cannot read further: {exc}")
-            except StrictStop as stop:
-                if batch:
-                    yield "batch", batch
-                yield from errors_since()
-                yield "strict", str(stop)
-                return
+            reason = f"cannot read further: {exc}"
         except Exception as exc:  # a reader's bug costs the rest of that file, not the whole ingest
+            reason = f"reader {file.format} failed: {exc!r}"
+        if reason is not None:
             try:
-                sink.report(name, last.removeprefix("line "), f"reader {file.format} failed: {exc!r}")
-            except StrictStop as stop:
-                if batch:
-                    yield "batch", batch
-                yield from errors_since()
-                yield "strict", str(stop)
+                sink.report(name, last.removeprefix("line "), reason)
+            except StrictStop as exc:
+                yield from stop(str(exc))
                 return
         yield from errors_since()
     if batch:
