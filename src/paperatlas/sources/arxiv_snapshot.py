@@ -16,7 +16,7 @@ from ..normalize import full_name, normalize_doi, parse_arxiv_id
 from .base import ErrorSink
 from .codelinks import find_code_links
 from .fields import arxiv_abstract, authorship, clean, iso_date
-from .json_values import iter_json_values, json_head
+from .json_values import iter_json_objects, json_head
 
 
 class ArxivSnapshotReader:
@@ -29,14 +29,8 @@ class ArxivSnapshotReader:
                                           or (b'"update_date"' in head and b'"versions"' in head))
 
     def read(self, stream: BinaryIO, file: str, errors: ErrorSink) -> Iterator[Record]:
-        for line, value in iter_json_values(stream, file, errors):
-            if not isinstance(value, dict):
-                errors.report(file, line, f"expected a JSON object, got {type(value).__name__}")
-                continue
-            try:
-                yield self._record(value, file, line)
-            except (KeyError, TypeError, ValueError, AttributeError, IndexError) as exc:
-                errors.report(file, line, f"malformed snapshot record: {type(exc).__name__}: {exc}")
+        yield from iter_json_objects(stream, file, errors, lambda data, line: self._record(data, file, line),
+                                     "snapshot")
 
     def _record(self, data: dict[str, Any], file: str, line: int) -> SourceRecord:
         raw_id = data["id"]

@@ -17,7 +17,7 @@ from ..normalize import parse_arxiv_id
 from .base import ErrorSink
 from .codelinks import find_code_links, merge_links, normalize_code_link
 from .fields import as_int, authorship, clean
-from .json_values import iter_json_values, json_head
+from .json_values import iter_json_objects, json_head
 
 _ACL_ID = re.compile(r"^(?:[A-Z]\d{2}-\d{4}|\d{4}\.[a-z0-9]+-[a-z0-9]+\.\d+)$")
 _CONFERENCE_FILE = re.compile(r"(?:^|/)([a-z]+)(\d{4})\.json$", re.IGNORECASE)
@@ -32,16 +32,8 @@ class CodeLinksReader:
         return head.startswith(b"{") and b'"github"' in head and (b'"conference_file"' in head or b'"site"' in head)
 
     def read(self, stream: BinaryIO, file: str, errors: ErrorSink) -> Iterator[Record]:
-        for line, value in iter_json_values(stream, file, errors):
-            if not isinstance(value, dict):
-                errors.report(file, line, f"expected a JSON object, got {type(value).__name__}")
-                continue
-            try:
-                record = self._record(value, file, line)
-            except (KeyError, TypeError, ValueError, AttributeError) as exc:
-                errors.report(file, line, f"malformed code-links record: {type(exc).__name__}: {exc}")
-                continue
-            yield record
+        yield from iter_json_objects(stream, file, errors, lambda data, line: self._record(data, file, line),
+                                     "code-links")
 
     def _record(self, data: dict[str, Any], file: str, line: int) -> SourceRecord:
         title = clean(data.get("title"))

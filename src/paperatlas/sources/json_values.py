@@ -7,7 +7,7 @@ whole but never beyond ``MAX_RECORD_BYTES``: an API response is small, and a big
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any, BinaryIO
 
 import orjson
@@ -52,6 +52,27 @@ def iter_json_values(stream: BinaryIO, file: str, errors: ErrorSink,
         yield number, orjson.loads(line + rest)
     except orjson.JSONDecodeError as exc:
         errors.report(file, number, _decode_error(exc))
+
+
+def iter_json_objects(stream: BinaryIO, file: str, errors: ErrorSink,
+                      build: Callable[[dict[str, Any], int], Any], what: str) -> Iterator[Any]:
+    """``build(object, line)`` for each JSON object of the file, skipping (and reporting) the rest.
+
+    A value that is not an object, or one ``build`` rejects with a data error (a missing key, a wrong type, a bad
+    value), is reported as ``FILE:LINE: malformed <what> record`` and skipped; ``build`` may return None to skip
+    a record silently (a deleted entry, say).
+    """
+    for line, value in iter_json_values(stream, file, errors):
+        if not isinstance(value, dict):
+            errors.report(file, line, f"expected a JSON object, got {type(value).__name__}")
+            continue
+        try:
+            record = build(value, line)
+        except (KeyError, TypeError, ValueError, AttributeError, IndexError) as exc:
+            errors.report(file, line, f"malformed {what} record: {type(exc).__name__}: {exc}")
+            continue
+        if record is not None:
+            yield record
 
 
 def json_head(head: bytes) -> bytes:

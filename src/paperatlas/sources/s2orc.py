@@ -29,7 +29,7 @@ from ..normalize import full_name, normalize_doi, parse_arxiv_id
 from .base import ErrorSink
 from .codelinks import find_code_links
 from .fields import as_int, authorship, clean
-from .json_values import iter_json_values, json_head
+from .json_values import iter_json_objects, json_head
 
 
 class S2orcReader:
@@ -43,17 +43,8 @@ class S2orcReader:
             or b'"s2_url"' in head)
 
     def read(self, stream: BinaryIO, file: str, errors: ErrorSink) -> Iterator[Record]:
-        for line, value in iter_json_values(stream, file, errors):
-            if not isinstance(value, dict):
-                errors.report(file, line, f"expected a JSON object, got {type(value).__name__}")
-                continue
-            try:
-                record = self._record(value, file, line)
-            except (KeyError, TypeError, ValueError, AttributeError) as exc:
-                errors.report(file, line, f"malformed S2ORC record: {type(exc).__name__}: {exc}")
-                continue
-            if record is not None:
-                yield record
+        yield from iter_json_objects(stream, file, errors, lambda data, line: self._record(data, file, line),
+                                     "S2ORC")
 
     def _record(self, data: dict[str, Any], file: str, line: int) -> SourceRecord | None:
         paper_id = data["paper_id"]
