@@ -125,14 +125,22 @@ def _assign_incremental(store: Store, loaded: Loaded, members: dict[int, list[in
         touched.add(identity)
         for i in group:
             targets[i] = identity
+    moved, _ = _store_clusters(store, loaded, targets, updates, fresh, version)
+    return {"identities_created": len(fresh), "identities_touched": len(touched) + len(fresh),
+            "authorships_assigned": moved}
+
+
+def _store_clusters(store: Store, loaded: Loaded, targets: dict[int, int], updates: list[tuple[int, dict[str, Any]]],
+                    fresh: list[tuple[str, dict[str, Any], list[int]]], version: str) -> tuple[int, dict[str, int]]:
+    """Write updated and new identity rows and point every mention at its identity.
+
+    Returns the number of mentions moved and the internal ids of the new identities by aid."""
     update_identities(store, updates, version)
     ids = insert_identities(store, [(aid, row) for aid, row, _ in fresh], version)
     for aid, _, group in fresh:
         for i in group:
             targets[i] = ids[aid]
-    moved = _write_assignments(store, loaded, targets)
-    return {"identities_created": len(fresh), "identities_touched": len(touched) + len(fresh),
-            "authorships_assigned": moved}
+    return _write_assignments(store, loaded, targets), ids
 
 
 def _assign_full(store: Store, loaded: Loaded, members: dict[int, list[int]], pins: list[object | None],
@@ -175,12 +183,7 @@ def _assign_full(store: Store, loaded: Loaded, members: dict[int, list[int]], pi
         updates.append((identity, row))
         for i in group:
             targets[i] = identity
-    update_identities(store, updates, version)
-    ids = insert_identities(store, [(aid, row) for aid, row, _ in fresh], version)
-    for aid, _, group in fresh:
-        for i in group:
-            targets[i] = ids[aid]
-    moved = _write_assignments(store, loaded, targets)
+    moved, ids = _store_clusters(store, loaded, targets, updates, fresh, version)
     # Old identities that no longer hold a cluster: redirect their aid to where most of their papers went.
     retired = {old for old in old_aids if old not in claims}
     dest: dict[int, dict[int, int]] = defaultdict(lambda: defaultdict(int))
