@@ -4,6 +4,7 @@ incremental index updates, and the CLI."""
 from __future__ import annotations
 
 import html
+import re
 from pathlib import Path
 
 import orjson
@@ -105,8 +106,10 @@ def test_identifier_finds_the_paper(real_store):
 
 def test_filters_sorts_and_facets(real_store):
     store, papers = real_store
-    base = search_papers(store, "algorithm", limit=500)
+    base = search_papers(store, "algorithm", limit=500, facets=True)
     assert base["total"] > 20
+    # facets are counted only when asked for (the web page asks): the same search without them has none
+    assert search_papers(store, "algorithm", limit=500)["facets"] == {"category": {}, "year": {}}
     in_cat = search_papers(store, "algorithm", limit=500, filters={"category": "cs.DS"})
     assert 0 < in_cat["total"] < base["total"]
     assert all("cs.DS" in r["categories"] for r in in_cat["results"])
@@ -206,6 +209,9 @@ def test_cli_search_json_and_table(real_store, cli, data_dir):
     top = data["results"][0]
     assert top["ids"]["arxiv"] == target["ids"]["arxiv"] and top["title"] == target["title"]
     assert top["authors"] == target["authors"] and top["date"] == target["submitted"] and top["score"] > 0
+    assert data["facets"] == {"category": {}, "year": {}}
+    counted = orjson.loads(cli("search", "learning", "--limit", "1", "--json", "--facets", "--mode", "bm25").output)
+    assert sum(counted["facets"]["year"].values()) == counted["total"] > 0
     table = cli("search", target["title"], "--limit", "2")
     assert table.exit_code == 0 and f"arxiv:{target['ids']['arxiv']}" in table.output
     bad = cli("search", "((  ))")
@@ -245,3 +251,57 @@ def test_incremental_update_after_real_ingests(shared: Path, tmp_path: Path):
     ingest_paths(store, [pages[1]], show_progress=False)  # re-ingesting the same page changes nothing
     assert update(store)["indexed"] == 0
     store.close()
+
+
+def test_highlighter_marks_what_tantivy_would(real_store):
+    """The fast highlighter marks exactly the words tantivy's own SnippetGenerator marks (ASCII texts)."""
+    import re
+
+    import tantivy as t
+
+    from paperatlas.search import query as q
+    from paperatlas.search.engine import highlighters
+    from paperatlas.search.index import open_index
+
+    store, _ = real_store
+    index = open_index(store)
+    searcher, schema = index.searcher(), index.schema
+    compared = 0
+    for text in ("graph algorithms", "networks learning", '"channel capacity"', "crypt*", "happy families",
+                 "title:quantum states", "studies of codes", "dying stars"):
+        parsed = q.parse(text)
+        query = q.text_query(schema, parsed, all_words=False, searcher=searcher)
+        marks = highlighters(parsed)
+        for name in ("abstract", "title"):
+            gen = t.SnippetGenerator.create(searcher, query, schema, name)
+            gen.set_max_num_chars(100_000)  # the whole text: every match, not one fragment's
+            for _, addr in searcher.search(query, 15).hits:
+                doc = searcher.doc(addr)
+                body = doc.get_first(name) or ""
+                if not body.isascii():
+                    continue
+                theirs = sorted(w.lower() for w in re.findall(r"<b>(.*?)</b>", gen.snippet_from_doc(doc).to_html()))
+                mine = sorted(body[s:e].lower() for s, e, _ in marks[name].matches(body)) \
+                    if not marks[name].empty else []
+                assert mine == theirs, (text, name, body)
+                compared += 1
+    assert compared > 100
+
+
+def test_highlighter_fragment_escapes_and_falls_back():
+    from paperatlas.search.index import ANALYZER, analyzer
+    from paperatlas.search.snippets import Highlighter
+
+    analyze = analyzer(ANALYZER).analyze
+    hl = Highlighter(["network"], [], analyze, ANALYZER, 60)
+    text = "Intro <b>x</b> & more words here. " * 3 + "Deep Networks & <script>alert(1)</script> networking. " * 2
+    out = hl.html(text)
+    assert "<mark>Networks</mark>" in out and "<script>" not in out and "&lt;script&gt;" in out
+    assert [text[s:e] for s, e, _ in hl.matches(text)] == ["Networks", "networking"] * 2  # both stem to network
+    plain = out.replace("<mark>", "").replace("</mark>", "")
+    assert "<" not in plain and len(html.unescape(plain).strip("… ")) <= 60
+    assert out.startswith("… ")  # the best fragment is not the beginning
+    assert hl.html("Réseaux networks") is None  # non-ASCII: the engine asks tantivy's generator instead
+    assert hl.html("nothing to see") is None
+    prefix = Highlighter([], ["crypt"], analyze, ANALYZER, 1000)
+    assert prefix.html("Cryptography and encryption") == "<mark>Cryptography</mark> and encryption"

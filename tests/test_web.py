@@ -143,6 +143,9 @@ def test_search_page_has_facets_pagination_and_feed(site):
     assert 'aria-label="Facets"' in html and "/search?q=learning&amp;category=" in html
     data = client.get("/api/search", params={"q": "learning", "limit": 2}).json()
     assert len(data["items"]) == 2 and data["total"] > 2
+    assert data["facets"] == {"category": {}, "year": {}}  # counted only when asked for
+    counted = client.get("/api/search", params={"q": "learning", "limit": 2, "facets": "true"}).json()["facets"]
+    assert counted["category"] and sum(counted["year"].values()) == data["total"]
     assert data["next"] and "offset=2" in data["next"]
     follow = client.get(data["next"]).json()
     assert {p["pid"] for p in follow["items"]}.isdisjoint({p["pid"] for p in data["items"]})

@@ -44,12 +44,15 @@ def _people(app: AppContext, query: str) -> list[dict[str, Any]]:
               show_default=True)
 @click.option("--mode", type=click.Choice(["auto", "bm25", "semantic", "hybrid"]), default="auto", show_default=True,
               help="auto = hybrid when embeddings exist, else BM25.")
+@click.option("--facets", "with_facets", is_flag=True,
+              help="Also count every match per category and year (in --json: \"facets\"; costs more than the search "
+                   "itself on a large corpus).")
 @click.option("--people/--no-people", default=True, help="Also list people whose name matches the query.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 @pass_app
 def search(app: AppContext, query: str, limit: int, offset: int, category: tuple[str, ...], year_from: int | None,
            year_to: int | None, venue: str | None, has_code: bool | None, author_id: str | None, sort: str,
-           mode: str, people: bool, as_json: bool) -> None:
+           mode: str, with_facets: bool, people: bool, as_json: bool) -> None:
     """Search papers by words, "phrases", prefix* and identifiers, with filters; best first.
 
     Words must all match (else any word, ranked by BM25); -word excludes; title:, author:, abstract:, venue:
@@ -71,7 +74,8 @@ def search(app: AppContext, query: str, limit: int, offset: int, category: tuple
         filters["has_code"] = True
     if author_id:
         filters["author"] = author_id
-    found = search_papers(app.store, query, limit=limit, offset=offset, filters=filters, sort=sort, mode=mode)
+    found = search_papers(app.store, query, limit=limit, offset=offset, filters=filters, sort=sort, mode=mode,
+                          facets=with_facets)
     if found["message"] and not found["results"]:
         if as_json:
             click.echo(orjson.dumps(found).decode())
@@ -109,6 +113,10 @@ def search(app: AppContext, query: str, limit: int, offset: int, category: tuple
         click.echo(f"     {authors}  ({r['date'] or r['year'] or 'n.d.'})")
         click.echo(f"     {ids}")
         click.echo(f"     {_plain(r['snippet'])}")
+    if with_facets:
+        for name in ("category", "year"):
+            counts = found["facets"].get(name) or {}
+            click.echo(f"\n{name}: " + ", ".join(f"{k} {v:,}" for k, v in list(counts.items())[:15]))
     if matched_people:
         click.echo("\npeople:")
         for person in matched_people:

@@ -13,7 +13,6 @@ changing.  Sorting by citations or trending reads ``paper_metrics``, which the m
 
 from __future__ import annotations
 
-import html
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
@@ -21,8 +20,8 @@ from typing import Any
 from ..store import Store
 from . import query as q
 from .documents import venue_key
-from .index import open_index
-from .snippets import snippet_html
+from .index import ANALYZER, analyzer, open_index
+from .snippets import Highlighter, plain, snippet_html
 
 SORTS = ("relevance", "date", "citations", "trending")
 _POOL = ThreadPoolExecutor(max_workers=2, thread_name_prefix="search-facets")
@@ -39,6 +38,7 @@ FUSION_METHOD = "rrf"
 SCORE_ALPHA = 0.5
 FUSION_DEPTH = 100  # candidates taken from each ranking before fusing
 METRIC_SORT_SCAN = 20_000  # above this many matches, walk paper_metrics in order instead of sorting all matches
+SNIPPET_FIELDS = {"abstract": 260, "title": 1000}  # field -> longest fragment, in characters
 
 
 @dataclass
@@ -200,12 +200,12 @@ def _addresses(searcher: Any, schema: Any, paper_ids: list[int], restrict: Any |
     return {int(v): a for v, a in zip(searcher.fast_field_values("paper_id", addrs), addrs, strict=True)}
 
 
-def semantic_candidates(store: Store, text: str, depth: int) -> list[tuple[int, float]] | None:
+def semantic_candidates(store: Store, text: str, depth: int, vindex: Any = None) -> list[tuple[int, float]] | None:
     """Nearest papers to the query's embedding, or None when there are no embeddings (BM25 alone then)."""
     from .encoder import encode_query
     from .vectors import open_vectors
 
-    vindex = open_vectors(store)
+    vindex = vindex if vindex is not None else open_vectors(store)
     if vindex is None or vindex.size == 0 or not text:
         return None
     try:
@@ -249,13 +249,15 @@ def fused(fusion: Fusion, bm25: list[tuple[int, float]], semantic: list[tuple[in
 
 
 def search_papers(store: Store, query: str, *, limit: int = 20, offset: int = 0, filters: dict | None = None,
-                  sort: str = "relevance", mode: str = "auto", facets: bool = True,
+                  sort: str = "relevance", mode: str = "auto", facets: bool = False,
                   fusion: Fusion | None = None) -> dict[str, Any]:
     """Ranked papers for ``query`` (see :mod:`paperatlas.search.query` for the syntax); never raises on input.
 
     ``mode``: ``auto`` (hybrid when embeddings exist, else BM25), ``bm25``, ``semantic`` or ``hybrid``.
     Returns ``total``, ``results`` (paper_id, pid, score, snippet, title, authors, year, date), ``facets``
-    ({category: {...}, year: {...}}) and ``message`` (None, or why the query or a filter was not used as given).
+    ({category: {...}, year: {...}}: counted over every match only when ``facets`` is true, the costliest part
+    of a query at 1M papers, so only the callers that show them ask; empty otherwise) and ``message`` (None, or
+    why the query or a filter was not used as given).
     """
     import tantivy as t
 
@@ -290,7 +292,15 @@ def search_papers(store: Store, query: str, *, limit: int = 20, offset: int = 0,
     full = _and(text_q, restrict)
     need = offset + limit
     fz = fusion or Fusion()
-    depth = max(need, fz.depth if sort == "relevance" else 1)
+    use_semantic = mode in ("auto", "hybrid", "semantic") and sort == "relevance" and not browse
+    vindex = None
+    if use_semantic:
+        from .vectors import open_vectors
+
+        vindex = open_vectors(store)
+        use_semantic = vindex is not None and vindex.size > 0
+    # BM25 candidates: the page alone, or ``depth`` of them when they are fused with the semantic ranking
+    depth = max(need, fz.depth) if use_semantic else max(need, 1)
     order = {"order_by_field": "date"} if sort == "date" else {}
     # Facets aggregate over every match, the costliest part of a page at 1M papers; tantivy releases the GIL, so
     # they run on a second core while we search, fetch documents and cut snippets.
@@ -312,12 +322,11 @@ def search_papers(store: Store, query: str, *, limit: int = 20, offset: int = 0,
     scored: list[tuple[int, float]] = []  # (paper_id, score) in final order, at least ``need`` when available
     ids = [int(v) for v in searcher.fast_field_values("paper_id", [a for _, a in hits])]
     addresses: dict[int, Any] = {pid: a for pid, (_, a) in zip(ids, hits, strict=True)}
-    use_semantic = mode in ("auto", "hybrid", "semantic") and sort == "relevance" and not browse
     if sort in ("relevance", "date"):
         scored = [(pid, float(key)) for pid, (key, _) in zip(ids, hits, strict=True)]
     else:
         scored = _metric_order(store, searcher, schema, full, count, sort, need)
-    semantic = semantic_candidates(store, parsed.free_text(), depth) if use_semantic else None
+    semantic = semantic_candidates(store, parsed.free_text(), depth, vindex) if use_semantic else None
     if semantic is None and mode == "semantic":
         problems.append("semantic search needs embeddings: none are indexed yet")
     if semantic is not None:
@@ -340,7 +349,7 @@ def search_papers(store: Store, query: str, *, limit: int = 20, offset: int = 0,
     missing = [pid for pid, _ in page if pid not in addresses]
     if missing:
         addresses.update(_addresses(searcher, schema, missing, None))
-    results = _results(searcher, schema, text_q if not browse else None, page, addresses)
+    results = _results(searcher, schema, text_q if not browse else None, parsed, page, addresses)
     return {
         "total": int(count),
         "results": results,
@@ -349,16 +358,47 @@ def search_papers(store: Store, query: str, *, limit: int = 20, offset: int = 0,
     }
 
 
-def _results(searcher: Any, schema: Any, text_q: Any | None, page: list[tuple[int, float]],
+def highlighters(parsed: q.ParsedQuery) -> dict[str, Highlighter]:
+    """One :class:`Highlighter` per snippet field, from the query's positive clauses on that field."""
+    out = {}
+    for name, max_chars in SNIPPET_FIELDS.items():
+        terms: list[str] = []
+        prefixes: list[str] = []
+        for clause in parsed.positive:
+            if name not in clause.fields:
+                continue
+            if clause.kind == "prefix":
+                prefixes.extend(clause.words)
+            elif clause.kind in ("term", "phrase"):
+                terms.extend(clause.words)
+        out[name] = Highlighter(terms, prefixes, _analyze_paper, ANALYZER, max_chars)
+    return out
+
+
+def _analyze_paper(text: str) -> list[str]:
+    return analyzer(ANALYZER).analyze(text)
+
+
+def _results(searcher: Any, schema: Any, text_q: Any | None, parsed: q.ParsedQuery, page: list[tuple[int, float]],
              addresses: dict[int, Any]) -> list[dict[str, Any]]:
     import tantivy as t
 
-    title_gen = abstract_gen = None
-    if text_q is not None and page:
-        abstract_gen = t.SnippetGenerator.create(searcher, text_q, schema, "abstract")
-        abstract_gen.set_max_num_chars(260)
-        title_gen = t.SnippetGenerator.create(searcher, text_q, schema, "title")
-        title_gen.set_max_num_chars(1000)
+    marks = highlighters(parsed) if text_q is not None and page else {}
+    fallback: dict[str, Any] = {}  # tantivy's snippet generators, made only for a non-ASCII text
+
+    def snippet(name: str, doc: Any, text: str) -> str:
+        max_chars = SNIPPET_FIELDS[name]
+        marker = marks.get(name)
+        if marker is None or marker.empty or not text:
+            return plain(text, max_chars)
+        if text.isascii():
+            return marker.html(text) or plain(text, max_chars)
+        if name not in fallback:
+            gen = t.SnippetGenerator.create(searcher, text_q, schema, name)
+            gen.set_max_num_chars(max_chars)
+            fallback[name] = gen
+        return snippet_html(fallback[name], doc, text, max_chars)
+
     out = []
     for pid, score in page:
         addr = addresses.get(pid)
@@ -371,9 +411,9 @@ def _results(searcher: Any, schema: Any, text_q: Any | None, page: list[tuple[in
             "paper_id": pid,
             "pid": doc.get_first("pid"),
             "score": round(float(score), 6),
-            "snippet": snippet_html(abstract_gen, doc, doc.get_first("abstract") or "", 260),
+            "snippet": snippet("abstract", doc, doc.get_first("abstract") or ""),
             "title": title,
-            "title_html": snippet_html(title_gen, doc, title, 1000) if title_gen else html.escape(title),
+            "title_html": snippet("title", doc, title),
             "authors": doc.get_all("authors"),
             "year": doc.get_first("year") or None,
             "date": f"{date // 10000:04d}-{date // 100 % 100:02d}-{date % 100:02d}" if date else None,

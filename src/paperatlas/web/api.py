@@ -126,12 +126,14 @@ async def api_name_cluster(request: Request, name: str, limit: int = Limit, offs
 async def api_search(request: Request, q: str = Query(..., min_length=1), category: str | None = None,
                year_from: int | None = None, year_to: int | None = None, has_code: bool = False,
                sort: str = Query("relevance", pattern="^(relevance|date|citations|trending)$"),
-               limit: int = Limit, offset: int = Offset):
+               limit: int = Limit, offset: int = Offset,
+               facets: bool = Query(False, description="Also count every match per category and year (costs more "
+                                    "than the search itself on a large corpus)")):
     store = request.app.state.store
 
     def build():
         filters = {"category": category, "year_from": year_from, "year_to": year_to, "has_code": has_code}
-        found = queries.search(store, q, limit=limit, offset=offset, filters=filters, sort=sort)
+        found = queries.search(store, q, limit=limit, offset=offset, filters=filters, sort=sort, facets=facets)
         data = _page(request, [_public_card(c) for c in found["results"]], found["total"], limit, offset)
         data.update(facets=found.get("facets"), message=found.get("message"), engine=found.get("engine"))
         return _json(data)

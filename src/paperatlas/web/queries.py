@@ -469,14 +469,17 @@ def newest_ids(store: Store, *, category: str | None = None, limit: int = 20, of
 
 
 def search(store: Store, query: str, *, limit: int = 20, offset: int = 0, filters: dict | None = None,
-           sort: str = "relevance") -> dict[str, Any]:
-    """The search stage's hybrid search, or a plain title match over the store while it is not installed."""
+           sort: str = "relevance", facets: bool = False) -> dict[str, Any]:
+    """The search stage's hybrid search, or a plain title match over the store while it is not installed.
+
+    ``facets``: count categories and years over every match (the search page shows them; they cost more than
+    the search itself at a million papers, so other callers ask only when they need them)."""
     filters = {k: v for k, v in (filters or {}).items() if v not in (None, "", False)}
     found = call_optional("paperatlas.search:search_papers", store, query, limit=limit, offset=offset,
-                          filters=filters or None, sort=sort)
+                          filters=filters or None, sort=sort, facets=facets)
     if found is not None and not found.get("total") and found.get("message"):
         # e.g. "the search index is not built yet": a title match still answers, and says what it is
-        fallback = _fallback_search(store, query, limit=limit, offset=offset, filters=filters)
+        fallback = _fallback_search(store, query, limit=limit, offset=offset, filters=filters, facets=facets)
         fallback["message"] = f"{found['message']} (showing title matches among the newest {FALLBACK_SCAN:,} papers)"
         return fallback
     if found is not None:
@@ -491,13 +494,14 @@ def search(store: Store, query: str, *, limit: int = 20, offset: int = 0, filter
                 results.append(card)
         return {"total": found.get("total", len(results)), "results": results, "facets": found.get("facets", {}),
                 "message": found.get("message"), "engine": "search"}
-    return _fallback_search(store, query, limit=limit, offset=offset, filters=filters)
+    return _fallback_search(store, query, limit=limit, offset=offset, filters=filters, facets=facets)
 
 
 FALLBACK_SCAN = 10_000
 
 
-def _fallback_search(store: Store, query: str, *, limit: int, offset: int, filters: dict) -> dict[str, Any]:
+def _fallback_search(store: Store, query: str, *, limit: int, offset: int, filters: dict,
+                     facets: bool = False) -> dict[str, Any]:
     words = [w for w in query.split() if w][:8]
     where, params = [], []
     for word in words:
@@ -521,8 +525,9 @@ def _fallback_search(store: Store, query: str, *, limit: int, offset: int, filte
         "code_links FROM papers ORDER BY submitted DESC LIMIT ?) p "
         f"WHERE {clause} ORDER BY p.submitted DESC LIMIT 2000",
         [FALLBACK_SCAN, *params])
-    facets = {"category": dict(Counter(r[1] for r in rows if r[1]).most_common(20)),
-              "year": dict(sorted(Counter(r[2] for r in rows if r[2]).items(), reverse=True))}
+    counted = {"category": dict(Counter(r[1] for r in rows if r[1]).most_common(20)),
+               "year": dict(sorted(Counter(r[2] for r in rows if r[2]).items(), reverse=True))} \
+        if facets else {"category": {}, "year": {}}
     ids = [r[0] for r in rows[offset : offset + limit]]
-    return {"total": len(rows), "results": paper_cards(store.db, ids), "facets": facets, "message": None,
+    return {"total": len(rows), "results": paper_cards(store.db, ids), "facets": counted, "message": None,
             "engine": f"title match among the newest {FALLBACK_SCAN:,} papers (search index not built)"}

@@ -102,8 +102,8 @@ def install(app: FastAPI) -> None:
 
         def build():
             filters = {"category": category, "year_from": year_from, "year_to": year_to, "has_code": has_code}
-            found = queries.search(store, q, limit=PAGE_SIZE, offset=offset, filters=filters, sort=sort) \
-                if q.strip() else None
+            found = queries.search(store, q, limit=PAGE_SIZE, offset=offset, filters=filters, sort=sort,
+                                   facets=True) if q.strip() else None
             links = page_links(request, offset, PAGE_SIZE, found["total"]) if found else {}
             facet_links = {}
             if found:
