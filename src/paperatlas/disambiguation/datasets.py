@@ -107,7 +107,8 @@ def _untex(text: str) -> str:
 
 def read_dblp_homonyms(folder: Path) -> Labelled:
     """DBLP BibTeX per homonym (``Zhang_0003_Jun.bib``): the number in the file name is the gold person and is
-    *hidden* from the mentions (names are bare "Jun Zhang")."""
+    *hidden* from the mentions (names are bare "Jun Zhang").  Entries the person neither wrote nor edited (the
+    cross-referenced proceedings volumes DBLP appends to an export) are skipped."""
     out = Labelled("dblp-jun-zhang-homonyms")
     for path in sorted(Path(folder).glob("*.bib")):
         match = re.match(r"(.+?)_(\d{4})_(.+)$", path.stem)
@@ -115,12 +116,17 @@ def read_dblp_homonyms(folder: Path) -> Labelled:
             continue
         surname, number, forename = match.groups()
         target = f"{forename.replace('_', ' ')} {surname.replace('_', ' ')}"
+        target_parts = parts_of(target)
         for key, body in _BIB_ENTRY.findall(path.read_text(encoding="utf-8", errors="replace")):
             fields = {k.lower(): _untex(v) for k, v in _BIB_FIELD.findall(body)}
             authors = [split_homonym(a.strip())[0] for a in fields.get("author", fields.get("editor", "")).split(
                 " and ") if a.strip()]
             slot = _pick_author(target, authors)
-            name = authors[slot] if slot >= 0 else target
+            if slot < 0 or not compatible(parts_of(authors[slot]), target_parts):
+                # DBLP's export appends the proceedings volume a paper cross-references (``@proceedings``, its
+                # editors as authors): unless the person edited it, it is no authorship of theirs.
+                continue
+            name = authors[slot]
             year = fields.get("year", "")
             mention = Mention(
                 key=f"{number}/{key}", paper=key.strip(), name=name,

@@ -92,7 +92,9 @@ class Evidence:
     coauthors: sparse.csr_matrix
     coauthor_counts: np.ndarray
     titles: sparse.csr_matrix
+    has_title: np.ndarray
     venues: sparse.csr_matrix
+    has_venue: np.ndarray
     venue_ids: np.ndarray  # exact venue id, -1 unknown
     affils: sparse.csr_matrix
     has_affil: np.ndarray
@@ -110,36 +112,55 @@ class Evidence:
     @classmethod
     def build(cls, mentions: list[Mention], parts: list[NameParts] | None = None) -> Evidence:
         parts = parts if parts is not None else [m.parts for m in mentions]
-        co_rows = []
-        full_rows = []
-        keys: dict[str, str] = {}  # local cache: a coauthor name recurs once per author of its paper
-        for m, p in zip(mentions, parts, strict=True):
-            own = p.block
-            row = []
-            for c in m.coauthors:
-                k = keys.get(c)
-                if k is None:
-                    k = keys[c] = coauthor_key(c)
-                if k and k != own:
-                    row.append(k)
-            co_rows.append(row)
-            full_rows.append([fold(c).replace(".", "").replace(" ", "") for c in m.coauthors if len(c) > 4])
-        coauthors = _bag(co_rows, {})
+        n = len(mentions)
+        # Coauthor names: each distinct string is keyed once (a name recurs once per author of its paper), then
+        # every occurrence is an int, and the bags are built with numpy instead of per-row Python lists.
+        name_ids: dict[str, int] = {}
+        occurrences: list[int] = []
+        row_len = np.zeros(n, dtype=np.int64)
+        for i, m in enumerate(mentions):
+            co = m.coauthors
+            row_len[i] = len(co)
+            occurrences.extend([name_ids.setdefault(c, len(name_ids)) for c in co])
+        key_vocab: dict[str, int] = {"": 0}
+        full_vocab: dict[str, int] = {"": 0}
+        key_of = np.zeros(len(name_ids), dtype=np.int64)
+        full_of = np.zeros(len(name_ids), dtype=np.int64)
+        for c, j in name_ids.items():
+            key_of[j] = key_vocab.setdefault(coauthor_key(c), len(key_vocab))
+            if len(c) > 4:
+                full_of[j] = full_vocab.setdefault(fold(c).replace(".", "").replace(" ", ""), len(full_vocab))
+        occ = np.array(occurrences, dtype=np.int64)
+        rows = np.repeat(np.arange(n, dtype=np.int64), row_len)
+        own = np.array([key_vocab.get(p.block, -1) for p in parts], dtype=np.int64)
+        co_keys = key_of[occ]
+        keep = (co_keys > 0) & (co_keys != own[rows])
+        coauthors = _presence(rows[keep], co_keys[keep], n, len(key_vocab))
+        full_ids = full_of[occ]
+        keep = full_ids > 0
+        coauthors_full = _presence(rows[keep], full_ids[keep], n, len(full_vocab))
         df = np.bincount(coauthors.indices, minlength=coauthors.shape[1]).astype(np.float32)
-        co_idf = coauthors.multiply(np.log((1.0 + len(mentions)) / (1.0 + df))[None, :] ** 0.5).tocsr()
+        co_idf = coauthors.multiply(np.log((1.0 + n) / (1.0 + df))[None, :] ** 0.5).tocsr()
         # Titles and venues are per paper: bag each distinct one once (idf over papers), then index rows.
+        # A paper's authors share its title and venue: look each paper up once.
+        paper_ids: dict[object, int] = {}
+        paper_index = np.array([paper_ids.setdefault(m.paper, len(paper_ids)) for m in mentions], dtype=np.int64)
+        first_of_paper = np.zeros(len(paper_ids), dtype=np.int64)
+        first_of_paper[paper_index[::-1]] = np.arange(n - 1, -1, -1)
+        papers = [mentions[i] for i in first_of_paper.tolist()]
         title_ids: dict[str, int] = {}
-        title_index = np.array([title_ids.setdefault(m.title, len(title_ids)) for m in mentions], dtype=np.int64)
+        title_index = np.array([title_ids.setdefault(m.title, len(title_ids)) for m in papers],
+                               dtype=np.int64)[paper_index]
         title_rows = [_words(t) for t in title_ids]
         venue_keys: dict[tuple[str, tuple[str, ...]], int] = {}
         venue_index = np.array([venue_keys.setdefault((m.venue, tuple(m.categories)), len(venue_keys))
-                                for m in mentions], dtype=np.int64)
+                                for m in papers], dtype=np.int64)[paper_index]
         venue_rows = [_words(v) + [c.lower() for c in cats] for v, cats in venue_keys]
         affil_rows = [_words(" ".join(m.affiliations)) if m.affiliations else [] for m in mentions]
         venue_vocab: dict[str, int] = {}
         venue_ids = np.array(
-            [venue_vocab.setdefault(ascii_fold(m.venue).strip(), len(venue_vocab)) if m.venue else -1
-             for m in mentions], dtype=np.int64)
+            [venue_vocab.setdefault(fold(m.venue).strip(), len(venue_vocab)) if m.venue else -1
+             for m in papers], dtype=np.int64)[paper_index]
         first_vocab: dict[str, int] = {}
         counts = name_counts.shipped()
         last_c, first_c, full_c = counts["last"], counts["first"], counts["full"]
@@ -148,13 +169,15 @@ class Evidence:
             coauthors=coauthors,
             coauthor_counts=np.diff(coauthors.indptr).astype(np.float32),
             titles=_tfidf(_bag(title_rows, {}))[title_index],
+            has_title=np.array([bool(r) for r in title_rows], dtype=bool)[title_index],
             venues=_tfidf(_bag(venue_rows, {}))[venue_index],
+            has_venue=np.array([bool(r) for r in venue_rows], dtype=bool)[venue_index],
             venue_ids=venue_ids,
             affils=_tfidf(_bag(affil_rows, {})),
             has_affil=np.array([bool(r) for r in affil_rows]),
             years=np.array([m.year if m.year else np.nan for m in mentions], dtype=np.float32),
             n_authors=np.array([max(m.n_authors, len(m.coauthors) + 1) for m in mentions], dtype=np.float32),
-            coauthors_full=_bag(full_rows, {}),
+            coauthors_full=coauthors_full,
             coauthor_idf=co_idf,
             first_ids=np.array([first_vocab.setdefault(p.first, len(first_vocab)) for p in parts], dtype=np.int64),
             first_initial=np.array([p.first_is_initial for p in parts]),
@@ -165,6 +188,14 @@ class Evidence:
             full_count=np.array([np.nan if p.first_is_initial else math.log1p(full_c.get(f"{p.first} {p.surname}", 0))
                                  for p in parts], dtype=np.float32),
         )
+
+
+def _presence(rows: np.ndarray, cols: np.ndarray, n: int, width: int) -> sparse.csr_matrix:
+    """0/1 CSR matrix with a one at every (row, col) given (duplicates count once)."""
+    matrix = sparse.csr_matrix((np.ones(len(rows), dtype=np.float32), (rows, cols)), shape=(n, max(width, 1)))
+    matrix.sum_duplicates()
+    matrix.data[:] = 1.0
+    return matrix
 
 
 def _rowdot(matrix: sparse.csr_matrix, left: np.ndarray, right: np.ndarray) -> np.ndarray:
@@ -188,8 +219,9 @@ def pair_features(ev: Evidence, left: np.ndarray, right: np.ndarray) -> np.ndarr
     union = ev.coauthor_counts[left] + ev.coauthor_counts[right] - shared
     out[:, 3] = shared
     out[:, 4] = np.divide(shared, union, out=np.zeros_like(shared), where=union > 0)
-    out[:, 5] = _rowdot(ev.titles, left, right)
-    out[:, 6] = _rowdot(ev.venues, left, right)
+    # a missing title or venue is unknown (NaN), not "dissimilar": S2AND-Qian has neither
+    out[:, 5] = np.where(ev.has_title[left] & ev.has_title[right], _rowdot(ev.titles, left, right), np.nan)
+    out[:, 6] = np.where(ev.has_venue[left] & ev.has_venue[right], _rowdot(ev.venues, left, right), np.nan)
     vl, vr = ev.venue_ids[left], ev.venue_ids[right]
     out[:, 7] = np.where((vl < 0) | (vr < 0), np.nan, (vl == vr).astype(np.float32))
     affil = _rowdot(ev.affils, left, right)

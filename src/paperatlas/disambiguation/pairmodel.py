@@ -19,6 +19,12 @@ from .features import FEATURES
 
 MODEL_FILE = "pair_model.txt"
 META_FILE = "meta.json"
+
+
+def fold_file(k: int) -> str:
+    """The fold model k (trained without the names of fold k; the benchmark scores fold k with it), gzipped."""
+    return f"pair_model.fold{k}.txt.gz"
+
 DEFAULT_THRESHOLD = 0.5
 
 
@@ -46,9 +52,16 @@ class PairModel:
             return self.booster.predict(features, num_threads=2).astype(np.float32)
         # Fallback (no model file): shared coauthors or a similar title with the same full first name.
         cols = {name: i for i, name in enumerate(FEATURES)}
+        features = np.nan_to_num(features)
         score = (0.35 * np.minimum(features[:, cols["coauthor_shared"]], 2)
                  + 0.5 * features[:, cols["title_cos"]] + 0.2 * features[:, cols["first_same"]])
         return np.clip(score, 0, 1).astype(np.float32)
+
+    def save_booster(self, path: Path) -> None:
+        import gzip
+
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(gzip.compress(self.booster.model_to_string().encode("utf-8"), mtime=0))
 
     def save(self, directory: Path) -> None:
         directory.mkdir(parents=True, exist_ok=True)
@@ -76,3 +89,26 @@ def load_model(directory: Path | None = None) -> PairModel:
 @lru_cache(maxsize=1)
 def shipped_model() -> PairModel:
     return load_model()
+
+
+def load_fold_model(k: int, directory: Path | None = None) -> PairModel:
+    """Fold model k with its own (linkage, threshold), tuned without fold k's names."""
+    import gzip
+
+    import lightgbm as lgb
+
+    directory = directory or model_dir()
+    full = load_model(directory)
+    folds = {int(f["fold"]): f for f in full.meta.get("folds", [])}
+    path = directory / fold_file(k)
+    if k not in folds or not path.is_file():
+        raise FileNotFoundError(f"no fold model {k} in {directory}: run `paperatlas train disambiguation`")
+    booster = lgb.Booster(model_str=gzip.decompress(path.read_bytes()).decode("utf-8"))
+    return PairModel(booster=booster, threshold=float(folds[k]["threshold"]), linkage=str(folds[k]["linkage"]),
+                     meta={"version": f"{full.version}-fold{k}"})
+
+
+def fold_of_name(collection: str, group: str, directory: Path | None = None) -> int | None:
+    """The fold a training name was held out in (None: the name was never trained on)."""
+    meta = load_model(directory).meta if directory else shipped_model().meta
+    return meta.get("fold_of_name", {}).get(collection, {}).get(group)

@@ -1,13 +1,25 @@
 """Train the pair model on the labelled collections, holding out whole names, and tune the linkage threshold.
 
-Reproducible: the name split is a hash of the name (committed in the model's meta.json), LightGBM is seeded and
-single-threaded while training.  AMiner names and S2AND-Qian blocks are split in halves (train / held out);
-the DBLP Jun Zhang homonyms and the UFMG names are never trained on, only scored.
+Every name of a training collection (AMiner files, S2AND-Qian blocks, UFMG names) is put in one of ``FOLDS``
+folds by a hash of the name.  What is shipped:
+
+- the *full* model, trained on every training name; the stage, ``bench --data DIR`` and the DBLP Jun Zhang set
+  use it.  Its (linkage, threshold) is the best mean B3 F1 of the fold models on their own held-out folds.
+- one *fold* model per fold, trained on the names of the other folds; the benchmark scores a fold's names only
+  with that fold's model, so every scored name is scored by a model that never saw it.  Its (linkage, threshold)
+  comes from a nested cross-validation over the other folds alone (models trained without fold k *and* fold j,
+  scored on fold j), so no threshold is chosen on the names it is then scored on.
+
+The DBLP Jun Zhang homonyms are never trained on: they are one name, so a split by person would train on the
+other Jun Zhangs' coauthors and topics and score an easier subset of people; it is an evaluation-only set.
+
+Reproducible: folds are a hash of the name, LightGBM is seeded and deterministic.
 """
 
 from __future__ import annotations
 
 import hashlib
+import itertools
 import time
 from dataclasses import replace
 from pathlib import Path
@@ -21,30 +33,33 @@ from .datasets import Labelled, read_all
 from .evaluation import scores
 from .features import FEATURES, Evidence, pair_features
 from .harvest_mentions import read_oai_mentions
-from .pairmodel import PairModel, model_dir
+from .pairmodel import PairModel, fold_file, model_dir
 
 SEED = 13
-TRAINED_ON = ("aminer-110", "s2and-qian")  # halves of these; the rest are evaluation-only
+TRAINED_ON = ("aminer-110", "s2and-qian", "ufmg-folds")  # k-fold over names; the rest are evaluation-only
+FOLDS = 5
 PAIRS_PER_BLOCK = 4000
 THRESHOLDS = [round(float(t), 2) for t in np.arange(0.05, 0.951, 0.05)]
 LINKAGES = ("single", "average")
 PARAMS = {
     "objective": "binary", "learning_rate": 0.08, "num_leaves": 15, "min_data_in_leaf": 30,
     "feature_fraction": 0.9, "bagging_fraction": 0.8, "bagging_freq": 1, "lambda_l2": 1.0,
-    "seed": SEED, "deterministic": True, "num_threads": 1, "verbose": -1,
+    "seed": SEED, "deterministic": True, "num_threads": 2, "verbose": -1,
 }
 ROUNDS = 150
 
 
-def is_held_out(group: str) -> bool:
-    """Half the names, chosen by a hash: stable across runs and machines."""
-    return hashlib.blake2b(group.encode("utf-8"), digest_size=4).digest()[0] % 2 == 1
+def fold_of(group: str) -> int:
+    """The fold a name belongs to: a hash, stable across runs and machines."""
+    return int.from_bytes(hashlib.blake2b(group.encode("utf-8"), digest_size=4).digest(), "big") % FOLDS
 
 
-def split(data: Labelled) -> tuple[Labelled, Labelled]:
-    names = data.group_names
-    test = {g for g in names if is_held_out(g)}
-    return data.subset(set(names) - test), data.subset(test)
+def by_fold(data: Labelled) -> list[Labelled]:
+    """The collection cut into its FOLDS folds of whole names (each keeps the collection's name)."""
+    groups: list[set[str]] = [set() for _ in range(FOLDS)]
+    for g in data.group_names:
+        groups[fold_of(g)].add(g)
+    return [data.subset(keep) for keep in groups]
 
 
 def labelled_pairs(data: Labelled, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
@@ -90,41 +105,60 @@ def pseudo_blocks(data: Labelled, rng: np.random.Generator) -> Labelled:
     return out
 
 
-def fit(sets: list[Labelled], rng: np.random.Generator) -> Any:
+def _fit(x: np.ndarray, y: np.ndarray) -> Any:
     import lightgbm as lgb
 
-    sets = [*sets, *(pseudo_blocks(s, rng) for s in sets if s.name.startswith("aminer"))]
-    xs, ys = zip(*(labelled_pairs(s, rng) for s in sets if s.mentions), strict=True)
-    x, y = np.concatenate(xs), np.concatenate(ys)
     return lgb.train(PARAMS, lgb.Dataset(x, y, feature_name=FEATURES, free_raw_data=True), ROUNDS)
 
 
-def _fold_sets(sets: list[Labelled], k: int, fold: int) -> tuple[list[Labelled], list[Labelled]]:
-    train, test = [], []
-    for s in sets:
-        names = s.group_names
-        held = {g for i, g in enumerate(names) if i % k == fold}
-        train.append(s.subset(set(names) - held))
-        test.append(s.subset(held))
-        train[-1].name = test[-1].name = s.name
-    return train, test
+def fit(sets: list[Labelled], rng: np.random.Generator) -> Any:
+    sets = [*sets, *(pseudo_blocks(s, rng) for s in sets if s.name.startswith("aminer"))]
+    xs, ys = zip(*(labelled_pairs(s, rng) for s in sets if s.mentions), strict=True)
+    return _fit(np.concatenate(xs), np.concatenate(ys))
 
 
-def tune_threshold(sets: list[Labelled], rng: np.random.Generator, k: int = 3) -> tuple[tuple[str, float], dict]:
-    """k-fold over names of the *training* half: the (linkage, threshold) with the best mean B3 F1 out of fold."""
-    totals: dict[tuple[str, float], list[float]] = {(m, t): [] for m in LINKAGES for t in THRESHOLDS}
-    for fold in range(k):
-        train, test = _fold_sets(sets, k, fold)
-        model = PairModel(booster=fit(train, rng))
-        for s in test:
-            if not s.mentions:
-                continue
-            scored = score(s.mentions, model)
-            for method, t in totals:
-                totals[(method, t)].append(scores(cut(scored, t, method), s.gold)["b3_f1"])
-    curve = {key: float(np.mean(v)) for key, v in totals.items()}
-    best = max(curve, key=lambda key: (curve[key], -abs(key[1] - 0.5)))
-    return best, curve
+class _Folds:
+    """Training pairs of every (collection, fold), featurized once; models over any set of folds."""
+
+    def __init__(self, collections: list[Labelled], rng: np.random.Generator):
+        self.parts = [by_fold(c) for c in collections]  # [collection][fold]
+        self.pairs: list[list[tuple[np.ndarray, np.ndarray]]] = []
+        for folds in self.parts:
+            row = []
+            for f in folds:
+                chunks = [labelled_pairs(f, rng)] if f.mentions else []
+                if f.mentions and f.name.startswith("aminer"):
+                    chunks.append(labelled_pairs(pseudo_blocks(f, rng), rng))
+                x = np.concatenate([c[0] for c in chunks]) if chunks else np.zeros((0, len(FEATURES)), np.float32)
+                y = np.concatenate([c[1] for c in chunks]) if chunks else np.zeros(0, np.float32)
+                row.append((x, y))
+            self.pairs.append(row)
+        self._scored: dict[tuple[frozenset[int], int, int], Any] = {}
+
+    def model(self, folds: set[int]) -> Any:
+        xs = [self.pairs[c][f][0] for c in range(len(self.pairs)) for f in sorted(folds)]
+        ys = [self.pairs[c][f][1] for c in range(len(self.pairs)) for f in sorted(folds)]
+        return _fit(np.concatenate(xs), np.concatenate(ys))
+
+    def curve(self, models: dict[frozenset[int], Any], held: list[tuple[frozenset[int], int]]) -> dict:
+        """Mean B3 F1 per (linkage, threshold) of each model on the fold it did not see (one value per
+        collection and fold: every name collection weighs alike, whatever its size)."""
+        totals: dict[tuple[str, float], list[float]] = {(m, t): [] for m in LINKAGES for t in THRESHOLDS}
+        for trained, fold in held:
+            for c, folds in enumerate(self.parts):
+                data = folds[fold]
+                if not data.mentions:
+                    continue
+                key = (trained, fold, c)
+                if key not in self._scored:
+                    self._scored[key] = score(data.mentions, PairModel(booster=models[trained]))
+                for method, t in totals:
+                    totals[(method, t)].append(scores(cut(self._scored[key], t, method), data.gold)["b3_f1"])
+        return {key: float(np.mean(v)) for key, v in totals.items() if v}
+
+
+def _best(curve: dict[tuple[str, float], float]) -> tuple[str, float]:
+    return max(curve, key=lambda key: (curve[key], -abs(key[1] - 0.5)))
 
 
 def train(data_root: Path, out_dir: Path, log=print) -> dict[str, Any]:
@@ -142,21 +176,39 @@ def train(data_root: Path, out_dir: Path, log=print) -> dict[str, Any]:
         if out_dir.resolve() != model_dir().resolve():
             log("note: features read the name counts shipped in the package; copy them there to use this model")
         log(f"name counts from {len(mentions):,} arXiv mentions")
-    train_sets, held = [], {}
-    for name in TRAINED_ON:
-        tr, te = split(found[name])
-        train_sets.append(tr)
-        held[name] = te.group_names
-    log(f"training on {sum(len(s.mentions) for s in train_sets):,} mentions "
-        f"({', '.join(f'{s.name}: {len(s.group_names)} names' for s in train_sets)})")
-    (linkage, threshold), curve = tune_threshold(train_sets, rng)
-    log(f"{linkage} linkage, threshold {threshold} (out-of-fold B3 F1 {curve[(linkage, threshold)]:.4f})")
-    booster = fit(train_sets, rng)
+    collections = [found[n] for n in TRAINED_ON]
+    log(f"training on {sum(len(c.mentions) for c in collections):,} mentions "
+        f"({', '.join(f'{c.name}: {len(c.group_names)} names' for c in collections)}), {FOLDS} folds over names")
+    folds = _Folds(collections, rng)
+    everything = frozenset(range(FOLDS))
+    models: dict[frozenset[int], Any] = {}
+    for k in range(FOLDS):  # fold models, and the nested ones that tune their thresholds
+        models[everything - {k}] = folds.model(set(everything - {k}))
+    for k, j in itertools.combinations(range(FOLDS), 2):
+        models[everything - {k, j}] = folds.model(set(everything - {k, j}))
+    log(f"{len(models)} fold models in {time.perf_counter() - started:.0f}s")
+    fold_meta = []
+    for k in range(FOLDS):
+        inner = [(everything - {k, j}, j) for j in range(FOLDS) if j != k]
+        curve = folds.curve(models, inner)
+        linkage, threshold = _best(curve)
+        booster = models[everything - {k}]
+        PairModel(booster=booster).save_booster(out_dir / fold_file(k))
+        fold_meta.append({"fold": k, "linkage": linkage, "threshold": threshold,
+                          "inner_b3_f1": round(curve[(linkage, threshold)], 4)})
+        log(f"fold {k}: {linkage} linkage, threshold {threshold} (nested out-of-fold B3 F1 "
+            f"{curve[(linkage, threshold)]:.4f})")
+    curve = folds.curve(models, [(everything - {k}, k) for k in range(FOLDS)])
+    linkage, threshold = _best(curve)
+    log(f"full model: {linkage} linkage, threshold {threshold} (out-of-fold B3 F1 {curve[(linkage, threshold)]:.4f})")
+    booster = folds.model(set(everything))
+    groups = {c.name: {g: fold_of(g) for g in c.group_names} for c in collections}
     model = PairModel(booster=booster, threshold=threshold, linkage=linkage, meta={
         "version": f"pair-lgbm-{hashlib.blake2b(booster.model_to_string().encode(), digest_size=4).hexdigest()}",
-        "seed": SEED, "rounds": ROUNDS, "params": PARAMS, "trained_on": list(TRAINED_ON),
-        "held_out_names": held, "threshold_curve": {f"{m} {t}": round(v, 4) for (m, t), v in curve.items()},
+        "seed": SEED, "rounds": ROUNDS, "params": PARAMS, "trained_on": list(TRAINED_ON), "folds": fold_meta,
+        "fold_of_name": groups, "threshold_curve": {f"{m} {t}": round(v, 4) for (m, t), v in curve.items()},
     })
     model.save(out_dir)
-    return {"linkage": linkage, "threshold": threshold, "seconds": round(time.perf_counter() - started, 1),
+    return {"linkage": linkage, "threshold": threshold, "folds": fold_meta,
+            "seconds": round(time.perf_counter() - started, 1),
             "model_bytes": (out_dir / "pair_model.txt").stat().st_size, "version": model.version}
