@@ -120,6 +120,10 @@ def test_filters_sorts_and_facets(real_store):
     archive = search_papers(store, "algorithm", limit=5, filters={"category": "math"})
     assert archive["total"] > 0 and all(any(c.startswith("math.") for c in r["categories"])
                                         for r in archive["results"])
+    # a category without subjects (quant-ph, hep-th, cmp-lg) is a category, not only an archive
+    dotless = next(c for p in papers for c in p["categories"] if "." not in c)
+    plain_cat = search_papers(store, "", limit=50, filters={"category": dotless})
+    assert plain_cat["total"] == sum(1 for p in papers if dotless in p["categories"]) > 0
     code = search_papers(store, "", limit=5, filters={"has_code": True})
     assert [r["title"] for r in code["results"]] == [papers[0]["title"]]
     venue = search_papers(store, "", limit=5, filters={"venue": "journal of mathematical  PHYSICS"})

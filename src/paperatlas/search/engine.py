@@ -91,8 +91,13 @@ def filter_query(store: Store, schema: Any, filters: dict[str, Any] | None, prob
         problems.append(f"unknown filter {', '.join(unknown)}: ignored (known: {', '.join(FILTER_KEYS)})")
     categories = _as_list(filters.get("category"))
     if categories:
-        alts = [t.Query.term_query(schema, "category" if "." in c else "archive", c if "." in c else c.lower())
-                for c in categories]
+        alts = []
+        for c in categories:
+            if "." in c:
+                alts.append(t.Query.term_query(schema, "category", c))
+            else:  # an archive (cs: every cs.*), or a category without subjects (hep-th, quant-ph, cmp-lg)
+                alts.append(t.Query.term_query(schema, "archive", c.lower()))
+                alts.append(t.Query.term_query(schema, "category", c))
         musts.append(alts[0] if len(alts) == 1 else t.Query.boolean_query([(t.Occur.Should, a) for a in alts]))
     lo = _year(filters.get("year_from"), "year_from", problems)
     hi = _year(filters.get("year_to"), "year_to", problems)
