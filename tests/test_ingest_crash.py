@@ -1,4 +1,4 @@
-"""kill -9 in the middle of an ingest: the store keeps the last committed batch, a re-run ends where an
+"""kill -9 in the middle of an ingest: the store keeps the last committed group of batches, a re-run ends where an
 uninterrupted run ends (same rows, same change_seq), and the parser process does not outlive its parent."""
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ import sys
 from paperatlas.store import open_store
 from paperatlas.ingest import ingest_paths
 store = open_store(sys.argv[1])
-ingest_paths(store, sys.argv[2:], show_progress=False, parallel=True, batch_size=250)
+ingest_paths(store, sys.argv[2:], show_progress=False, parallel=True, batch_size=250, commit_records=1000)
 """
 
 

@@ -13,6 +13,7 @@ import orjson
 import pytest
 
 from paperatlas.ingest import IngestError, StrictStop, ingest_paths
+from paperatlas.model import unpack_provenance
 from paperatlas.store import open_store
 from paperatlas.store.papers import resolve_paper
 
@@ -126,7 +127,7 @@ def test_newer_arxiv_version_updates_and_keeps_identities(store, shared, tmp_pat
     assert row["title"] == "Sparsity-certifying Graph Decompositions, II"
     assert row["updated"] == "2016-01-02"
     assert row["change_seq"] > seq_before
-    assert json.loads(row["provenance"])["title"].endswith("newer.xml:line 6")
+    assert unpack_provenance(row["provenance"])["title"].endswith("newer.xml:line 6")
     authors = store.db.query_tuples("SELECT position, name, identity_id FROM authorships WHERE paper_id = ? "
                                     "ORDER BY position", (paper_id,))
     assert authors == [(0, "Ileana Streinu", 7)]

@@ -3,11 +3,10 @@ authorships enriched from the other sources.  Real arXiv pages, DBLP records in 
 
 from __future__ import annotations
 
-import json
-
 from paperatlas.ingest import ingest_paths
 from paperatlas.merge.fold import Held, fold
 from paperatlas.merge.matching import Candidate, title_match
+from paperatlas.model import unpack_provenance
 from paperatlas.store.papers import get_paper, resolve_paper
 
 DBLP = """<?xml version="1.0" encoding="ISO-8859-1"?>
@@ -78,7 +77,7 @@ def test_newest_arxiv_version_wins_title_and_dates():
         paper = fold([_held("arxiv-snapshot" if r is old else "arxiv-oai", r) for r in order])
         assert paper.columns["title"] == "Attention Is All You Need"
         assert paper.columns["updated"] == "2017-12-06" and paper.columns["arxiv_version"] == 5
-        assert json.loads(paper.columns["provenance"])["title"].startswith("arxiv-oai:")
+        assert unpack_provenance(paper.columns["provenance"])["title"].startswith("arxiv-oai:")
 
 
 def test_title_match_rules():

@@ -12,6 +12,8 @@ from dataclasses import asdict, dataclass, field
 from enum import StrEnum
 from typing import Any
 
+import orjson
+
 # Identifier schemes a paper may carry.  The string is the prefix used in "scheme:value" references, which the CLI,
 # the JSON API and the web routes all accept (``arxiv:1706.03762``, ``doi:10.18653/v1/...``).
 ARXIV = "arxiv"
@@ -231,3 +233,28 @@ class EntityRecord:
 
 # What a reader may yield.
 Record = SourceRecord | CitationRecord | EntityRecord
+
+
+def pack_provenance(provenance: dict[str, str]) -> str:
+    """``Paper.provenance`` as the store keeps it: each place (``source:file:locator``) once, with the fields it
+    gave, e.g. ``{"arxiv-oai:page001.xml.gz:line 6": ["title", "abstract", ...]}``.  Most papers take every field
+    from one record, and written out per field the places made provenance as long as the abstract."""
+    places: dict[str, list[str]] = {}
+    for name, place in provenance.items():
+        places.setdefault(place, []).append(name)
+    return orjson.dumps(places).decode()
+
+
+def unpack_provenance(text: str | None) -> dict[str, str]:
+    """The inverse of :func:`pack_provenance`; also reads the older one-place-per-field form."""
+    if not text:
+        return {}
+    stored = orjson.loads(text)
+    out: dict[str, str] = {}
+    for key, value in stored.items():
+        if isinstance(value, list):
+            for name in value:
+                out[name] = key
+        else:
+            out[key] = value
+    return out

@@ -6,7 +6,14 @@
 
 Every path is checked and every file's format detected before anything is written (``files.plan``); then a
 parser (a second process on a multi-core machine, see ``producer``) streams encoded batches to the writer
-(``merge.writer.apply_batch``), one transaction per batch.
+(``merge.writer.apply_batch``).
+
+Batches are committed in groups (:class:`CommitGroups`): up to ``COMMIT_RECORDS`` records or ``COMMIT_SECONDS``
+seconds per transaction, and at once whenever the parser has nothing ready.  A commit writes every page the
+transaction dirtied, and the random inserts of the name and title indexes dirty most of their leaf pages in any
+batch, so fewer, larger commits write far less: measured on the 102,538-record OAI-PMH harvest, 8,000 records a
+commit wrote 15.7 KB per record against 24.3 KB for one commit per 2,000-record batch.  Crash safety is unchanged
+in kind: a ``kill -9`` leaves the store as it was after the last committed group, and a re-run redoes the rest.
 """
 
 from __future__ import annotations
@@ -15,6 +22,8 @@ import os
 import sys
 import time
 from collections import Counter
+from collections.abc import Iterator
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -23,12 +32,16 @@ from ..progress import progress
 from ..sources.base import StrictStop
 from ..store import Store
 from .files import IngestError, PlannedFile, plan
-from .producer import BATCH_SIZE, parse, parse_in_child
+from .gcpause import collect_young, gc_paused
+from .producer import BATCH_SIZE, Message, parse, parse_in_child
 
 __all__ = ["IngestError", "IngestSummary", "StrictStop", "ingest_paths"]
 
 # Below this many bytes a second process costs more (fork, queue) than it saves.
 PARALLEL_MIN_BYTES = 4 * 1024 * 1024
+# A transaction holds at most this many records, and stays open at most this long (see the module docstring).
+COMMIT_RECORDS = 8000
+COMMIT_SECONDS = 2.0
 
 
 @dataclass
@@ -78,14 +91,13 @@ def _use_child(planned: list[PlannedFile], parallel: bool | None) -> bool:
 
 def ingest_paths(store: Store, paths: list[str | Path] | tuple[str | Path, ...], *, format: str | None = None,
                  strict: bool = False, show_progress: bool = True, echo_errors: bool = True,
-                 parallel: bool | None = None, batch_size: int = BATCH_SIZE) -> IngestSummary:
+                 parallel: bool | None = None, batch_size: int = BATCH_SIZE,
+                 commit_records: int = COMMIT_RECORDS) -> IngestSummary:
     """Ingest files and folders (plain, gzip or bz2; format sniffed unless ``format`` names a reader).
 
     Raises :class:`IngestError` before writing anything when a path is missing, a folder holds nothing readable
     or a format is unknown; raises :class:`StrictStop` (after committing the records before it) under ``strict``
     at the first malformed record."""
-    from ..merge.writer import apply_batch
-
     planned, notes = plan(list(paths), format)
     summary = IngestSummary(files=len(planned), notes=notes)
     for note in notes:
@@ -97,36 +109,107 @@ def ingest_paths(store: Store, paths: list[str | Path] | tuple[str | Path, ...],
                                                                            batch_size=batch_size)
     bar = progress(desc="ingest", unit="rec", enabled=show_progress)
     try:
-        for kind, payload in messages:
-            if kind == "batch":
-                result = apply_batch(store.db, payload)
-                summary.batches += 1
-                summary.read += len(payload)
-                for item in payload:
-                    per_format[item.format] += 1
-                counts = result.counts
-                summary.new += counts["new"]
-                summary.merged += counts["merged"]
-                summary.updated += counts["updated"]
-                summary.unchanged += counts["unchanged"]
-                summary.citations += counts["citations"]
-                summary.entities += counts["entities"]
-                bar.update(len(payload))
-                del payload
-            elif kind == "errors":
-                count, lines = payload
-                summary.skipped += count
-                summary.errors.extend(lines[: max(0, 1000 - len(summary.errors))])
-                if echo_errors:
-                    for line in lines:
-                        print(line, file=sys.stderr)
-            elif kind == "strict":
-                summary.stopped = payload
-                raise StrictStop(payload)
-            elif kind == "crash":
-                raise RuntimeError(f"ingest parser failed:\n{payload}")
+        with gc_paused():
+            _consume(messages, CommitGroups(store.db, commit_records), summary, per_format, bar, echo_errors)
     finally:
         bar.close()
         summary.seconds = time.perf_counter() - started
         summary.per_format = dict(per_format)
     return summary
+
+
+class CommitGroups:
+    """One transaction around several batches, opened on the first and committed by :meth:`commit` or once it
+    holds ``COMMIT_RECORDS`` records or has been open ``COMMIT_SECONDS``.  Each batch still runs in its own
+    savepoint (``apply_batch`` nests), so its change sequence number and counts are what they were alone."""
+
+    def __init__(self, db: Any, records: int = COMMIT_RECORDS, seconds: float = COMMIT_SECONDS):
+        self.db, self.max_records, self.max_seconds = db, records, seconds
+        self._open: ExitStack | None = None
+        self._records = 0
+        self._since = 0.0
+
+    def begin(self) -> None:
+        if self._open is None:
+            stack = ExitStack()
+            stack.enter_context(self.db.transaction())
+            self._open, self._records, self._since = stack, 0, time.monotonic()
+
+    def applied(self, records: int) -> None:
+        self._records += records
+        if self._records >= self.max_records or time.monotonic() - self._since >= self.max_seconds:
+            self.commit()
+
+    def commit(self) -> None:
+        if self._open is not None:
+            stack, self._open = self._open, None
+            stack.close()
+
+    def rollback(self, exc: BaseException) -> None:
+        if self._open is not None:
+            stack, self._open = self._open, None
+            stack.__exit__(type(exc), exc, exc.__traceback__)
+
+
+def _consume(messages: Iterator[Message], groups: CommitGroups, summary: IngestSummary, per_format: Counter[str],
+             bar: Any, echo_errors: bool) -> None:
+    """The writer's loop: batches applied in commit groups, errors echoed as they come.
+
+    Whatever stops the loop between batches (a ``--strict`` stop, a parser crash, Ctrl-C) commits the batches
+    already applied, which are whole; a failure while applying a batch rolls the open group back."""
+    try:
+        _apply_messages(messages, groups, summary, per_format, bar, echo_errors)
+    except _ApplyFailed as failed:
+        groups.rollback(failed.cause)
+        raise failed.cause from None
+    finally:
+        groups.commit()
+
+
+class _ApplyFailed(Exception):
+    """Carries an exception raised while applying a batch, so that only that case rolls back."""
+
+    def __init__(self, cause: BaseException):
+        self.cause = cause
+
+
+def _apply_messages(messages: Iterator[Message], groups: CommitGroups, summary: IngestSummary,
+                    per_format: Counter[str], bar: Any, echo_errors: bool) -> None:
+    from ..merge.writer import apply_batch
+
+    for kind, payload in messages:
+        if kind == "batch":
+            groups.begin()
+            try:
+                result = apply_batch(groups.db, payload)
+            except BaseException as exc:
+                raise _ApplyFailed(exc) from exc
+            groups.applied(len(payload))
+            summary.batches += 1
+            summary.read += len(payload)
+            for item in payload:
+                per_format[item.format] += 1
+            counts = result.counts
+            summary.new += counts["new"]
+            summary.merged += counts["merged"]
+            summary.updated += counts["updated"]
+            summary.unchanged += counts["unchanged"]
+            summary.citations += counts["citations"]
+            summary.entities += counts["entities"]
+            bar.update(len(payload))
+            del payload
+            collect_young()
+        elif kind == "idle":  # the parser has nothing ready: do not hold the write lock while waiting
+            groups.commit()
+        elif kind == "errors":
+            count, lines = payload
+            summary.skipped += count
+            summary.errors.extend(lines[: max(0, 1000 - len(summary.errors))])
+            if echo_errors:
+                for line in lines:
+                    print(line, file=sys.stderr)
+        elif kind == "strict":
+            summary.stopped = payload
+            raise StrictStop(payload)
+        elif kind == "crash":
+            raise RuntimeError(f"ingest parser failed:\n{payload}")

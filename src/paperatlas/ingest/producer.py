@@ -2,9 +2,13 @@
 
 Parsing XML/JSON and writing SQLite each take about one core, so on a machine with two the parser runs in a
 child process and hands batches over a bounded queue (bounded memory: at most ``QUEUE_BATCHES`` batches wait).
+The work between them is balanced as it goes: when ``PREPARE_WHEN_WAITING`` batches or more are waiting for the
+writer, the child has time to spare and also prepares its next batch's papers (``encode.with_prepared``), which the
+writer would otherwise do.  Which side is slower depends on the format and the store, so neither is fixed.
 The child dies with its parent (``PR_SET_PDEATHSIG``), so a ``kill -9`` of the ingest leaves no orphan behind.
 
 Messages, in order: ``("batch", [Item...])``, ``("errors", (count, [line...]))``, ``("file", path)`` when a file starts,
+``("idle", None)`` when the child has had nothing ready for a second,
 and finally ``("done", None)``, ``("strict", message)`` or ``("crash", traceback)``.
 """
 
@@ -20,11 +24,13 @@ from typing import Any
 
 from ..merge.writer import Item
 from ..sources.base import ErrorSink, ReadError, StrictStop
-from .encode import encode
+from .encode import encode, pack, unpack, with_prepared
 from .files import PlannedFile, open_binary
+from .gcpause import collect_young, gc_paused
 
 BATCH_SIZE = 2000
 QUEUE_BATCHES = 4
+PREPARE_WHEN_WAITING = 2
 Message = tuple[str, Any]
 
 
@@ -98,10 +104,25 @@ def _child(planned: list[PlannedFile], strict: bool, batch_size: int, out: Any, 
     if os.getppid() != parent:  # the parent died before prctl took effect
         os._exit(1)
     try:
-        for message in parse(planned, strict=strict, batch_size=batch_size):
-            out.put(message)
+        with gc_paused():
+            for kind, payload in parse(planned, strict=strict, batch_size=batch_size):
+                if kind == "batch":
+                    if _waiting(out) >= PREPARE_WHEN_WAITING:
+                        payload = with_prepared(payload)
+                    out.put((kind, pack(payload)))
+                    del payload
+                    collect_young()
+                else:
+                    out.put((kind, payload))
     except BaseException:
         out.put(("crash", traceback.format_exc()))
+
+
+def _waiting(out: Any) -> int:
+    try:
+        return out.qsize()
+    except NotImplementedError:  # macOS has no sem_getvalue: never prepare on the parser side
+        return 0
 
 
 def parse_in_child(planned: list[PlannedFile], *, strict: bool = False,
@@ -117,10 +138,13 @@ def parse_in_child(planned: list[PlannedFile], *, strict: bool = False,
             try:
                 message = out.get(timeout=1.0)
             except queue_module.Empty:
+                yield "idle", None
                 if not process.is_alive():
                     yield "crash", f"the parser process ended unexpectedly (exit status {process.exitcode})"
                     return
                 continue
+            if message[0] == "batch":
+                message = ("batch", unpack(message[1]))
             yield message
             if message[0] in ("done", "strict", "crash"):
                 return

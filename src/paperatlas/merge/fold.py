@@ -15,7 +15,7 @@ from typing import Any
 
 import orjson
 
-from ..model import ID_SCHEMES, Source
+from ..model import ID_SCHEMES, Source, pack_provenance
 from ..normalize import name_key, parse_name, surname_key, title_key
 
 ARXIV_FAMILY = (Source.ARXIV_OAI.value, Source.ARXIV_SNAPSHOT.value, Source.ARXIV_ATOM.value)
@@ -173,7 +173,7 @@ def fold(records: list[Held]) -> Folded:
             year = int(value[:4])
             break
     columns["year"] = year or columns["venue_year"]
-    columns["provenance"] = orjson.dumps(provenance).decode()
+    columns["provenance"] = pack_provenance(provenance)
 
     ids: list[tuple[str, str]] = []
     references: list[str] = []

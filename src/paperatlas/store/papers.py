@@ -10,7 +10,7 @@ from typing import Any
 
 import orjson
 
-from ..model import ARXIV, DOI, ID_SCHEMES, Authorship, Paper, Venue
+from ..model import ARXIV, DOI, ID_SCHEMES, Authorship, Paper, Venue, unpack_provenance
 from ..normalize import normalize_doi, parse_arxiv_id
 from .database import Database
 
@@ -86,7 +86,7 @@ def row_to_paper(row: dict[str, Any], ids: dict[str, str], authors: list[Authors
         code_links=_loads(row["code_links"], []),
         external_citation_count=row["external_citation_count"],
         external_citation_source=row["external_citation_source"],
-        provenance=_loads(row["provenance"], {}),
+        provenance=unpack_provenance(row["provenance"]),
         authors=authors,
     )
 
