@@ -38,6 +38,16 @@ from ..shared_data import shared_data_dir
 from .report import emit, json_option, machine, peak_rss_mb
 
 TARGETS = {"keyword_p50_ms": 10.0, "keyword_p99_ms": 50.0, "hybrid_p99_ms": 100.0, "vs_floor": 1.5}
+FLOOR_NOTE = (
+    "p50/p95/p99: search_papers as the CLI and the JSON API call it (parse, filters, count, the 20 results with "
+    "their stored fields and highlighted snippets; no facets). floor (what the 1.5x target is checked against, "
+    "the issue's 'raw engine's own query time on the same queries'): the same query text through tantivy's own "
+    "query parser (same fields, boosts, all-words-then-any-word rule; floor_same_top20 = share of queries whose "
+    "top 20 equal ours, in order) and searcher (top 20 with the count), plus the stored fields of those 20 hits, "
+    "since an answer needs them; for hybrid plus the model's query embedding and faiss. floor_search: the bare "
+    "tantivy search of our prebuilt query (top-k and count, no documents), the strictest bar, reported beside "
+    "it (vs_floor_search). page_*: search_papers with facets=True, as the web page calls it, against floor_page "
+    "= floor + tantivy's own facet aggregation and SnippetGenerator snippets for the page.")
 NOISE = 0.35  # norm of the Gaussian noise added to a real vector before renormalising
 _WORD = re.compile(r"^[A-Za-z][a-z]{2,}$")
 _STOP = {"the", "and", "for", "with", "from", "that", "this", "are", "its", "our", "their", "which", "into", "via",
@@ -80,6 +90,10 @@ def make_queries(held_out: list[dict[str, Any]], n: int, seed: int = 11) -> dict
         if len(keyword) >= n and len(phrase) >= n and len(filtered) >= n:
             break
     return {"keyword": keyword, "phrase": phrase, "filtered": filtered, "hybrid": list(keyword)}
+
+
+def _ratio(ours: float, floor: float) -> float:
+    return round(ours / max(floor, 1e-6), 2)
 
 
 def _pct(values: list[float]) -> dict[str, float]:
@@ -134,7 +148,56 @@ def _build_vectors(store: Any, real: np.ndarray, n: int, model: str) -> dict[str
             "vector_index": kind, "vectors": n}
 
 
-def _floor_query(store: Any, searcher: Any, schema: Any, text: str, filters: dict) -> Any:
+def _floor_string(text: str, filters: dict) -> tuple[str, str | None]:
+    """The bench query in tantivy's own query language: (all words required, any word with the filters required).
+
+    Keyword/phrase text is passed as typed (a phrase keeps its quotes); the filters the bench uses (one category,
+    a year range) become ``category:"cs.LG" year:[a TO b]`` clauses.
+    """
+    musts = []
+    if filters.get("category"):
+        musts.append(f'category:"{filters["category"]}"')
+    if filters.get("year_from") is not None or filters.get("year_to") is not None:
+        lo = filters.get("year_from", "*")
+        hi = filters.get("year_to", "*")
+        musts.append(f"year:[{lo} TO {hi}]")
+    every = " ".join([text, *musts])
+    words = [w for w in text.replace('"', " ").split() if w]
+    if text.startswith('"') or len(words) < 2:
+        return every, None
+    return every, " ".join([f"+({text})", *(f"+{m}" for m in musts)])
+
+
+def _floor_parse(index: Any, text: str, filters: dict, kind: str) -> tuple[Any, Any | None]:
+    """What tantivy's own parser makes of the same text, with the same fields and boosts as ``search_papers``:
+    (all words required, any word required or None)."""
+    from ..search.index import TEXT_FIELDS
+    from ..search.query import PHRASE_FIELDS
+
+    fields = list(PHRASE_FIELDS) if kind == "phrase" else list(TEXT_FIELDS)
+    every, any_word = _floor_string(text, filters)
+    parsed = index.parse_query(every, fields, field_boosts=TEXT_FIELDS, conjunction_by_default=True)
+    other = index.parse_query(any_word, fields, field_boosts=TEXT_FIELDS) if any_word is not None else None
+    return parsed, other
+
+
+def _raw_engine(index: Any, searcher: Any, text: str, filters: dict, kind: str, depth: int) -> tuple[float, list]:
+    """The floor: tantivy alone answering the query: its parser, its searcher (top ``depth`` with the count; when
+    fewer than a page match all the words, the any-word query too, the rule ``search_papers`` follows) and the
+    stored fields of the 20 hits a page shows.  Returns (seconds, hits)."""
+    started = time.perf_counter()
+    every, any_word = _floor_parse(index, text, filters, kind)
+    found = searcher.search(every, depth, count=True)
+    if found.count < 20 and any_word is not None:
+        other = searcher.search(any_word, depth, count=True)
+        if other.count > found.count:
+            found = other
+    for _, addr in found.hits[:20]:
+        searcher.doc(addr)
+    return time.perf_counter() - started, found.hits
+
+
+def _engine_query(store: Any, searcher: Any, schema: Any, text: str, filters: dict) -> Any:
     """The exact tantivy query ``search_papers`` ends up running (all words, or any word when too few match)."""
     from ..search import query as q
     from ..search.engine import _and, filter_query
@@ -149,17 +212,17 @@ def _floor_query(store: Any, searcher: Any, schema: Any, text: str, filters: dic
     return full
 
 
-def _native_page(searcher: Any, schema: Any, qobj: Any, hits: list) -> float:
-    """The rest of a result page done by tantivy's own calls alone: facets, 20 stored documents, their title and
-    abstract snippets.  Added to the search time, this is the floor for a whole page ("floor_page")."""
+def _native_extras(searcher: Any, schema: Any, qobj: Any, docs: list) -> float:
+    """What a result page needs beyond the floor, done by tantivy's own calls alone: facets (terms aggregations
+    over every match) and the title and abstract snippets of the page's stored documents.  Floor + this =
+    "floor_page", the bar for the search page (``search_papers(..., facets=True)``)."""
     import tantivy as t
 
     started = time.perf_counter()
     searcher.aggregate(qobj, {"category": {"terms": {"field": "category", "size": 20}},
                               "year": {"terms": {"field": "year", "size": 60}}})
     gens = [t.SnippetGenerator.create(searcher, qobj, schema, name) for name in ("abstract", "title")]
-    for _, addr in hits:
-        doc = searcher.doc(addr)
+    for doc in docs:
         for gen in gens:
             gen.snippet_from_doc(doc).to_html()
     return time.perf_counter() - started
@@ -322,39 +385,63 @@ def bench_search(app: Any, n_papers: int, n_queries: int, with_vectors: bool, re
         encode_query.cache_clear()  # the warm-up must not answer the measured queries from the cache
         for kind in kinds:
             mode = "hybrid" if kind == "hybrid" else "bm25"
-            latencies, floors, pages, encodes, totals = [], [], [], [], []
-            for text, filters in queries[kind]:
-                qobj = _floor_query(store, searcher, schema, text, filters)
-                qvec = None
+            depth = 100 if kind == "hybrid" else 20  # what search_papers asks tantivy for (fusion depth / a page)
+            latencies, pages, floors, bares, page_floors, encodes, totals = [], [], [], [], [], [], []
+            same_top = 0
+            for i, (text, filters) in enumerate(queries[kind]):
+                engine_q = _engine_query(store, searcher, schema, text, filters)
+                embed_s, qvec = 0.0, None
                 if kind == "hybrid":
                     t0 = time.perf_counter()
                     qvec = encode_query.__wrapped__(text, vindex.model)  # uncached: the engine pays it too
-                    encodes.append(time.perf_counter() - t0)
+                    embed_s = time.perf_counter() - t0
+                    encodes.append(embed_s)
+
+                # alternate who goes first, so neither always finds the other's documents in the cache
+                for turn in ((1, 0) if i % 2 else (0, 1)):
+                    if turn == 0:
+                        t0 = time.perf_counter()
+                        found = search_papers(store, text, limit=20, filters=filters, mode=mode)
+                        latencies.append(time.perf_counter() - t0)
+                    else:
+                        spent, hits = _raw_engine(index, searcher, text, filters, kind, depth)
+                        t0 = time.perf_counter()
+                        if qvec is not None:
+                            vindex.search(qvec, 100)
+                        floors.append(spent + time.perf_counter() - t0 + embed_s)
                 t0 = time.perf_counter()
-                found = searcher.search(qobj, 20, count=True)
+                searcher.search(engine_q, depth, count=True)
                 if qvec is not None:
                     vindex.search(qvec, 100)
-                floors.append(time.perf_counter() - t0 + (encodes[-1] if qvec is not None else 0.0))
-                pages.append(floors[-1] + _native_page(searcher, schema, qobj, found.hits))
+                bares.append(time.perf_counter() - t0 + embed_s)
+                docs = [searcher.doc(a) for _, a in hits[:20]]
+                page_floors.append(floors[-1] + _native_extras(searcher, schema, engine_q, docs))
+                if qvec is not None:
+                    encode_query.cache_clear()  # the page pays the query embedding too
                 t0 = time.perf_counter()
-                found = search_papers(store, text, limit=20, filters=filters, mode=mode)
-                latencies.append(time.perf_counter() - t0)
+                search_papers(store, text, limit=20, filters=filters, mode=mode, facets=True)
+                pages.append(time.perf_counter() - t0)
                 totals.append(found["total"])
+                if kind != "hybrid":
+                    floor_ids = searcher.fast_field_values("paper_id", [a for _, a in hits[:20]])
+                    same_top += [int(v) for v in floor_ids] == [r["paper_id"] for r in found["results"]]
             section = _pct(latencies)
-            floor = _pct(floors)
-            page = _pct(pages)
-            section.update({f"floor_{k}": v for k, v in floor.items()})
-            section.update({f"floor_page_{k}": v for k, v in page.items()})
-            section["vs_floor_p50"] = round(section["p50_ms"] / max(floor["p50_ms"], 1e-6), 2)
-            section["vs_floor_p99"] = round(section["p99_ms"] / max(floor["p99_ms"], 1e-6), 2)
-            section["vs_floor_page_p50"] = round(section["p50_ms"] / max(page["p50_ms"], 1e-6), 2)
-            section["vs_floor_page_p99"] = round(section["p99_ms"] / max(page["p99_ms"], 1e-6), 2)
+            for name, values in (("floor", floors), ("floor_search", bares), ("page", pages),
+                                 ("floor_page", page_floors)):
+                section.update({f"{name}_{k}": v for k, v in _pct(values).items()})
+            for pct in ("p50", "p99"):
+                section[f"vs_floor_{pct}"] = _ratio(section[f"{pct}_ms"], section[f"floor_{pct}_ms"])
+                section[f"vs_floor_search_{pct}"] = _ratio(section[f"{pct}_ms"], section[f"floor_search_{pct}_ms"])
+                section[f"vs_floor_page_{pct}"] = _ratio(section[f"page_{pct}_ms"], section[f"floor_page_{pct}_ms"])
+            if kind != "hybrid":
+                section["floor_same_top20"] = round(same_top / max(1, len(latencies)), 3)
             if encodes:
                 section.update({f"query_embed_{k}": v for k, v in _pct(encodes).items()})
             section["queries"] = len(latencies)
             section["median_matches"] = int(np.median(totals))
             section["example"] = queries[kind][0][0]
             figures[kind] = section
+        figures["floor_note"] = FLOOR_NOTE
 
         n_base = baseline_queries or (5 if n_papers >= 300_000 else 20)
         scans = [_baseline_scan(store, text) for text, _ in queries["keyword"][:n_base]]
@@ -371,7 +458,10 @@ def bench_search(app: Any, n_papers: int, n_queries: int, with_vectors: bool, re
             "keyword_p99_ms<=50": kw["p99_ms"] <= TARGETS["keyword_p99_ms"],
             "keyword_p99_ratio_to_target": round(kw["p99_ms"] / TARGETS["keyword_p99_ms"], 3),
             "keyword_within_1.5x_floor_p50": kw["vs_floor_p50"] <= TARGETS["vs_floor"],
-            "keyword_within_1.5x_floor_page_p50": kw["vs_floor_page_p50"] <= TARGETS["vs_floor"],
+            "keyword_within_1.5x_floor_p99": kw["vs_floor_p99"] <= TARGETS["vs_floor"],
+            "also_keyword_within_1.5x_floor_search_p50": kw["vs_floor_search_p50"] <= TARGETS["vs_floor"],
+            "also_keyword_page_within_1.5x_floor_page_p50": kw["vs_floor_page_p50"] <= TARGETS["vs_floor"],
+            "checked_against": "floor = tantivy's parser + searcher + the stored fields of the 20 hits (floor_note)",
         }
         if with_vectors:
             hy = figures["hybrid"]
