@@ -259,8 +259,6 @@ def test_incremental_update_after_real_ingests(shared: Path, tmp_path: Path):
 
 def test_highlighter_marks_what_tantivy_would(real_store):
     """The fast highlighter marks exactly the words tantivy's own SnippetGenerator marks (ASCII texts)."""
-    import re
-
     import tantivy as t
 
     from paperatlas.search import query as q
