@@ -13,8 +13,10 @@ Constraints, strongest first:
 
 from __future__ import annotations
 
+import gc
 from collections import defaultdict
 from collections.abc import Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import numpy as np
@@ -105,24 +107,20 @@ def _codes(values: Sequence[object | None]) -> np.ndarray:
 
 
 def hard_rules(mentions: list[Mention], ev: Evidence, left: np.ndarray, right: np.ndarray,
-               pins: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(cannot, must) boolean masks over the pairs."""
+               pins: np.ndarray, codes: dict[str, np.ndarray] | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """(cannot, must) boolean masks over the pairs.  ``codes``: the orcid / homonym / paper codes when the caller
+    has them already (see :func:`mention_codes`)."""
     first_ok = np.ones(len(left), dtype=bool)
     if len(left):
-        firsts = [p.first for p in ev.parts]
-        compat = {}
-        pair_ids = ev.first_ids[left] * (int(ev.first_ids.max()) + 1) + ev.first_ids[right]
-        uniq, inverse = np.unique(pair_ids, return_inverse=True)
-        first_of = {int(ev.first_ids[i]): firsts[i] for i in range(len(firsts))}
         width = int(ev.first_ids.max()) + 1
-        for k, code in enumerate(uniq):
-            a, b = first_of[int(code) // width], first_of[int(code) % width]
-            compat[k] = first_names_compatible(a, b)
-        first_ok = np.array([compat[k] for k in range(len(uniq))], dtype=bool)[inverse]
-    orcid = _codes([m.orcid for m in mentions])
-    homonym = _codes([m.homonym or (p.homonym if p.homonym else None) for m, p in zip(mentions, ev.parts,
-                                                                                        strict=True)])
-    paper = _codes([m.paper for m in mentions])
+        ids, first_index = np.unique(ev.first_ids, return_index=True)
+        first_of = dict(zip(ids.tolist(), [ev.parts[i].first for i in first_index.tolist()], strict=True))
+        pair_ids = ev.first_ids[left] * width + ev.first_ids[right]
+        uniq, inverse = np.unique(pair_ids, return_inverse=True)
+        first_ok = np.array([first_names_compatible(first_of[code // width], first_of[code % width])
+                             for code in uniq.tolist()], dtype=bool)[inverse]
+    codes = codes if codes is not None else mention_codes(mentions, ev.parts)
+    orcid, homonym, paper = codes["orcid"], codes["homonym"], codes["paper"]
     ol, orr = orcid[left], orcid[right]
     hl, hr = homonym[left], homonym[right]
     pl, pr = pins[left], pins[right]
@@ -131,6 +129,15 @@ def hard_rules(mentions: list[Mention], ev: Evidence, left: np.ndarray, right: n
     cannot |= (pl > 0) & (pr > 0) & (pl != pr)
     must = ((ol > 0) & (ol == orr)) | ((pl > 0) & (pl == pr))
     return cannot, must & ~((pl > 0) & (pr > 0) & (pl != pr))
+
+
+def mention_codes(mentions: list[Mention], parts: list[NameParts]) -> dict[str, np.ndarray]:
+    """ORCID, DBLP homonym number and paper of each mention as small ints (0 = unknown)."""
+    return {
+        "orcid": _codes([m.orcid for m in mentions]),
+        "homonym": _codes([m.homonym or p.homonym for m, p in zip(mentions, parts, strict=True)]),
+        "paper": _codes([m.paper for m in mentions]),
+    }
 
 
 def _link(n: int, dist: np.ndarray, threshold: float, method: str) -> np.ndarray:
@@ -174,6 +181,10 @@ class Scored:
     pairs_scored: int
     firsts: list[str]  # full first name per mention ("" for an initial): what chaining must not mix
     codes: dict[str, np.ndarray]  # orcid / homonym / paper / pin codes per mention (0 = unknown)
+    evidence: Evidence | None = None  # for the seed stage (cluster-level features)
+    model: PairModel | None = None
+    seed_cache: dict | None = None  # seed threshold -> (seeds, seed pairs, their probabilities)
+    first_ids: np.ndarray | None = None  # code of the full first name per mention (0 = only an initial)
 
 
 def score(mentions: list[Mention], model: PairModel, *, pins: Sequence[object | None] | None = None,
@@ -185,13 +196,8 @@ def score(mentions: list[Mention], model: PairModel, *, pins: Sequence[object | 
     pin_codes = _codes(list(pins) if pins is not None else [None] * n)
     left, right, owner = candidate_pairs(blocks)
     ev = Evidence.build(mentions, parts)
-    cannot, must = hard_rules(mentions, ev, left, right, pin_codes)
-    codes = {
-        "orcid": _codes([m.orcid for m in mentions]),
-        "homonym": _codes([m.homonym or p.homonym for m, p in zip(mentions, parts, strict=True)]),
-        "paper": _codes([m.paper for m in mentions]),
-        "pin": pin_codes,
-    }
+    codes = {**mention_codes(mentions, parts), "pin": pin_codes}
+    cannot, must = hard_rules(mentions, ev, left, right, pin_codes, codes)
     prob = np.zeros(len(left), dtype=np.float32)
     free = ~cannot & ~must
     prob[free] = model.predict(pair_features(ev, left[free], right[free]))
@@ -202,12 +208,31 @@ def score(mentions: list[Mention], model: PairModel, *, pins: Sequence[object | 
     bounds = np.searchsorted(owner, np.arange(len(blocks) + 1))
     return Scored(n=n, blocks=blocks, keys=keys, dist=dist, left=left, right=right, bounds=bounds,
                   pins=pin_codes if pins is not None else None, pairs_scored=int(free.sum()),
-                  firsts=["" if p.first_is_initial else p.first for p in parts], codes=codes)
+                  firsts=["" if p.first_is_initial else p.first for p in parts], codes=codes, evidence=ev,
+                  model=model, seed_cache={},
+                  first_ids=_codes(["" if p.first_is_initial else p.first for p in parts]))
+
+
+def seeded_method(method: str) -> tuple[str, float | None]:
+    """``"single+average@0.1"`` -> ("single+average", 0.1); any other method has no seed threshold."""
+    name, _, seed = method.partition("@")
+    return name, (float(seed) if seed else None)
 
 
 def cut(scored: Scored, threshold: float, method: str = "average") -> np.ndarray:
     """Cluster labels at ``threshold``.  Single linkage cut at t is the connected components of the pairs closer
-    than t, computed for all blocks in one sparse-graph call; other linkages build a tree per block."""
+    than t, computed for all blocks in one sparse-graph call; other linkages build a tree per block.
+
+    ``"single+average@s"``: single linkage at the tight threshold s first (near-certain pairs chain into seeds),
+    then average linkage over the seeds up to ``threshold``: two seeds join only when the mean probability over
+    all their cross pairs is high, so one mistaken pair cannot chain two people together the way it does under
+    single linkage at a loose threshold, while a seed's many papers pool their evidence (cluster-level, not
+    pair-level)."""
+    name, seed = seeded_method(method)
+    if name == "seeds" and scored.model is not None and scored.model.seed_booster is not None:
+        return _seed_stage(scored, threshold, seed if seed is not None else 0.1)
+    if name in ("single+average", "seeds"):  # "seeds" without a seed model: average linkage over the seeds
+        return _seeded_average(scored, threshold, seed if seed is not None else threshold)
     if method == "single":
         from scipy.sparse import coo_matrix
         from scipy.sparse.csgraph import connected_components
@@ -233,38 +258,96 @@ def cut(scored: Scored, threshold: float, method: str = "average") -> np.ndarray
     return labels
 
 
+def _seed_stage(scored: Scored, threshold: float, seed: float) -> np.ndarray:
+    from .seeds import link_seeds, seed_pairs
+
+    cache = scored.seed_cache if scored.seed_cache is not None else {}
+    if seed not in cache:
+        pins, scored.pins = scored.pins, None
+        try:
+            seeds = cut(scored, seed, "single")
+        finally:
+            scored.pins = pins
+        pairs = seed_pairs(scored.left, scored.right, scored.dist, scored.bounds, seeds, scored.evidence)
+        prob = np.zeros(len(pairs.a), dtype=np.float32)
+        prob[~pairs.cannot] = scored.model.predict_seeds(pairs.x[~pairs.cannot])
+        cache[seed] = (seeds, pairs, prob)
+    seeds, pairs, prob = cache[seed]
+    labels = link_seeds(pairs, prob, seeds, threshold)
+    return _enforce_pins(labels, scored.pins) if scored.pins is not None else labels
+
+
+def _seeded_average(scored: Scored, threshold: float, seed: float) -> np.ndarray:
+    pins, scored.pins = scored.pins, None
+    try:
+        seeds = cut(scored, min(seed, threshold), "single")
+    finally:
+        scored.pins = pins
+    left, right = scored.left, scored.right
+    joined = seeds[left] == seeds[right]
+    # Only blocks where two seeds have a cross pair closer than the threshold can merge anything.
+    maybe = np.flatnonzero(~joined & (scored.dist < threshold))
+    labels = seeds.copy()
+    if len(maybe):
+        owners = np.unique(np.searchsorted(scored.bounds, maybe, side="right") - 1)
+        dist = np.where(joined & (scored.dist < CANNOT), 0.0, scored.dist)  # a seed is one cluster from the start
+        next_label = int(seeds.max()) + 1
+        for b in owners.tolist():
+            members = scored.blocks[b]
+            local = _link(len(members), dist[scored.bounds[b] : scored.bounds[b + 1]], threshold, "average")
+            labels[members] = local + next_label
+            next_label += int(local.max()) + 1
+    return _enforce_pins(labels, scored.pins) if scored.pins is not None else labels
+
+
 def cluster_mentions(mentions: list[Mention], model: PairModel | None = None, *, pins: Sequence[object | None]
                      | None = None, threshold: float | None = None, keys: list[str] | None = None) -> Clustering:
     """Cluster mentions into people.  ``pins`` (one per mention, None = free) are hard assignments."""
     model = model or shipped_model()
-    scored = score(mentions, model, pins=pins, keys=keys)
-    labels = cut(scored, model.threshold if threshold is None else threshold, model.linkage)
+    with _collector_paused():
+        scored = score(mentions, model, pins=pins, keys=keys)
+        labels = cut(scored, model.threshold if threshold is None else threshold, model.linkage)
     return Clustering(labels=labels, blocks=scored.keys, pairs_scored=scored.pairs_scored)
+
+
+@contextmanager
+def _collector_paused():
+    """Python's cycle collector off while the stage allocates millions of small lists and tuples that hold no
+    cycles: on a large heap (every mention in memory) its full passes cost up to a fifth of the run."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 def _conflicted(scored: Scored, labels: np.ndarray) -> set[int]:
     """Components that chaining made impossible: two ORCIDs, homonym numbers or pins, one paper twice, or
-    two different full first names."""
+    two different full first names.  (component, value) pairs are one int64 each, so np.unique stays 1-D."""
     bad: set[int] = set()
+    labels = labels.astype(np.int64)
     for name, codes in scored.codes.items():
-        known = codes > 0
-        pairs = np.unique(np.stack([labels[known], codes[known]]), axis=1)
-        if name == "paper":
-            counts = np.unique(np.stack([labels, codes]), axis=1).shape[1]
-            if counts < len(labels):  # a (component, paper) pair occurs twice
-                seen: set[tuple[int, int]] = set()
-                for label, code in zip(labels.tolist(), codes.tolist(), strict=True):
-                    if (label, code) in seen:
-                        bad.add(label)
-                    seen.add((label, code))
+        known = codes >= 0 if name == "paper" else codes > 0  # as hard_rules: two unknown papers count as one
+        if not known.any():
             continue
-        values, counts = np.unique(pairs[0], return_counts=True)
+        width = int(codes.max()) + 1
+        joint = labels[known] * width + codes[known]
+        if name == "paper":
+            values, counts = np.unique(joint, return_counts=True)
+            bad.update((values[counts > 1] // width).tolist())  # a (component, paper) pair occurs twice
+            continue
+        distinct = np.unique(joint) // width
+        values, counts = np.unique(distinct, return_counts=True)
         bad.update(values[counts > 1].tolist())
-    firsts: dict[int, set[str]] = defaultdict(set)
-    for label, first in zip(labels.tolist(), scored.firsts, strict=True):
-        if first:
-            firsts[label].add(first)
-    bad.update(label for label, names in firsts.items() if len(names) > 1)
+    first_ids = scored.first_ids if scored.first_ids is not None else _codes(scored.firsts)
+    known = first_ids > 0
+    if known.any():
+        width = int(first_ids.max()) + 1
+        distinct = np.unique(labels[known] * width + first_ids[known]) // width
+        values, counts = np.unique(distinct, return_counts=True)
+        bad.update(values[counts > 1].tolist())
     return bad
 
 

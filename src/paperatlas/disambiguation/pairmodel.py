@@ -16,14 +16,17 @@ from typing import Any
 import numpy as np
 
 from .features import FEATURES
+from .seeds import SEED_FEATURES
 
 MODEL_FILE = "pair_model.txt"
+SEED_MODEL_FILE = "seed_model.txt"
 META_FILE = "meta.json"
 
 
-def fold_file(k: int) -> str:
-    """The fold model k (trained without the names of fold k; the benchmark scores fold k with it), gzipped."""
-    return f"pair_model.fold{k}.txt.gz"
+def fold_file(k: int, kind: str = "pair") -> str:
+    """The fold model k (trained without the names of fold k; the benchmark scores fold k with it), gzipped;
+    ``kind`` "pair" or "seed"."""
+    return f"{kind}_model.fold{k}.txt.gz"
 
 DEFAULT_THRESHOLD = 0.5
 
@@ -38,8 +41,10 @@ class PairModel:
 
     booster: Any = None
     threshold: float = DEFAULT_THRESHOLD  # linkage distance cut: merge while the linkage's (1 - p) < threshold
-    linkage: str = "average"  # "average" or "single", chosen with the threshold by out-of-fold tuning
+    # "single", "average" or "single+average@SEED" (see clustering.cut), chosen with the threshold out of fold
+    linkage: str = "average"
     meta: dict[str, Any] = field(default_factory=dict)
+    seed_booster: Any = None  # p(same person | seed-pair features), for linkage "seeds@S" (see seeds.py)
 
     @property
     def version(self) -> str:
@@ -57,16 +62,25 @@ class PairModel:
                  + 0.5 * features[:, cols["title_cos"]] + 0.2 * features[:, cols["first_same"]])
         return np.clip(score, 0, 1).astype(np.float32)
 
-    def save_booster(self, path: Path) -> None:
+    def predict_seeds(self, features: np.ndarray) -> np.ndarray:
+        if len(features) == 0 or self.seed_booster is None:
+            return np.zeros(len(features), dtype=np.float32)
+        return self.seed_booster.predict(features, num_threads=2).astype(np.float32)
+
+    def save_booster(self, path: Path, booster: Any = None) -> None:
         import gzip
 
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(gzip.compress(self.booster.model_to_string().encode("utf-8"), mtime=0))
+        booster = booster if booster is not None else self.booster
+        path.write_bytes(gzip.compress(booster.model_to_string().encode("utf-8"), mtime=0))
 
     def save(self, directory: Path) -> None:
         directory.mkdir(parents=True, exist_ok=True)
         self.booster.save_model(str(directory / MODEL_FILE))
-        meta = {**self.meta, "threshold": self.threshold, "linkage": self.linkage, "features": FEATURES}
+        if self.seed_booster is not None:
+            self.seed_booster.save_model(str(directory / SEED_MODEL_FILE))
+        meta = {**self.meta, "threshold": self.threshold, "linkage": self.linkage, "features": FEATURES,
+                "seed_features": SEED_FEATURES}
         (directory / META_FILE).write_text(json.dumps(meta, indent=1, sort_keys=True) + "\n", encoding="utf-8")
 
 
@@ -81,9 +95,14 @@ def load_model(directory: Path | None = None) -> PairModel:
     if meta.get("features", FEATURES) != FEATURES:
         raise RuntimeError("the shipped disambiguation model was trained on other features: run "
                            "`paperatlas train disambiguation`")
+    if meta.get("seed_features", SEED_FEATURES) != SEED_FEATURES:
+        raise RuntimeError("the shipped seed model was trained on other features: run "
+                           "`paperatlas train disambiguation`")
     booster = lgb.Booster(model_file=str(model_path))
+    seed_path = directory / SEED_MODEL_FILE
+    seed_booster = lgb.Booster(model_file=str(seed_path)) if seed_path.is_file() else None
     return PairModel(booster=booster, threshold=float(meta.get("threshold", DEFAULT_THRESHOLD)),
-                     linkage=str(meta.get("linkage", "average")), meta=meta)
+                     linkage=str(meta.get("linkage", "average")), meta=meta, seed_booster=seed_booster)
 
 
 @lru_cache(maxsize=1)
@@ -104,8 +123,11 @@ def load_fold_model(k: int, directory: Path | None = None) -> PairModel:
     if k not in folds or not path.is_file():
         raise FileNotFoundError(f"no fold model {k} in {directory}: run `paperatlas train disambiguation`")
     booster = lgb.Booster(model_str=gzip.decompress(path.read_bytes()).decode("utf-8"))
+    seed_path = directory / fold_file(k, "seed")
+    seed_booster = (lgb.Booster(model_str=gzip.decompress(seed_path.read_bytes()).decode("utf-8"))
+                    if seed_path.is_file() else None)
     return PairModel(booster=booster, threshold=float(folds[k]["threshold"]), linkage=str(folds[k]["linkage"]),
-                     meta={"version": f"{full.version}-fold{k}"})
+                     meta={"version": f"{full.version}-fold{k}"}, seed_booster=seed_booster)
 
 
 def fold_of_name(collection: str, group: str, directory: Path | None = None) -> int | None:

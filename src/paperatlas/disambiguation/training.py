@@ -28,19 +28,22 @@ from typing import Any
 import numpy as np
 
 from . import name_counts
-from .clustering import _swap_aware_blocks, blocks_of, candidate_pairs, cut, hard_rules, score
+from .clustering import _swap_aware_blocks, blocks_of, candidate_pairs, cut, hard_rules, score, seeded_method
 from .datasets import Labelled, read_all
 from .evaluation import scores
 from .features import FEATURES, Evidence, pair_features
 from .harvest_mentions import read_oai_mentions
 from .pairmodel import PairModel, fold_file, model_dir
+from .seeds import SEED_FEATURES, seed_pairs
 
 SEED = 13
 TRAINED_ON = ("aminer-110", "s2and-qian", "ufmg-folds")  # k-fold over names; the rest are evaluation-only
 FOLDS = 5
 PAIRS_PER_BLOCK = 4000
 THRESHOLDS = [round(float(t), 2) for t in np.arange(0.05, 0.951, 0.05)]
-LINKAGES = ("single", "average")
+SEEDS = (0.05, 0.1, 0.15)  # single-linkage seed thresholds tried for "single+average"
+SEED_AT = 0.1  # the seed threshold the seed-pair model is trained and used at ("seeds@0.1")
+LINKAGES = ("single", "average", *(f"single+average@{seed}" for seed in SEEDS), f"seeds@{SEED_AT}")
 PARAMS = {
     "objective": "binary", "learning_rate": 0.08, "num_leaves": 15, "min_data_in_leaf": 30,
     "feature_fraction": 0.9, "bagging_fraction": 0.8, "bagging_freq": 1, "lambda_l2": 1.0,
@@ -105,10 +108,10 @@ def pseudo_blocks(data: Labelled, rng: np.random.Generator) -> Labelled:
     return out
 
 
-def _fit(x: np.ndarray, y: np.ndarray) -> Any:
+def _fit(x: np.ndarray, y: np.ndarray, names: list[str] | None = None) -> Any:
     import lightgbm as lgb
 
-    return lgb.train(PARAMS, lgb.Dataset(x, y, feature_name=FEATURES, free_raw_data=True), ROUNDS)
+    return lgb.train(PARAMS, lgb.Dataset(x, y, feature_name=names or FEATURES, free_raw_data=True), ROUNDS)
 
 
 def fit(sets: list[Labelled], rng: np.random.Generator) -> Any:
@@ -135,15 +138,42 @@ class _Folds:
             self.pairs.append(row)
         self._scored: dict[tuple[frozenset[int], int, int], Any] = {}
 
+    def seed_model(self, folds: set[int], pair_booster: Any) -> Any:
+        """The seed-pair model over the seeds ``pair_booster`` makes on the names of ``folds`` (its own training
+        names: no held-out name is looked at).  Label: the seeds' majority people are one."""
+        xs, ys = [], []
+        model = PairModel(booster=pair_booster)
+        for c in range(len(self.parts)):
+            for f in sorted(folds):
+                data = self.parts[c][f]
+                if not data.mentions:
+                    continue
+                scored = score(data.mentions, model)
+                seeds = cut(scored, SEED_AT, "single")
+                pairs = seed_pairs(scored.left, scored.right, scored.dist, scored.bounds, seeds, scored.evidence)
+                majority: dict[int, str] = {}
+                for label in np.unique(seeds).tolist():
+                    members = np.flatnonzero(seeds == label)
+                    values, counts = np.unique(np.array(data.gold, dtype=object)[members], return_counts=True)
+                    majority[label] = values[np.argmax(counts)]
+                free = ~pairs.cannot
+                xs.append(pairs.x[free])
+                ys.append(np.array([majority[a] == majority[b] for a, b in zip(pairs.a[free].tolist(),
+                                                                               pairs.b[free].tolist(), strict=True)],
+                                   dtype=np.float32))
+        return _fit(np.concatenate(xs), np.concatenate(ys), SEED_FEATURES)
+
     def model(self, folds: set[int]) -> Any:
         xs = [self.pairs[c][f][0] for c in range(len(self.pairs)) for f in sorted(folds)]
         ys = [self.pairs[c][f][1] for c in range(len(self.pairs)) for f in sorted(folds)]
         return _fit(np.concatenate(xs), np.concatenate(ys))
 
-    def curve(self, models: dict[frozenset[int], Any], held: list[tuple[frozenset[int], int]]) -> dict:
+    def curve(self, models: dict[frozenset[int], Any], held: list[tuple[frozenset[int], int]],
+              seed_models: dict[frozenset[int], Any] | None = None) -> dict:
         """Mean B3 F1 per (linkage, threshold) of each model on the fold it did not see (one value per
         collection and fold: every name collection weighs alike, whatever its size)."""
-        totals: dict[tuple[str, float], list[float]] = {(m, t): [] for m in LINKAGES for t in THRESHOLDS}
+        totals: dict[tuple[str, float], list[float]] = {
+            (m, t): [] for m in LINKAGES for t in THRESHOLDS if (seeded_method(m)[1] or 0.0) < t}
         for trained, fold in held:
             for c, folds in enumerate(self.parts):
                 data = folds[fold]
@@ -151,7 +181,8 @@ class _Folds:
                     continue
                 key = (trained, fold, c)
                 if key not in self._scored:
-                    self._scored[key] = score(data.mentions, PairModel(booster=models[trained]))
+                    self._scored[key] = score(data.mentions, PairModel(
+                        booster=models[trained], seed_booster=(seed_models or {}).get(trained)))
                 for method, t in totals:
                     totals[(method, t)].append(scores(cut(self._scored[key], t, method), data.gold)["b3_f1"])
         return {key: float(np.mean(v)) for key, v in totals.items() if v}
@@ -187,23 +218,27 @@ def train(data_root: Path, out_dir: Path, log=print) -> dict[str, Any]:
     for k, j in itertools.combinations(range(FOLDS), 2):
         models[everything - {k, j}] = folds.model(set(everything - {k, j}))
     log(f"{len(models)} fold models in {time.perf_counter() - started:.0f}s")
+    seed_models = {trained: folds.seed_model(set(trained), booster) for trained, booster in models.items()}
+    log(f"{len(seed_models)} seed models in {time.perf_counter() - started:.0f}s")
     fold_meta = []
     for k in range(FOLDS):
         inner = [(everything - {k, j}, j) for j in range(FOLDS) if j != k]
-        curve = folds.curve(models, inner)
+        curve = folds.curve(models, inner, seed_models)
         linkage, threshold = _best(curve)
         booster = models[everything - {k}]
         PairModel(booster=booster).save_booster(out_dir / fold_file(k))
+        PairModel(booster=booster).save_booster(out_dir / fold_file(k, "seed"), seed_models[everything - {k}])
         fold_meta.append({"fold": k, "linkage": linkage, "threshold": threshold,
                           "inner_b3_f1": round(curve[(linkage, threshold)], 4)})
         log(f"fold {k}: {linkage} linkage, threshold {threshold} (nested out-of-fold B3 F1 "
             f"{curve[(linkage, threshold)]:.4f})")
-    curve = folds.curve(models, [(everything - {k}, k) for k in range(FOLDS)])
+    curve = folds.curve(models, [(everything - {k}, k) for k in range(FOLDS)], seed_models)
     linkage, threshold = _best(curve)
     log(f"full model: {linkage} linkage, threshold {threshold} (out-of-fold B3 F1 {curve[(linkage, threshold)]:.4f})")
     booster = folds.model(set(everything))
+    seed_booster = folds.seed_model(set(everything), booster)
     groups = {c.name: {g: fold_of(g) for g in c.group_names} for c in collections}
-    model = PairModel(booster=booster, threshold=threshold, linkage=linkage, meta={
+    model = PairModel(booster=booster, threshold=threshold, linkage=linkage, seed_booster=seed_booster, meta={
         "version": f"pair-lgbm-{hashlib.blake2b(booster.model_to_string().encode(), digest_size=4).hexdigest()}",
         "seed": SEED, "rounds": ROUNDS, "params": PARAMS, "trained_on": list(TRAINED_ON), "folds": fold_meta,
         "fold_of_name": groups, "threshold_curve": {f"{m} {t}": round(v, 4) for (m, t), v in curve.items()},

@@ -1,0 +1,177 @@
+"""Cluster-level evidence: *seeds* (the near-certain clusters single linkage makes at a tight threshold) compared
+as wholes by a second learned model, then joined by average linkage.
+
+A person's papers that share no coauthor are far apart pair by pair, but a seed of twenty papers has a venue
+profile, a vocabulary, a coauthor circle and a span of years, and two seeds of one person agree on those far more
+clearly than any two of their papers do.  The seed-pair model sees both kinds of evidence: how the pair model
+scored the cross pairs (max / mean / min), and the seeds' pooled profiles (centroid cosines of titles, venues,
+coauthors and affiliations; the gap between their year ranges; their sizes; name frequency).
+
+Everything is vectorised over all seed pairs of all blocks; only the final linkage runs per block, and only in
+blocks where some seed pair is close enough to merge.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from scipy import sparse
+
+from .features import Evidence
+
+SEED_FEATURES: list[str] = [
+    "p_max", "p_mean", "p_min", "n_cross",
+    "size_min", "size_max",
+    "title_cos", "venue_cos", "coauthor_cos", "coauthor_shared", "affil_cos",
+    "year_gap", "year_span_max",
+    "full_first", "surname_count", "first_count",
+]
+CANNOT = 1e6
+
+
+@dataclass
+class SeedPairs:
+    a: np.ndarray  # seed label of one side (a < b)
+    b: np.ndarray
+    block: np.ndarray  # block index of the pair, sorted ascending
+    cannot: np.ndarray  # some cross pair is a cannot-link: never one person
+    x: np.ndarray  # len(a) x len(SEED_FEATURES)
+
+
+def _group_min_max(inv: np.ndarray, values: np.ndarray, groups: int) -> tuple[np.ndarray, np.ndarray]:
+    """Per group (ids 0..groups-1, every one present) the min and max of ``values``: one stable sort."""
+    order = np.argsort(inv, kind="stable")
+    starts = np.searchsorted(inv[order], np.arange(groups))
+    ordered = values[order]
+    return np.minimum.reduceat(ordered, starts), np.maximum.reduceat(ordered, starts)
+
+
+def _normalized(matrix: sparse.csr_matrix) -> sparse.csr_matrix:
+    matrix = sparse.csr_matrix(matrix)
+    norms = np.sqrt(np.asarray(matrix.multiply(matrix).sum(axis=1)).ravel())
+    norms[norms == 0] = 1.0
+    return sparse.diags((1.0 / norms).astype(np.float32)) @ matrix
+
+
+def _rowdot(matrix: sparse.csr_matrix, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    if matrix.nnz == 0 or len(a) == 0:
+        return np.zeros(len(a), dtype=np.float32)
+    return np.asarray(matrix[a].multiply(matrix[b]).sum(axis=1), dtype=np.float32).ravel()
+
+
+def seed_pairs(left: np.ndarray, right: np.ndarray, dist: np.ndarray, bounds: np.ndarray, seeds: np.ndarray,
+               ev: Evidence) -> SeedPairs:
+    """Every pair of distinct seeds that share a block, with its features."""
+    sl, sr = seeds[left], seeds[right]
+    idx = np.flatnonzero(sl != sr)
+    n_seeds = int(seeds.max()) + 1 if len(seeds) else 0
+    if len(idx) == 0:
+        empty = np.zeros(0, dtype=np.int64)
+        return SeedPairs(empty, empty, empty, np.zeros(0, dtype=bool), np.zeros((0, len(SEED_FEATURES)), np.float32))
+    lo, hi = np.minimum(sl[idx], sr[idx]), np.maximum(sl[idx], sr[idx])
+    uniq, first, inv = np.unique(lo.astype(np.int64) * n_seeds + hi, return_index=True, return_inverse=True)
+    groups = len(uniq)
+    d = dist[idx]
+    cannot = np.bincount(inv, weights=(d >= CANNOT), minlength=groups) > 0
+    # Seed pairs with a cannot-link are settled: features only for the others (most pairs, on a big corpus).
+    free_pair = ~cannot[inv]
+    inv_free = inv[free_pair]
+    keep = np.flatnonzero(~cannot)
+    renumber = np.full(groups, -1, dtype=np.int64)
+    renumber[keep] = np.arange(len(keep))
+    inv_free = renumber[inv_free]
+    p = np.clip(1.0 - d[free_pair], 0.0, 1.0)
+    n_cross = np.bincount(inv_free, minlength=len(keep)).astype(np.float32)
+    p_mean = np.bincount(inv_free, weights=p, minlength=len(keep)) / np.maximum(n_cross, 1)
+    p_min, p_max = _group_min_max(inv_free, p, len(keep)) if len(keep) else (p_mean, p_mean)
+    a_all, b_all = uniq // n_seeds, uniq % n_seeds
+    block_all = np.searchsorted(bounds, idx[first], side="right") - 1
+    a, b = a_all[keep], b_all[keep]
+
+    # seed profiles: sums of the members' rows
+    n = len(seeds)
+    member = sparse.csr_matrix((np.ones(n, dtype=np.float32), (seeds, np.arange(n))), shape=(n_seeds, n))
+    size = np.asarray(member.sum(axis=1)).ravel()
+
+    def profile_cos(matrix: sparse.csr_matrix, known: np.ndarray | None) -> np.ndarray:
+        cos = _rowdot(_normalized(member @ matrix), a, b)
+        if known is not None:
+            has = (member @ known.astype(np.float32)) > 0
+            cos = np.where(has[a] & has[b], cos, np.nan)
+        return cos
+
+    coauthor_bin = (member @ ev.coauthors) > 0
+    years = ev.years
+    known_year = ~np.isnan(years)
+    y_min = np.full(n_seeds, np.inf, dtype=np.float64)
+    y_max = np.full(n_seeds, -np.inf, dtype=np.float64)
+    np.minimum.at(y_min, seeds[known_year], years[known_year])
+    np.maximum.at(y_max, seeds[known_year], years[known_year])
+    has_year = np.isfinite(y_min)
+    gap = np.maximum(0.0, np.maximum(y_min[a], y_min[b]) - np.minimum(y_max[a], y_max[b]))
+    gap = np.where(has_year[a] & has_year[b], gap, np.nan)
+    span = np.where(has_year, y_max - y_min, np.nan)
+    full_first = (member @ (~ev.first_initial).astype(np.float32)) > 0
+    first_count = np.full(n_seeds, -np.inf, dtype=np.float32)
+    fc = np.nan_to_num(ev.first_count, nan=-np.inf)
+    np.maximum.at(first_count, seeds, fc)
+    first_count = np.where(np.isfinite(first_count), first_count, np.nan)
+    surname = np.zeros(n_seeds, dtype=np.float32)
+    surname[seeds] = ev.surname_count
+
+    x = np.column_stack([
+        p_max, p_mean, p_min, np.log1p(n_cross),
+        np.minimum(size[a], size[b]), np.maximum(size[a], size[b]),
+        profile_cos(ev.titles, ev.has_title), profile_cos(ev.venues, ev.has_venue),
+        profile_cos(ev.coauthor_idf, None), _rowdot(sparse.csr_matrix(coauthor_bin, dtype=np.float32), a, b),
+        profile_cos(ev.affils, ev.has_affil),
+        gap, np.fmax(span[a], span[b]),
+        full_first[a].astype(np.float32) + full_first[b].astype(np.float32),
+        surname[a], np.fmax(first_count[a], first_count[b]),
+    ]).astype(np.float32)
+    full_x = np.full((groups, len(SEED_FEATURES)), np.nan, dtype=np.float32)
+    full_x[keep] = x
+    order = np.argsort(block_all, kind="stable")
+    return SeedPairs(a=a_all[order], b=b_all[order], block=block_all[order], cannot=cannot[order], x=full_x[order])
+
+
+def link_seeds(pairs: SeedPairs, prob: np.ndarray, seeds: np.ndarray, threshold: float) -> np.ndarray:
+    """Average linkage over the seeds of each block, at ``threshold`` on 1 - p(same person); labels per
+    mention (a seed's mentions stay together)."""
+    from .clustering import _link
+
+    dist = np.where(pairs.cannot, CANNOT, 1.0 - prob.astype(np.float64))
+    out = seeds.copy()
+    n_seeds = int(seeds.max()) + 1 if len(seeds) else 0
+    seed_label = np.arange(n_seeds, dtype=np.int64)
+    close = dist < threshold
+    if not close.any():
+        return out
+    bounds = np.searchsorted(pairs.block, np.arange(int(pairs.block.max()) + 2))
+    next_label = n_seeds
+    todo = np.unique(pairs.block[close])
+    single = todo[bounds[todo + 1] - bounds[todo] == 1]  # two seeds in the block: they join, as they are close
+    seed_label[pairs.b[bounds[single]]] = seed_label[pairs.a[bounds[single]]]
+    # each seed's index among its block's seeds (a seed lies in one block), for all blocks at once
+    seed_block = np.full(n_seeds, -1, dtype=np.int64)
+    seed_block[pairs.a] = pairs.block
+    seed_block[pairs.b] = pairs.block
+    listed = np.flatnonzero(seed_block >= 0)
+    by_block = listed[np.argsort(seed_block[listed], kind="stable")]
+    block_start = np.searchsorted(seed_block[by_block], np.arange(int(pairs.block.max()) + 2))
+    local_index = np.zeros(n_seeds, dtype=np.int64)
+    local_index[by_block] = np.arange(len(by_block)) - block_start[seed_block[by_block]]
+    for blk in todo[bounds[todo + 1] - bounds[todo] > 1].tolist():
+        lo, hi = bounds[blk], bounds[blk + 1]
+        local_ids = by_block[block_start[blk] : block_start[blk + 1]]
+        k = len(local_ids)
+        ia, ib = local_index[pairs.a[lo:hi]], local_index[pairs.b[lo:hi]]
+        d = dist[lo:hi]
+        i, j = np.minimum(ia, ib), np.maximum(ia, ib)
+        condensed = np.full(k * (k - 1) // 2, CANNOT)
+        condensed[k * i - i * (i + 1) // 2 + (j - i - 1)] = d
+        labels = _link(k, condensed, threshold, "average")
+        seed_label[local_ids] = labels + next_label
+        next_label += int(labels.max()) + 1
+    return seed_label[out]
