@@ -324,6 +324,19 @@ def search_papers(store: Store, query: str, *, limit: int = 20, offset: int = 0,
             if facet_job is not None:
                 facet_job = _POOL.submit(_facets, searcher, full)
 
+    snippet_q = text_q if not browse else None
+    if not use_semantic and sort in ("relevance", "date"):
+        # tantivy's order is the answer: the page's paper ids come with its stored documents
+        if mode == "semantic":
+            problems.append("semantic search needs embeddings: none are indexed yet")
+        rows = [(None, float(key), addr) for key, addr in hits[offset:need]]
+        return {
+            "total": int(count),
+            "results": _results(searcher, schema, snippet_q, parsed, rows),
+            "facets": facet_job.result() if facet_job is not None else {"category": {}, "year": {}},
+            "message": "; ".join(problems) or None,
+        }
+
     scored: list[tuple[int, float]] = []  # (paper_id, score) in final order, at least ``need`` when available
     ids = [int(v) for v in searcher.fast_field_values("paper_id", [a for _, a in hits])]
     addresses: dict[int, Any] = {pid: a for pid, (_, a) in zip(ids, hits, strict=True)}
@@ -354,7 +367,8 @@ def search_papers(store: Store, query: str, *, limit: int = 20, offset: int = 0,
     missing = [pid for pid, _ in page if pid not in addresses]
     if missing:
         addresses.update(_addresses(searcher, schema, missing, None))
-    results = _results(searcher, schema, text_q if not browse else None, parsed, page, addresses)
+    results = _results(searcher, schema, snippet_q, parsed,
+                       [(pid, score, addresses[pid]) for pid, score in page if pid in addresses])
     return {
         "total": int(count),
         "results": results,
@@ -384,11 +398,12 @@ def _analyze_paper(text: str) -> list[str]:
     return analyzer(ANALYZER).analyze(text)
 
 
-def _results(searcher: Any, schema: Any, text_q: Any | None, parsed: q.ParsedQuery, page: list[tuple[int, float]],
-             addresses: dict[int, Any]) -> list[dict[str, Any]]:
+def _results(searcher: Any, schema: Any, text_q: Any | None, parsed: q.ParsedQuery,
+             rows: list[tuple[int | None, float, Any]]) -> list[dict[str, Any]]:
+    """One result per (paper_id or None: read it from the document, score, DocAddress), from its stored fields."""
     import tantivy as t
 
-    marks = highlighters(parsed) if text_q is not None and page else {}
+    marks = highlighters(parsed) if text_q is not None and rows else {}
     fallback: dict[str, Any] = {}  # tantivy's snippet generators, made only for a non-ASCII text
 
     def snippet(name: str, doc: Any, text: str) -> str:
@@ -405,15 +420,12 @@ def _results(searcher: Any, schema: Any, text_q: Any | None, parsed: q.ParsedQue
         return snippet_html(fallback[name], doc, text, max_chars)
 
     out = []
-    for pid, score in page:
-        addr = addresses.get(pid)
-        if addr is None:
-            continue
+    for pid, score, addr in rows:
         doc = searcher.doc(addr)
         title = doc.get_first("title") or ""
         date = doc.get_first("date") or 0
         out.append({
-            "paper_id": pid,
+            "paper_id": pid if pid is not None else int(doc.get_first("paper_id")),
             "pid": doc.get_first("pid"),
             "score": round(float(score), 6),
             "snippet": snippet("abstract", doc, doc.get_first("abstract") or ""),
