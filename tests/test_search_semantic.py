@@ -114,3 +114,17 @@ def test_vector_index_follows_embedding_changes(semantic_store):
     near = similar_papers(store, ids[papers[80]["ids"]["arxiv"]], limit=3)
     assert near[0][0] == moved and near[0][1] > 0.99
     assert gone not in [pid for pid, _ in similar_papers(store, ids[papers[2]["ids"]["arxiv"]], limit=89)]
+
+
+def test_score_fusion_keeps_a_lone_bm25_match_and_weights_both_sides():
+    from paperatlas.search.engine import Fusion, fuse_scores, fused
+
+    # a single BM25 match is the best BM25 answer, not a 0 after min-max normalisation
+    ranked = fuse_scores([(7, 12.5)], [(1, 0.61), (2, 0.60), (7, 0.40)], alpha=0.7)
+    assert ranked[0][0] == 1 and dict(ranked)[7] == pytest.approx(0.3)
+    assert [pid for pid, _ in ranked] == [1, 2, 7]
+    # semantic-only and BM25-only papers both rank; alpha moves the balance
+    bm, se = [(1, 10.0), (2, 5.0)], [(3, 0.9), (1, 0.5)]
+    assert [p for p, _ in fuse_scores(bm, se, 0.2)] == [1, 2, 3]
+    assert next(p for p, _ in fuse_scores(bm, se, 0.9)) == 3
+    assert fused(Fusion(), bm, se) == fuse_scores(bm, se, Fusion().alpha)  # the default is score fusion
