@@ -38,7 +38,7 @@ def test_a_group_of_one_batch_commits_every_batch(shared, tmp_path):
 
 def test_a_failing_batch_rolls_back_its_group_only(shared, tmp_path, monkeypatch):
     store = open_store(tmp_path)
-    real, calls = writer.apply_batch, []
+    real, calls = writer.apply_in_transaction, []
 
     def failing_on_the_sixth(db, items):
         calls.append(len(items))
@@ -46,13 +46,13 @@ def test_a_failing_batch_rolls_back_its_group_only(shared, tmp_path, monkeypatch
             raise OSError("disk full (injected)")
         return real(db, items)
 
-    monkeypatch.setattr(writer, "apply_batch", failing_on_the_sixth)
+    monkeypatch.setattr(writer, "apply_in_transaction", failing_on_the_sixth)
     with pytest.raises(OSError, match="injected"):
         ingest_paths(store, _pages(shared, 3), show_progress=False, parallel=False, batch_size=250,
                      commit_records=1000)
     # The first group (batches 1-4) was committed; batch 5 was applied but its group never committed.
     assert store.db.scalar("SELECT COUNT(*) FROM papers") == 1000
     assert store.db.scalar("SELECT value FROM meta WHERE key = 'change_seq'") == "4"
-    monkeypatch.setattr(writer, "apply_batch", real)
+    monkeypatch.setattr(writer, "apply_in_transaction", real)
     ingest_paths(store, _pages(shared, 3), show_progress=False, parallel=False, batch_size=250)
     assert store.db.scalar("SELECT COUNT(*) FROM papers") == 3000

@@ -241,7 +241,11 @@ def pack_provenance(provenance: dict[str, str]) -> str:
     from one record, and written out per field the places made provenance as long as the abstract."""
     places: dict[str, list[str]] = {}
     for name, place in provenance.items():
-        places.setdefault(place, []).append(name)
+        fields_there = places.get(place)
+        if fields_there is None:
+            places[place] = [name]
+        else:
+            fields_there.append(name)
     return orjson.dumps(places).decode()
 
 

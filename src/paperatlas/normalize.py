@@ -107,17 +107,24 @@ _ARXIV_NEW = re.compile(r"(\d{4}\.\d{4,5})(v(\d+))?$")
 _ARXIV_OLD = re.compile(r"([a-z\-]+(?:\.[A-Z]{2})?/\d{7})(v(\d+))?$", re.IGNORECASE)
 
 
+_ARXIV_URL = re.compile(r"^https?://(export\.|www\.)?arxiv\.org/(abs|pdf)/")
+_PDF = re.compile(r"\.pdf$")
+_ARXIV_PLAIN = re.compile(r"(\d{4}\.\d{4,5})(?:v(\d+))?")
+
+
 def parse_arxiv_id(raw: str) -> tuple[str, int | None] | None:
     """Canonical arXiv id and version from any spelling (``arXiv:1706.03762v5``, an abs/pdf URL, ``oai:arXiv.org:``).
 
     Returns None for strings that are not arXiv ids.
     """
     text = raw.strip()
+    plain = _ARXIV_PLAIN.fullmatch(text)  # the common spelling (every OAI-PMH and snapshot record), in one step
+    if plain:
+        return plain.group(1), int(plain.group(2)) if plain.group(2) else None
     for prefix in ("oai:arXiv.org:", "arXiv:", "arxiv:"):
         if text.startswith(prefix):
             text = text[len(prefix) :]
-    text = re.sub(r"^https?://(export\.|www\.)?arxiv\.org/(abs|pdf)/", "", text)
-    text = re.sub(r"\.pdf$", "", text)
+    text = _PDF.sub("", _ARXIV_URL.sub("", text))
     for pattern in (_ARXIV_NEW, _ARXIV_OLD):
         match = pattern.search(text)
         if match and (match.start() == 0 or text[match.start() - 1] in "/:"):

@@ -6,7 +6,7 @@
 
 Every path is checked and every file's format detected before anything is written (``files.plan``); then a
 parser (a second process on a multi-core machine, see ``producer``) streams encoded batches to the writer
-(``merge.writer.apply_batch``).
+(``merge.writer.apply_in_transaction``).
 
 Batches are committed in groups (:class:`CommitGroups`): up to ``COMMIT_RECORDS`` records or ``COMMIT_SECONDS``
 seconds per transaction, and at once whenever the parser has nothing ready.  A commit writes every page the
@@ -120,8 +120,8 @@ def ingest_paths(store: Store, paths: list[str | Path] | tuple[str | Path, ...],
 
 class CommitGroups:
     """One transaction around several batches, opened on the first and committed by :meth:`commit` or once it
-    holds ``COMMIT_RECORDS`` records or has been open ``COMMIT_SECONDS``.  Each batch still runs in its own
-    savepoint (``apply_batch`` nests), so its change sequence number and counts are what they were alone."""
+    holds ``COMMIT_RECORDS`` records or has been open ``COMMIT_SECONDS``.  Each batch still takes its own change
+    sequence number and counts; a batch that fails part-way is undone with its whole group (:meth:`rollback`)."""
 
     def __init__(self, db: Any, records: int = COMMIT_RECORDS, seconds: float = COMMIT_SECONDS):
         self.db, self.max_records, self.max_seconds = db, records, seconds
@@ -175,13 +175,13 @@ class _ApplyFailed(Exception):
 
 def _apply_messages(messages: Iterator[Message], groups: CommitGroups, summary: IngestSummary,
                     per_format: Counter[str], bar: Any, echo_errors: bool) -> None:
-    from ..merge.writer import apply_batch
+    from ..merge import writer
 
     for kind, payload in messages:
         if kind == "batch":
             groups.begin()
             try:
-                result = apply_batch(groups.db, payload)
+                result = writer.apply_in_transaction(groups.db, payload)
             except BaseException as exc:
                 raise _ApplyFailed(exc) from exc
             groups.applied(len(payload))

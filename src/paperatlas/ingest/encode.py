@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import marshal
+from dataclasses import fields, is_dataclass
 from typing import Any
 
 import orjson
@@ -46,17 +47,55 @@ def compact(value: Any) -> Any:
     return value
 
 
+_FIELDS: dict[type, tuple[str, ...]] = {}
+_SCALARS = frozenset({str, int, float, bool})
+
+
+def _names(kind: type) -> tuple[str, ...]:
+    names = _FIELDS.get(kind)
+    if names is None:
+        names = _FIELDS[kind] = tuple(f.name for f in fields(kind) if f.name != "provenance")
+    return names
+
+
+def plain(obj: Any) -> dict[str, Any]:
+    """A record dataclass as the JSON object :func:`compact` would make of it, built directly: a JSON round
+    trip plus ``compact`` cost a tenth of an ingest's CPU.  Provenance is left out (see the module docstring)."""
+    out: dict[str, Any] = {}
+    for name in _names(type(obj)):
+        value = getattr(obj, name)
+        if value is None:
+            continue
+        kind = type(value)
+        if kind in _SCALARS:
+            if value == "":
+                continue
+        elif kind is list:
+            if not value:
+                continue
+            first = type(value[0])
+            if is_dataclass(first):
+                value = [plain(member) for member in value]
+            elif first is dict or first is list:
+                value = compact(value)
+        elif kind is dict:
+            value = compact(value)
+            if not value:
+                continue
+        elif is_dataclass(kind):
+            value = plain(value)
+            if not value:
+                continue
+        out[name] = value
+    return out
+
+
 def encode(record: Record, format: str) -> Item:
     provenance = record.provenance
     if isinstance(record, SourceRecord):
-        key = record.key  # computed before provenance is taken off: records without ids are keyed by place
-        record.provenance = None  # type: ignore[assignment]
-        try:
-            data = orjson.dumps(compact(orjson.loads(orjson.dumps(record))), option=orjson.OPT_SORT_KEYS)
-        finally:
-            record.provenance = provenance
-        return Item(PAPER, key, content_hash(data), data.decode(), record.source, provenance.file, provenance.locator,
-                    format)
+        data = orjson.dumps(plain(record), option=orjson.OPT_SORT_KEYS)
+        return Item(PAPER, record.key, content_hash(data), data.decode(), record.source, provenance.file,
+                    provenance.locator, format)
     if isinstance(record, CitationRecord):
         data = orjson.dumps({"citing": record.citing, "cited": record.cited})
         return Item(CITATION, f"{record.citing}>{record.cited}", content_hash(data), data.decode(), record.source,

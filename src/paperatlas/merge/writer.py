@@ -13,6 +13,7 @@ import hashlib
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from operator import itemgetter
 from typing import Any, NamedTuple
 
 import orjson
@@ -32,6 +33,7 @@ PAPER_COLUMNS = ("title", "abstract", "title_key", "first_author_key", "year", "
                  "external_citation_source", "provenance")
 AUTHOR_COLUMNS = ("name", "forenames", "surname", "suffix", "name_key", "affiliations", "orcid", "dblp_homonym",
                   "source_author_ids", "source")
+_paper_values = itemgetter(*PAPER_COLUMNS)
 _INSERT_PAPER = (f"INSERT INTO papers (id, pid, {', '.join(PAPER_COLUMNS)}, change_seq, created_at, modified_at) "
                  f"VALUES ({', '.join('?' * (len(PAPER_COLUMNS) + 5))})")
 _UPDATE_PAPER = (f"UPDATE papers SET {', '.join(c + ' = ?' for c in PAPER_COLUMNS)}, change_seq = ?, modified_at = ? "
@@ -122,23 +124,30 @@ def next_change_seq(db: Database) -> int:
 
 def apply_batch(db: Database, items: list[Item]) -> BatchResult:
     """Fold ``items`` into the store in one transaction."""
-    result = BatchResult()
     with db.transaction():
-        seq = next_change_seq(db)
-        now = datetime.now(UTC).isoformat(timespec="seconds")
-        papers = [i for i in items if i.kind == PAPER]
-        wrote = _apply_papers(db, papers, seq, now, result) if papers else False
-        entities = [i for i in items if i.kind == ENTITY]
-        if entities:
-            wrote = _apply_entities(db, entities, now, result) or wrote
-        citations = [i for i in items if i.kind == CITATION]
-        if citations:
-            wrote = _apply_citations(db, citations, result) or wrote
-        if wrote:
-            db.execute("INSERT INTO meta (key, value) VALUES ('change_seq', ?) "
-                       "ON CONFLICT (key) DO UPDATE SET value = excluded.value", (str(seq),))
-            result.change_seq = seq
-            result.written = True
+        return apply_in_transaction(db, items)
+
+
+def apply_in_transaction(db: Database, items: list[Item]) -> BatchResult:
+    """Fold ``items`` into the store inside the caller's open transaction, which must be rolled back if this
+    raises (it may have written part of the batch).  Used by the ingest's commit groups: a savepoint per batch
+    instead made every upsert keep a statement journal, and measured ten times slower on ``paper_records``."""
+    result = BatchResult()
+    seq = next_change_seq(db)
+    now = datetime.now(UTC).isoformat(timespec="seconds")
+    papers = [i for i in items if i.kind == PAPER]
+    wrote = _apply_papers(db, papers, seq, now, result) if papers else False
+    entities = [i for i in items if i.kind == ENTITY]
+    if entities:
+        wrote = _apply_entities(db, entities, now, result) or wrote
+    citations = [i for i in items if i.kind == CITATION]
+    if citations:
+        wrote = _apply_citations(db, citations, result) or wrote
+    if wrote:
+        db.execute("INSERT INTO meta (key, value) VALUES ('change_seq', ?) "
+                   "ON CONFLICT (key) DO UPDATE SET value = excluded.value", (str(seq),))
+        result.change_seq = seq
+        result.written = True
     return result
 
 
@@ -168,7 +177,7 @@ def prepare(data: dict[str, Any], source: str, file: str, locator: str, key: str
         year=record_year(data),
         author_key=first_author_key(data),
         arxiv=ids.get("arxiv"),
-        paper=tuple(folded.columns[c] for c in PAPER_COLUMNS),
+        paper=_paper_values(folded.columns),
         authors=[_author_values(a) for a in folded.authors],
         ids=folded.ids,
         seed=folded.seed,
@@ -280,7 +289,7 @@ def _apply_papers(db: Database, items: list[Item], seq: int, now: str, result: B
             papers[paper_id] = Paperish(pre.paper, pre.authors, pre.ids, pre.seed, pre.pid)
         else:
             folded = fold([*stored.get(paper_id, ()), *(_held(item) for item, _ in entries)])
-            papers[paper_id] = Paperish(tuple(folded.columns[c] for c in PAPER_COLUMNS),
+            papers[paper_id] = Paperish(_paper_values(folded.columns),
                                         [_author_values(a) for a in folded.authors], folded.ids, folded.seed)
 
     pids = _new_pids(db, {pid: (papers[pid].seed, papers[pid].pid) for pid in new_ids})
