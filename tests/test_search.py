@@ -307,3 +307,16 @@ def test_highlighter_fragment_escapes_and_falls_back():
     assert hl.html("nothing to see") is None
     prefix = Highlighter([], ["crypt"], analyze, ANALYZER, 1000)
     assert prefix.html("Cryptography and encryption") == "<mark>Cryptography</mark> and encryption"
+
+
+def test_highlighter_window_holds_the_most_query_terms():
+    from paperatlas.search.index import ANALYZER, analyzer
+    from paperatlas.search.snippets import Highlighter
+
+    hl = Highlighter(["graph", "color"], [], analyzer(ANALYZER).analyze, ANALYZER, 80)
+    filler = "lorem ipsum dolor sit amet. " * 6
+    text = filler + "A graph here. " + filler + "graph graph graph. " + filler + "Graph coloring is hard. " + filler
+    out = hl.html(text)
+    assert "<mark>Graph</mark> <mark>coloring</mark>" in out  # two distinct terms beat three of one
+    many = Highlighter([], ["x"], analyzer(ANALYZER).analyze, ANALYZER, 50)
+    assert many.html("x" * 300 + " x1 x2") is not None  # a match longer than the window never breaks it

@@ -22,7 +22,7 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 _ASCII_WORD = re.compile(r"[A-Za-z0-9]+")
-_STEM_CACHE: dict[tuple[str, str], str] = {}
+_STEM_CACHES: dict[str, dict[str, str]] = {}  # analyzer -> word -> its one token ("" when it makes none or two)
 _STEM_CACHE_MAX = 200_000
 
 
@@ -94,7 +94,7 @@ class Highlighter:
         self.terms = frozenset(t for t in terms if t)
         self.prefixes = tuple(sorted({p for p in prefixes if p}))
         self.analyze = analyze
-        self.key = analyzer_key
+        self.cache = _STEM_CACHES.setdefault(analyzer_key, {})
         self.max_chars = max_chars
         probes = {probe(t) for t in self.terms} | set(self.prefixes)
         # a probe that starts with another one finds nothing more
@@ -107,16 +107,16 @@ class Highlighter:
     def _stem(self, word: str) -> str:
         tokens = self.analyze(word)
         stem = tokens[0] if len(tokens) == 1 else ""
-        if len(_STEM_CACHE) >= _STEM_CACHE_MAX:
-            _STEM_CACHE.clear()
-        _STEM_CACHE[(self.key, word)] = stem
+        if len(self.cache) >= _STEM_CACHE_MAX:
+            self.cache.clear()
+        self.cache[word] = stem
         return stem
 
     def matches(self, text: str) -> list[tuple[int, int, str]]:
         """(start, end, term) of each matched word, in text order (character offsets; ASCII text)."""
         low = text.lower()
         out = []
-        terms, prefixes, key, cache, rest = self.terms, self.prefixes, self.key, _STEM_CACHE, _WORD_REST
+        terms, prefixes, cache, rest = self.terms, self.prefixes, self.cache, _WORD_REST
         for p in self.probes:
             at = low.find(p)
             while at >= 0:
@@ -127,7 +127,7 @@ class Highlighter:
                     if prefixes:
                         hit = next((x for x in prefixes if word.startswith(x)), None)
                     if hit is None and terms:
-                        stem = cache.get((key, word))
+                        stem = cache.get(word)
                         if stem is None:
                             stem = self._stem(word)
                         hit = stem if stem in terms else None
@@ -172,12 +172,22 @@ class Highlighter:
             return 0, len(text)
         first = found[0][0]
         if len(found) > 1 and found[-1][1] - first > size:
+            # two pointers over the matches: the window starting at each match, its terms counted as it slides
             best = (-1, -1)
-            for i, (s, _, _) in enumerate(found):
-                inside = [t for a, b, t in found[i:] if b - s <= size]
-                score = (len(set(inside)), len(inside))
+            counts: dict[str, int] = {}
+            j = 0
+            for i, (s, _, term) in enumerate(found):
+                while j < len(found) and (j <= i or found[j][1] - s <= size):
+                    counts[found[j][2]] = counts.get(found[j][2], 0) + 1
+                    j += 1
+                score = (len(counts), j - i)
                 if score > best:
                     best, first = score, s
+                left = counts[term] - 1
+                if left:
+                    counts[term] = left
+                else:
+                    del counts[term]
         # start a little before the first match, at a sentence or word boundary, so the fragment reads as text
         lead = max(0, first - size // 5)
         sentence = text.rfind(". ", lead, first)
