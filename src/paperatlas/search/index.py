@@ -10,6 +10,8 @@ has to go back to SQL on its hot path.
 
 from __future__ import annotations
 
+import functools
+import os
 import threading
 from pathlib import Path
 from typing import Any
@@ -28,6 +30,13 @@ _open: dict[Path, tuple[Any, float]] = {}
 
 def index_dir(store: Store) -> Path:
     return store.data_dir / "index" / "tantivy"
+
+
+@functools.lru_cache(maxsize=64)
+def _paths(data_dir: Path) -> tuple[Path, str]:
+    """The index folder and its meta.json (as a str: one ``os.stat`` per query, no path objects built)."""
+    path = Path(data_dir) / "index" / "tantivy"
+    return path, str(path / "meta.json")
 
 
 def analyzers() -> dict[str, Any]:
@@ -106,10 +115,9 @@ def open_index(store: Store) -> Any | None:
     """
     import tantivy as t
 
-    path = index_dir(store)
-    meta = path / "meta.json"
+    path, meta = _paths(store.data_dir)
     try:
-        mtime = meta.stat().st_mtime
+        mtime = os.stat(meta).st_mtime
     except FileNotFoundError:
         return None
     with _lock:
