@@ -1,4 +1,5 @@
-"""Mentions -> people: blocking, hard rules, pair scores, average-linkage clustering, curation pins.
+"""Mentions -> people: blocking, hard rules, pair scores, linkage (single, average, or seeds compared by the seed
+model, see :func:`cut`), curation pins.
 
 Everything runs on whole arrays: pairs of all blocks are generated at once, featurized with sparse row products
 and scored in one LightGBM call; only the linkage itself is per block (scipy, O(n^2) in the block size, which

@@ -10,6 +10,11 @@ folds by a hash of the name.  What is shipped:
   comes from a nested cross-validation over the other folds alone (models trained without fold k *and* fold j,
   scored on fold j), so no threshold is chosen on the names it is then scored on.
 
+Each pair model has a *seed model* beside it (:mod:`.seeds`), trained on the same names; the seeds it learns from
+are made on each of its folds by the pair model trained on its other folds (so they are as imperfect as seeds on
+unseen names).  The linkage searched: single, average, single+average (seeds at 0.05 / 0.1 / 0.15, then average
+linkage of the pair probabilities) and seeds@0.1 with the seed model; thresholds 0.05..0.95.
+
 The DBLP Jun Zhang homonyms are never trained on: they are one name, so a split by person would train on the
 other Jun Zhangs' coauthors and topics and score an easier subset of people; it is an evaluation-only set.
 
@@ -138,13 +143,15 @@ class _Folds:
             self.pairs.append(row)
         self._scored: dict[tuple[frozenset[int], int, int], Any] = {}
 
-    def seed_model(self, folds: set[int], pair_booster: Any) -> Any:
-        """The seed-pair model over the seeds ``pair_booster`` makes on the names of ``folds`` (its own training
-        names: no held-out name is looked at).  Label: the seeds' majority people are one."""
+    def seed_model(self, folds: set[int], models: dict[frozenset[int], Any]) -> Any:
+        """The seed-pair model trained on the names of ``folds``.  Each fold's seeds come from the pair model
+        trained on the *other* folds of the set (``models[folds - {f}]``), so the seed model learns from seeds as
+        imperfect as those it will meet on names no model saw, and no name outside ``folds`` is looked at.
+        Label: the seeds' majority people are one."""
         xs, ys = [], []
-        model = PairModel(booster=pair_booster)
-        for c in range(len(self.parts)):
-            for f in sorted(folds):
+        for f in sorted(folds):
+            model = PairModel(booster=models[frozenset(folds) - {f}])
+            for c in range(len(self.parts)):
                 data = self.parts[c][f]
                 if not data.mentions:
                     continue
@@ -217,8 +224,11 @@ def train(data_root: Path, out_dir: Path, log=print) -> dict[str, Any]:
         models[everything - {k}] = folds.model(set(everything - {k}))
     for k, j in itertools.combinations(range(FOLDS), 2):
         models[everything - {k, j}] = folds.model(set(everything - {k, j}))
+    for left_out in itertools.combinations(range(FOLDS), 3):  # only to seed the nested seed models' training
+        models[everything - set(left_out)] = folds.model(set(everything - set(left_out)))
     log(f"{len(models)} fold models in {time.perf_counter() - started:.0f}s")
-    seed_models = {trained: folds.seed_model(set(trained), booster) for trained, booster in models.items()}
+    seed_models = {trained: folds.seed_model(set(trained), models) for trained in models
+                   if len(trained) >= FOLDS - 2}
     log(f"{len(seed_models)} seed models in {time.perf_counter() - started:.0f}s")
     fold_meta = []
     for k in range(FOLDS):
@@ -236,7 +246,7 @@ def train(data_root: Path, out_dir: Path, log=print) -> dict[str, Any]:
     linkage, threshold = _best(curve)
     log(f"full model: {linkage} linkage, threshold {threshold} (out-of-fold B3 F1 {curve[(linkage, threshold)]:.4f})")
     booster = folds.model(set(everything))
-    seed_booster = folds.seed_model(set(everything), booster)
+    seed_booster = folds.seed_model(set(everything), models)
     groups = {c.name: {g: fold_of(g) for g in c.group_names} for c in collections}
     model = PairModel(booster=booster, threshold=threshold, linkage=linkage, seed_booster=seed_booster, meta={
         "version": f"pair-lgbm-{hashlib.blake2b(booster.model_to_string().encode(), digest_size=4).hexdigest()}",
