@@ -3,6 +3,8 @@ authorships enriched from the other sources.  Real arXiv pages, DBLP records in 
 
 from __future__ import annotations
 
+import orjson
+
 from paperatlas.ingest import ingest_paths
 from paperatlas.merge.fold import Held, fold
 from paperatlas.merge.matching import Candidate, title_match
@@ -99,3 +101,17 @@ def test_fast_pid_is_make_pid():
 
     for seed in ("arxiv:0704.0002", "doi:10.1162/089120102762671936", "acl:P02-1001", "dblp:conf/gd/Ü", ""):
         assert fast_pid(seed) == make_pid(seed)
+
+
+def test_provenance_is_packed_by_place_and_unpacks_per_field():
+    from paperatlas.model import pack_provenance
+
+    one = fold([_held("arxiv-oai", {"ids": {"arxiv": "1706.03762"}, "title": "T", "abstract": "A",
+                                    "authors": [{"name": "Ashish Vaswani"}]})])
+    packed = one.columns["provenance"]
+    fields = unpack_provenance(packed)
+    assert set(fields) == {"title", "abstract", "authors"} and len(set(fields.values())) == 1
+    assert pack_provenance(fields) == packed  # the one-record shortcut writes what the general packing writes
+    old_form = orjson.dumps({"title": "dblp:x.xml:line 3", "venue": "dblp:x.xml:line 3"}).decode()
+    assert unpack_provenance(old_form) == {"title": "dblp:x.xml:line 3", "venue": "dblp:x.xml:line 3"}
+    assert fold([_held("dblp", {"ids": {"dblp": "x"}})]).columns["provenance"] == "{}"

@@ -23,7 +23,7 @@ import sys
 import time
 from collections import Counter
 from collections.abc import Iterator
-from contextlib import ExitStack
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -109,13 +109,29 @@ def ingest_paths(store: Store, paths: list[str | Path] | tuple[str | Path, ...],
                                                                            batch_size=batch_size)
     bar = progress(desc="ingest", unit="rec", enabled=show_progress)
     try:
-        with gc_paused():
+        with gc_paused(), _writer_memory_bounded(store):
             _consume(messages, CommitGroups(store.db, commit_records), summary, per_format, bar, echo_errors)
     finally:
         bar.close()
         summary.seconds = time.perf_counter() - started
         summary.per_format = dict(per_format)
     return summary
+
+
+@contextmanager
+def _writer_memory_bounded(store: Store) -> Iterator[None]:
+    """No memory-mapped reads on the writer's connection while it ingests.  A map (which serves the web's reads)
+    counts every page it touches towards the process's memory, and an ingest touches the whole store: measured
+    on three copies of the OAI-PMH harvest, the writer grew past 300 MB with the map and stayed flat without."""
+    if store.db.dialect != "sqlite":
+        yield
+        return
+    before = store.db.scalar("PRAGMA mmap_size")
+    store.db.execute("PRAGMA mmap_size=0")
+    try:
+        yield
+    finally:
+        store.db.execute(f"PRAGMA mmap_size={int(before or 0)}")
 
 
 class CommitGroups:

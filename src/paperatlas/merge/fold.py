@@ -173,7 +173,10 @@ def fold(records: list[Held]) -> Folded:
             year = int(value[:4])
             break
     columns["year"] = year or columns["venue_year"]
-    columns["provenance"] = pack_provenance(provenance)
+    if len(records) == 1 and provenance:  # every field came from the one record: pack_provenance's result, direct
+        columns["provenance"] = orjson.dumps({records[0].provenance: list(provenance)}).decode()
+    else:
+        columns["provenance"] = pack_provenance(provenance)
 
     ids: list[tuple[str, str]] = []
     references: list[str] = []
