@@ -126,12 +126,13 @@ def _writer_memory_bounded(store: Store) -> Iterator[None]:
     if store.db.dialect != "sqlite":
         yield
         return
-    before = store.db.scalar("PRAGMA mmap_size")
-    store.db.execute("PRAGMA mmap_size=0")
+    conn = store.db.conn  # a pragma, not a statement to wrap in a transaction
+    before = conn.execute("PRAGMA mmap_size").fetchone()[0]
+    conn.execute("PRAGMA mmap_size=0")
     try:
         yield
     finally:
-        store.db.execute(f"PRAGMA mmap_size={int(before or 0)}")
+        conn.execute(f"PRAGMA mmap_size={int(before or 0)}")
 
 
 class CommitGroups:
