@@ -119,12 +119,6 @@ def _fit(x: np.ndarray, y: np.ndarray, names: list[str] | None = None) -> Any:
     return lgb.train(PARAMS, lgb.Dataset(x, y, feature_name=names or FEATURES, free_raw_data=True), ROUNDS)
 
 
-def fit(sets: list[Labelled], rng: np.random.Generator) -> Any:
-    sets = [*sets, *(pseudo_blocks(s, rng) for s in sets if s.name.startswith("aminer"))]
-    xs, ys = zip(*(labelled_pairs(s, rng) for s in sets if s.mentions), strict=True)
-    return _fit(np.concatenate(xs), np.concatenate(ys))
-
-
 class _Folds:
     """Training pairs of every (collection, fold), featurized once; models over any set of folds."""
 
@@ -202,6 +196,7 @@ def _best(curve: dict[tuple[str, float], float]) -> tuple[str, float]:
 def train(data_root: Path, out_dir: Path, log=print) -> dict[str, Any]:
     started = time.perf_counter()
     rng = np.random.default_rng(SEED)
+    Path(out_dir).mkdir(parents=True, exist_ok=True)
     found = read_all(data_root)
     missing = [n for n in TRAINED_ON if n not in found]
     if missing:
