@@ -95,7 +95,9 @@ def measure(source: Path, *, limit: int | None = None, repeat: int = 1, show_pro
             rss_before = _rss_mb(resource.RUSAGE_SELF)
             cpu_started, children_started = time.process_time(), _children_cpu()
             summary = ingest_paths(store, files, show_progress=show_progress, batch_size=batch_size or BATCH_SIZE)
-            ingest_cpu = time.process_time() - cpu_started + _children_cpu() - children_started
+            writer_cpu = time.process_time() - cpu_started
+            parser_cpu = _children_cpu() - children_started  # 0 when the ingest ran in one process
+            ingest_cpu = writer_cpu + parser_cpu
             papers = int(store.db.scalar("SELECT COUNT(*) FROM papers") or 0)
             dialect = store.dialect
         parent_rss = _rss_mb(resource.RUSAGE_SELF)
@@ -122,6 +124,9 @@ def measure(source: Path, *, limit: int | None = None, repeat: int = 1, show_pro
         "cpu_seconds": round(ingest_cpu, 2),
         "parse_floor_cpu_seconds": round(floor_cpu, 2),
         "records_per_cpu_s": round(summary.read / ingest_cpu, 1) if ingest_cpu else 0.0,
+        # Which process is the bottleneck: the two should be about equal (see ingest/producer.py).
+        "writer_cpu_us_per_record": round(writer_cpu / summary.read * 1e6, 1) if summary.read else 0.0,
+        "parser_cpu_us_per_record": round(parser_cpu / summary.read * 1e6, 1) if summary.read else 0.0,
         "parse_floor_records_per_cpu_s": round(parsed / floor_cpu, 1) if floor_cpu else 0.0,
         "load_average_at_start": round(load_before, 2),
         "peak_rss_mb": round(peak, 1),
