@@ -4,11 +4,13 @@ authorships enriched from the other sources.  Real arXiv pages, DBLP records in 
 from __future__ import annotations
 
 import orjson
+import pytest
 
 from paperatlas.ingest import ingest_paths
 from paperatlas.merge.fold import Held, fold
 from paperatlas.merge.matching import Candidate, title_match
 from paperatlas.model import unpack_provenance
+from paperatlas.normalize import title_key
 from paperatlas.store.papers import get_paper, resolve_paper
 
 DBLP = """<?xml version="1.0" encoding="ISO-8859-1"?>
@@ -115,3 +117,24 @@ def test_provenance_is_packed_by_place_and_unpacks_per_field():
     old_form = orjson.dumps({"title": "dblp:x.xml:line 3", "venue": "dblp:x.xml:line 3"}).decode()
     assert unpack_provenance(old_form) == {"title": "dblp:x.xml:line 3", "venue": "dblp:x.xml:line 3"}
     assert fold([_held("dblp", {"ids": {"dblp": "x"}})]).columns["provenance"] == "{}"
+
+
+@pytest.mark.parametrize(("tex", "unicode"), [
+    ("Efficiently Finding All Maximal $\\alpha$-gapped Repeats", "Efficiently Finding All Maximal $α$-gapped Repeats"),
+    ("On a problem of Erd\\H{o}s and P\\'olya", "On a problem of Erdős and Pólya"),
+    ('Schr\\"odinger operators', "Schrödinger operators"),
+    ('Gr{\\"o}{\\ss}e Zahlen', "Größe Zahlen"),
+    ("The $\\Gamma$-function and \\v{C}ech", "The Γ-function and Čech"),
+    ("Fran\\c cois and Fran\\c{c}ois", "François and François"),
+    ("{\\L}ukasiewicz logic", "Łukasiewicz logic"),
+    ('Na\\"{\\i}ve Bayes', "Naïve Bayes"),
+    ("{\\it Italic} {BERT} models", "Italic BERT models"),
+])
+def test_title_key_reads_tex_as_its_unicode_spelling(tex, unicode):
+    assert title_key(tex) == title_key(unicode) != ""
+
+
+def test_title_key_keeps_words_apart():
+    assert title_key("Deep \\emph{Learning}") == "deep learning"
+    assert title_key("A \\v{S}ko\\v{d}a study") == "a skoda study"
+    assert title_key("Graph $\\beta$-skeletons") != title_key("Graph skeletons")

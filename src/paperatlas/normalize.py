@@ -107,15 +107,48 @@ def surname_key(surname: str | None) -> str:
 
 _MARKUP = re.compile(r"<[^>]+>")
 _LATEX_COMMAND = re.compile(r"\\[a-zA-Z]+")
+# An accented letter in TeX: the letter alone, which is what ASCII folding makes of the Unicode spelling (ö -> o).
+# Symbol accents take the next letter (\"o, \'{e}); letter accents need a space or braces (\c c, \H{o}, \v{\i}).
+# Braces around the whole ({\"o}) go with it, so that a word stays one word (Gr{\"o}{\ss}e = Größe).
+_LATEX_ACCENT = re.compile(
+    r"\{?\\(?:[\"'`^~=.]\s*(?:\{\s*\\?([a-zA-Z])\s*\}|\\?([a-zA-Z]))"
+    r"|[uvHckrbdt](?:\s*\{\s*\\?([a-zA-Z])\s*\}|\s+\\?([a-zA-Z])))\}?"
+)
+_LATEX_LETTERS = {"ss": "ss", "ae": "ae", "AE": "ae", "oe": "oe", "OE": "oe", "aa": "a", "AA": "a", "o": "o",
+                  "O": "o", "l": "l", "L": "l", "i": "i", "j": "j"}
+_LATEX_LETTER = re.compile(r"\{?\\(" + "|".join(sorted(_LATEX_LETTERS, key=len, reverse=True))
+                           + r")(?![a-zA-Z])\s*\}?")
+# Greek letters in TeX (\alpha, \Gamma, \varepsilon): what ASCII folding makes of the Unicode letter (α -> a).
+_GREEK_NAMES = ("alpha", "beta", "gamma", "delta", "epsilon", "zeta", "eta", "theta", "iota", "kappa", "lambda",
+                "mu", "nu", "xi", "omicron", "pi", "rho", "sigma", "tau", "upsilon", "phi", "chi", "psi", "omega")
+
+
+def _greek(name: str, case: str = "SMALL") -> str:
+    letter = unicodedata.lookup(f"GREEK {case} LETTER {name.upper().replace('LAMBDA', 'LAMDA')}")
+    return anyascii(letter).lower()
+
+
+_GREEK = {**{name: _greek(name) for name in _GREEK_NAMES},
+          **{name.capitalize(): _greek(name, "CAPITAL") for name in _GREEK_NAMES},
+          **{f"var{name}": _greek(name) for name in ("epsilon", "theta", "pi", "rho", "sigma", "phi")}}
+
+
+def _latex_word(match: re.Match) -> str:
+    name = match.group(0)[1:]
+    return _GREEK.get(name, " ")
 
 
 def title_key(title: str | None) -> str:
-    """Title folded for cross-source matching: ASCII, lower-case, LaTeX/markup and punctuation dropped."""
+    """Title folded for cross-source matching: ASCII, lower-case, markup and punctuation dropped, TeX accents and
+    Greek letters read as the letters their Unicode spelling folds to (``Erd\\H{o}s`` = ``Erdős``, ``$\\alpha$`` =
+    ``α``), other TeX commands dropped."""
     if not title:
         return ""
     text = _MARKUP.sub(" ", title) if "<" in title else title
     if "\\" in text:
-        text = _LATEX_COMMAND.sub(" ", text)
+        text = _LATEX_ACCENT.sub(lambda m: next(g for g in m.groups() if g), text)
+        text = _LATEX_LETTER.sub(lambda m: _LATEX_LETTERS[m.group(1)], text)
+        text = _LATEX_COMMAND.sub(_latex_word, text)
     return _NON_ALNUM.sub(" ", _ascii_fold(text)).strip()
 
 
