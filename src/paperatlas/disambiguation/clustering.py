@@ -14,14 +14,13 @@ Constraints, strongest first:
 
 from __future__ import annotations
 
-import gc
 from collections import defaultdict
 from collections.abc import Sequence
-from contextlib import contextmanager
 from dataclasses import dataclass
 
 import numpy as np
 
+from ..gcpause import gc_paused
 from .features import Evidence, pair_features
 from .mentions import Mention
 from .names import NameParts, first_names_compatible
@@ -305,23 +304,10 @@ def cluster_mentions(mentions: list[Mention], model: PairModel | None = None, *,
                      | None = None, threshold: float | None = None, keys: list[str] | None = None) -> Clustering:
     """Cluster mentions into people.  ``pins`` (one per mention, None = free) are hard assignments."""
     model = model or shipped_model()
-    with _collector_paused():
+    with gc_paused():  # millions of small lists and tuples, no cycles: full passes cost up to a fifth
         scored = score(mentions, model, pins=pins, keys=keys)
         labels = cut(scored, model.threshold if threshold is None else threshold, model.linkage)
     return Clustering(labels=labels, blocks=scored.keys, pairs_scored=scored.pairs_scored)
-
-
-@contextmanager
-def _collector_paused():
-    """Python's cycle collector off while the stage allocates millions of small lists and tuples that hold no
-    cycles: on a large heap (every mention in memory) its full passes cost up to a fifth of the run."""
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
 
 
 def _conflicted(scored: Scored, labels: np.ndarray) -> set[int]:

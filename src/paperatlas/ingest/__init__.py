@@ -28,11 +28,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ..gcpause import collect_young, gc_paused
 from ..progress import progress
 from ..sources.base import StrictStop
 from ..store import Store
 from .files import IngestError, PlannedFile, plan
-from .gcpause import collect_young, gc_paused
 from .producer import BATCH_SIZE, Message, parse, parse_in_child
 
 __all__ = ["IngestError", "IngestSummary", "StrictStop", "ingest_paths"]

@@ -25,11 +25,11 @@ import traceback
 from collections.abc import Iterator
 from typing import Any
 
+from ..gcpause import collect_young, gc_paused
 from ..merge.writer import Item
 from ..sources.base import ErrorSink, ReadError, StrictStop
 from .encode import encode, pack, unpack, with_prepared
 from .files import PlannedFile, open_binary
-from .gcpause import collect_young, gc_paused
 
 BATCH_SIZE = 2000
 QUEUE_BATCHES = 4
