@@ -1,7 +1,7 @@
 """Turning a reader's record into what the writer stores: JSON, a content hash and the record's key; and, for a
 paper, optionally its match keys and the row it makes on its own (``merge.writer.prepare``, :func:`with_prepared`).
 
-Done on the parser side (a second process when there is one).  Preparing a paper costs about a third as much as
+Done on the parser side (a second process when there is one).  Preparing a paper costs about half as much as
 parsing it, and either process may do it: the parser does when the writer is behind (see ``producer``), so that
 whichever process has slack takes the work.  Batches cross the process boundary as ``marshal`` bytes of
 plain tuples (:func:`pack` / :func:`unpack`): measured on 30 OAI-PMH pages that is a third cheaper than pickling

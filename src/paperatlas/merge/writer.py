@@ -1,7 +1,8 @@
-"""Writing one batch of records into the store, in one transaction.
+"""Writing one batch of records into the store, in a transaction of its own (:func:`apply_batch`) or in one the
+caller holds open around several batches (:func:`apply_in_transaction`, the ingest's commit groups).
 
-The batch is the unit of crash safety: a ``kill -9`` leaves the store exactly as it was after the last committed
-batch, and since unchanged records (same key, same content hash) are skipped before anything is written, a re-run
+A batch is never half-committed: a ``kill -9`` leaves the store exactly as it was after the last commit, and since
+unchanged records (same key, same content hash) are skipped before anything is written, a re-run
 writes only what the killed run had not committed, and bumps the ``change_seq`` counter exactly as often as the
 uninterrupted run did.  Paper ids are allocated inside the transaction (``MAX(id) + 1``, under the write lock)
 so the same input always yields the same ids.
