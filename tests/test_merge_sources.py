@@ -113,7 +113,7 @@ def test_provenance_is_packed_by_place_and_unpacks_per_field():
     packed = one.columns["provenance"]
     fields = unpack_provenance(packed)
     assert set(fields) == {"title", "abstract", "authors"} and len(set(fields.values())) == 1
-    assert pack_provenance(fields) == packed  # the one-record shortcut writes what the general packing writes
+    assert pack_provenance(fields) == packed
     old_form = orjson.dumps({"title": "dblp:x.xml:line 3", "venue": "dblp:x.xml:line 3"}).decode()
     assert unpack_provenance(old_form) == {"title": "dblp:x.xml:line 3", "venue": "dblp:x.xml:line 3"}
     assert fold([_held("dblp", {"ids": {"dblp": "x"}})]).columns["provenance"] == "{}"

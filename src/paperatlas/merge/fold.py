@@ -173,10 +173,7 @@ def fold(records: list[Held]) -> Folded:
             year = int(value[:4])
             break
     columns["year"] = year or columns["venue_year"]
-    if len(records) == 1 and provenance:  # every field came from the one record: pack_provenance's result, direct
-        columns["provenance"] = orjson.dumps({records[0].provenance: list(provenance)}).decode()
-    else:
-        columns["provenance"] = pack_provenance(provenance)
+    columns["provenance"] = pack_provenance(provenance)
 
     ids: list[tuple[str, str]] = []
     references: list[str] = []
