@@ -22,6 +22,7 @@ from lxml import etree
 from ..model import ARXIV, DOI, Authorship, Provenance, Record, Source, SourceRecord, Venue, VenueKind
 from ..normalize import full_name, normalize_doi, parse_arxiv_id
 from .base import ErrorSink
+from .codelinks import find_code_links
 
 OAI_NS = "http://www.openarchives.org/OAI/2.0/"
 ARXIV_NS = "http://arxiv.org/OAI/arXiv/"
@@ -38,26 +39,6 @@ _KEYNAME, _FORENAMES, _SUFFIX, _AFFILIATION = (f"{_A}{n}" for n in ("keyname", "
 _PREPRINT = VenueKind.PREPRINT.value
 _PARAGRAPH = re.compile(r"\n[ \t]+")
 
-
-
-def _mentions_code_host(lowered: str) -> bool:
-    # Five plain substring tests: measured 10x cheaper than one case-insensitive regex alternation, and half the
-    # cost of any() over a generator.
-    return ("github" in lowered or "gitlab" in lowered or "bitbucket" in lowered or "huggingface" in lowered
-            or "hf.co" in lowered)
-
-
-def find_code_links(*texts: str | None) -> list[str]:
-    """Repository URLs (GitHub, GitLab, Bitbucket, Hugging Face) mentioned in free text, normalized, deduplicated.
-
-    The readers' shared extractor does the work; the substring test in front spares it the ~98% of abstracts that
-    mention no code host at all (it is the costliest step of parsing otherwise)."""
-    wanted = [t for t in texts if t and _mentions_code_host(t.lower())]
-    if not wanted:
-        return []
-    from .codelinks import find_code_links as extract
-
-    return extract(*wanted)
 
 
 def _clean(text: str | None) -> str | None:
