@@ -30,6 +30,7 @@ COMMANDS: dict[tuple[str, ...], str] = {
     ("digest",): "paperatlas.cli.digest_cmd:digest",
     ("train", "disambiguation"): "paperatlas.cli.author_cmd:train_disambiguation",
     ("train", "ai-score"): "paperatlas.cli.scores_cmd:train_ai_score",
+    ("train", "topics"): "paperatlas.cli.author_cmd:train_topics",
     ("bench", "ingest"): "paperatlas.bench.ingest:bench_ingest",
     ("bench", "merge"): "paperatlas.bench.merge:bench_merge",
     ("bench", "disambiguation"): "paperatlas.bench.disambiguation:bench_disambiguation",

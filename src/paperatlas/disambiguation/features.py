@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass
+from typing import ClassVar
 
 import numpy as np
 from scipy import sparse
@@ -108,6 +109,11 @@ class Evidence:
     full_count: np.ndarray
     coauthors_full: sparse.csr_matrix
     coauthor_idf: sparse.csr_matrix
+    title_index: np.ndarray  # per mention, its title's position in ``distinct_titles``
+    distinct_titles: tuple[str, ...]  # embedded into topic vectors only where the seed stage needs them
+
+    # corpus-wide fields: a slice of the evidence (a chunk of blocks) keeps them whole
+    CORPUS_WIDE: ClassVar[frozenset[str]] = frozenset({"distinct_titles"})
 
     @classmethod
     def build(cls, mentions: list[Mention], parts: list[NameParts] | None = None) -> Evidence:
@@ -179,6 +185,8 @@ class Evidence:
             n_authors=np.array([max(m.n_authors, len(m.coauthors) + 1) for m in mentions], dtype=np.float32),
             coauthors_full=coauthors_full,
             coauthor_idf=co_idf,
+            title_index=title_index,
+            distinct_titles=tuple(title_ids),
             first_ids=np.array([first_vocab.setdefault(p.first, len(first_vocab)) for p in parts], dtype=np.int64),
             first_initial=np.array([p.first_is_initial for p in parts]),
             middle_code=np.array([ord(p.middle[0]) if p.middle else 0 for p in parts], dtype=np.int32),

@@ -42,3 +42,16 @@ def read_oai_mentions(pages: Iterable[Path]) -> tuple[list[Mention], int]:
                     ))
                 record.clear()
     return mentions, papers
+
+
+def read_oai_texts(pages: Iterable[Path]) -> tuple[list[str], list[str]]:
+    """Titles and abstracts of the harvest, whitespace-normalized: what the topic table is distilled from."""
+    titles: list[str] = []
+    abstracts: list[str] = []
+    for page in pages:
+        with gzip.open(page, "rb") as handle:
+            for _, record in etree.iterparse(handle, tag=f"{_A}arXiv", recover=True):
+                titles.append(" ".join((record.findtext(f"{_A}title") or "").split()))
+                abstracts.append(" ".join((record.findtext(f"{_A}abstract") or "").split()))
+                record.clear()
+    return titles, abstracts

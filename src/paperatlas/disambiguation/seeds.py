@@ -18,6 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import sparse
 
+from . import topics
 from .features import Evidence
 
 SEED_FEATURES: list[str] = [
@@ -26,7 +27,13 @@ SEED_FEATURES: list[str] = [
     "title_cos", "venue_cos", "coauthor_cos", "coauthor_shared", "affil_cos",
     "year_gap", "year_span_max",
     "full_first", "surname_count", "first_count",
+    "topic_cos",
+    # competition: how this pair compares with each seed's best other partner (see _versus_rivals)
+    *(f"{f}_vs_rival_{side}" for f in ("p_mean", "p_max", "title_cos", "venue_cos", "coauthor_cos", "topic_cos")
+      for side in ("min", "max")),
+    "seeds_in_block",
 ]
+_RIVALLED = ("p_mean", "p_max", "title_cos", "venue_cos", "coauthor_cos", "topic_cos")
 CANNOT = 1e6
 
 
@@ -58,6 +65,59 @@ def _rowdot(matrix: sparse.csr_matrix, a: np.ndarray, b: np.ndarray) -> np.ndarr
     if matrix.nnz == 0 or len(a) == 0:
         return np.zeros(len(a), dtype=np.float32)
     return np.asarray(matrix[a].multiply(matrix[b]).sum(axis=1), dtype=np.float32).ravel()
+
+
+def _topic_cos(member: sparse.csr_matrix, ev: Evidence, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Cosine of the two seeds' mean topic vectors (NaN where a seed has no title with a known word, or no
+    topic table is installed).  Only the titles of these pairs' seeds are embedded: most seeds of a corpus have
+    no free partner."""
+    table = topics.shipped()
+    if table is None or len(a) == 0:
+        return np.full(len(a), np.nan, dtype=np.float32)
+    used, inverse = np.unique(np.concatenate([a, b]), return_inverse=True)
+    rows = member[used]  # seeds x mentions
+    titles, column = np.unique(ev.title_index[rows.indices], return_inverse=True)
+    by_title = sparse.csr_matrix((rows.data, column, rows.indptr), shape=(len(used), len(titles)))
+    pooled = np.asarray(by_title @ table.embed([ev.distinct_titles[t] for t in titles.tolist()]), dtype=np.float32)
+    norms = np.linalg.norm(pooled, axis=1)
+    known = norms > 0
+    pooled /= np.where(known, norms, 1.0)[:, None]
+    ia, ib = inverse[: len(a)], inverse[len(a) :]
+    cos = np.einsum("ij,ij->i", pooled[ia], pooled[ib])
+    return np.where(known[ia] & known[ib], cos, np.nan).astype(np.float32)
+
+
+def _versus_rivals(a: np.ndarray, b: np.ndarray, value: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """For each seed pair, ``value`` minus the best ``value`` either seed has with any *other* seed, from the two
+    sides (min, max).  A fragment of a person is usually closer to that person's other seeds than to anyone else,
+    even where every seed of a common name looks alike in absolute terms (one field, one kind of venue): the
+    pair model's and the profiles' absolute levels shift from name to name, the ranking much less.  NaN where a
+    seed has no other partner or the value is unknown."""
+    m = len(a)
+    if m == 0:
+        empty = np.zeros(0, dtype=np.float32)
+        return empty, empty
+    seed = np.concatenate([a, b])
+    partner = np.concatenate([b, a])
+    v = np.concatenate([value, value]).astype(np.float64)
+    v = np.where(np.isnan(v), -np.inf, v)
+    order = np.lexsort((-v, seed))  # by seed, best value first
+    s_sorted, v_sorted, p_sorted = seed[order], v[order], partner[order]
+    start = np.flatnonzero(np.r_[True, s_sorted[1:] != s_sorted[:-1]])
+    count = np.diff(np.r_[start, len(order)])
+    n_seeds = int(seed.max()) + 1
+    best = np.full(n_seeds, -np.inf)
+    second = np.full(n_seeds, -np.inf)
+    best_partner = np.full(n_seeds, -1, dtype=np.int64)
+    best[s_sorted[start]] = v_sorted[start]
+    best_partner[s_sorted[start]] = p_sorted[start]
+    two = start[count > 1]
+    second[s_sorted[two]] = v_sorted[two + 1]
+    rival = np.where(best_partner[seed] == partner, second[seed], best[seed])
+    with np.errstate(invalid="ignore"):
+        diff = np.where(np.isfinite(rival) & np.isfinite(v), v - rival, np.nan)
+    side_a, side_b = diff[:m], diff[m:]
+    return np.fmin(side_a, side_b).astype(np.float32), np.fmax(side_a, side_b).astype(np.float32)
 
 
 def seed_pairs(left: np.ndarray, right: np.ndarray, dist: np.ndarray, bounds: np.ndarray, seeds: np.ndarray,
@@ -129,7 +189,14 @@ def seed_pairs(left: np.ndarray, right: np.ndarray, dist: np.ndarray, bounds: np
         gap, np.fmax(span[a], span[b]),
         full_first[a].astype(np.float32) + full_first[b].astype(np.float32),
         surname[a], np.fmax(first_count[a], first_count[b]),
+        _topic_cos(member, ev, a, b),
     ]).astype(np.float32)
+    rivals = [_versus_rivals(a, b, x[:, SEED_FEATURES.index(f)]) for f in _RIVALLED]
+    block = block_all[keep]
+    partners = np.bincount(np.concatenate([a, b]), minlength=n_seeds)  # free partners of each seed
+    seeds_in_block = np.zeros(int(block.max()) + 1 if len(block) else 0, dtype=np.float64)
+    np.maximum.at(seeds_in_block, block, np.maximum(partners[a], partners[b]) + 1.0)
+    x = np.column_stack([x, *(c for pair in rivals for c in pair), np.log1p(seeds_in_block[block])]).astype(np.float32)
     full_x = np.full((groups, len(SEED_FEATURES)), np.nan, dtype=np.float32)
     full_x[keep] = x
     order = np.argsort(block_all, kind="stable")

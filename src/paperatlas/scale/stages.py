@@ -206,11 +206,12 @@ def _slice_evidence(ev: Any, members: Any) -> Any:
     import dataclasses
 
     n = len(ev.parts)
+    corpus_wide = getattr(type(ev), "CORPUS_WIDE", frozenset())
     values = {}
     for field in dataclasses.fields(ev):
         value = getattr(ev, field.name)
         rows = len(value) if isinstance(value, list) else getattr(value, "shape", (None,))[0]
-        if rows != n:
+        if rows != n or field.name in corpus_wide:
             values[field.name] = value  # corpus-wide, not per mention: every block gets all of it
         elif isinstance(value, list):
             values[field.name] = [value[i] for i in members]
