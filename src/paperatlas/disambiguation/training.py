@@ -124,13 +124,15 @@ class _Folds:
 
     def __init__(self, collections: list[Labelled], rng: np.random.Generator):
         self.parts = [by_fold(c) for c in collections]  # [collection][fold]
+        self.pooled: dict[tuple[int, int], Labelled] = {}  # (collection, fold) -> its pseudo-blocks
         self.pairs: list[list[tuple[np.ndarray, np.ndarray]]] = []
-        for folds in self.parts:
+        for c, folds in enumerate(self.parts):
             row = []
-            for f in folds:
+            for k, f in enumerate(folds):
                 chunks = [labelled_pairs(f, rng)] if f.mentions else []
                 if f.mentions and f.name.startswith("aminer"):
-                    chunks.append(labelled_pairs(pseudo_blocks(f, rng), rng))
+                    self.pooled[(c, k)] = pseudo_blocks(f, rng)
+                    chunks.append(labelled_pairs(self.pooled[(c, k)], rng))
                 x = np.concatenate([c[0] for c in chunks]) if chunks else np.zeros((0, len(FEATURES)), np.float32)
                 y = np.concatenate([c[1] for c in chunks]) if chunks else np.zeros(0, np.float32)
                 row.append((x, y))
@@ -141,12 +143,15 @@ class _Folds:
         """The seed-pair model trained on the names of ``folds``.  Each fold's seeds come from the pair model
         trained on the *other* folds of the set (``models[folds - {f}]``), so the seed model learns from seeds as
         imperfect as those it will meet on names no model saw, and no name outside ``folds`` is looked at.
-        Label: the seeds' majority people are one."""
+        Label: the seeds' majority people are one.  The pseudo-blocks the pair model learns from are seeds here too:
+        a block of several people, each in a few seeds, is where comparing a seed with its rivals matters most,
+        and real names rarely make blocks that large."""
         xs, ys = [], []
         for f in sorted(folds):
             model = PairModel(booster=models[frozenset(folds) - {f}])
-            for c in range(len(self.parts)):
-                data = self.parts[c][f]
+            sets = [self.parts[c][f] for c in range(len(self.parts))]
+            sets += [self.pooled[(c, f)] for c in range(len(self.parts)) if (c, f) in self.pooled]
+            for data in sets:
                 if not data.mentions:
                     continue
                 scored = score(data.mentions, model)
