@@ -85,3 +85,12 @@ def test_distilled_table_follows_the_sentence_model(shared):
         return float(np.corrcoef((target[i] * target[j]).sum(1), (v[i] * v[j]).sum(1))[0, 1])
 
     assert agreement(fitted) > max(0.6, agreement(start) + 0.2)
+
+
+def test_train_topics_refuses_a_folder_without_pages(cli, tmp_path):
+    out = tmp_path / "table.npz"
+    result = cli("train", "topics", "--harvest", str(tmp_path), "--out", str(out))
+    assert result.exit_code != 0 and "no OAI-PMH pages" in result.output
+    assert not out.exists()
+    missing = cli("train", "topics", "--harvest", str(tmp_path / "nowhere"), "--out", str(out))
+    assert missing.exit_code == 2 and not out.exists()
