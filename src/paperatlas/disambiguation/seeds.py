@@ -193,7 +193,9 @@ def seed_pairs(left: np.ndarray, right: np.ndarray, dist: np.ndarray, bounds: np
     ]).astype(np.float32)
     rivals = [_versus_rivals(a, b, x[:, SEED_FEATURES.index(f)]) for f in _RIVALLED]
     block = block_all[keep]
-    partners = np.bincount(np.concatenate([a, b]), minlength=n_seeds)  # free partners of each seed
+    # "seeds in the block": the free partners of its best-connected seed, plus that seed (a lower bound where
+    # cannot-links settle some pairs, exact otherwise)
+    partners = np.bincount(np.concatenate([a, b]), minlength=n_seeds)
     seeds_in_block = np.zeros(int(block.max()) + 1 if len(block) else 0, dtype=np.float64)
     np.maximum.at(seeds_in_block, block, np.maximum(partners[a], partners[b]) + 1.0)
     x = np.column_stack([x, *(c for pair in rivals for c in pair), np.log1p(seeds_in_block[block])]).astype(np.float32)
