@@ -3,7 +3,7 @@
 Two papers of one person rarely share title words ("preconditioners for dense matrices", "multigrid with
 Richardson extrapolation"), so TF-IDF cosines of titles say little, pair by pair or pooled.  A dense topic vector
 places both in numerical linear algebra.  The vectors must be cheap (the identities stage resolves a whole
-harvest in seconds, and the labelled sets carry no embeddings), so a title's vector is the idf-weighted mean of
+harvest in seconds, and the labelled sets carry no embeddings), so a title's vector is the SIF-weighted mean of
 static *word* vectors, looked up in a table shipped with the package (:data:`VECTORS_FILE`).
 
 The table is distilled from the all-MiniLM-L6-v2 sentence model the search already uses (:func:`distil`,
@@ -40,7 +40,7 @@ def words(text: str) -> list[str]:
 
 
 class WordVectors:
-    """Word -> row of a (vocabulary x dims) float32 matrix, with each word's corpus count for idf weights."""
+    """Word -> row of a (vocabulary x dims) float32 matrix, with each word's corpus count for its SIF weight."""
 
     def __init__(self, vocabulary: list[str], vectors: np.ndarray, counts: np.ndarray):
         self.index = {w: i for i, w in enumerate(vocabulary)}
@@ -107,8 +107,9 @@ def distil(encode: Callable[[list[str]], np.ndarray], titles: list[str], corpus:
     in_titles: Counter[str] = Counter(w for t in titles for w in set(words(t)))
     vocabulary = sorted(w for w, c in counts.items() if in_titles[w] >= min_titles or c >= min_corpus)
     log(f"{len(vocabulary):,} words from {len(titles):,} titles")
+    vocabulary_counts = np.array([counts[w] for w in vocabulary])
     start = encode(vocabulary).astype(np.float32)  # each word on its own
-    table = WordVectors(vocabulary, start, np.array([counts[w] for w in vocabulary]))
+    table = WordVectors(vocabulary, start, vocabulary_counts)
     x = table.bag(titles)
     target = encode(titles).astype(np.float32)
     guess = np.asarray(x @ start, dtype=np.float32)
@@ -120,4 +121,4 @@ def distil(encode: Callable[[list[str]], np.ndarray], titles: list[str], corpus:
     sample = np.asarray(x[: min(len(titles), 30_000)] @ fitted)
     pca = PCA(min(dims, fitted.shape[1]), random_state=0).fit(sample)
     log(f"PCA to {pca.n_components_} dims keeps {pca.explained_variance_ratio_.sum():.1%} of the variance")
-    return vocabulary, (fitted @ pca.components_.T).astype(np.float32), np.array([counts[w] for w in vocabulary])
+    return vocabulary, (fitted @ pca.components_.T).astype(np.float32), vocabulary_counts

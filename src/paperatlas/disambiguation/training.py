@@ -133,8 +133,8 @@ class _Folds:
                 if f.mentions and f.name.startswith("aminer"):
                     self.pooled[(c, k)] = pseudo_blocks(f, rng)
                     chunks.append(labelled_pairs(self.pooled[(c, k)], rng))
-                x = np.concatenate([c[0] for c in chunks]) if chunks else np.zeros((0, len(FEATURES)), np.float32)
-                y = np.concatenate([c[1] for c in chunks]) if chunks else np.zeros(0, np.float32)
+                x = np.concatenate([xy[0] for xy in chunks]) if chunks else np.zeros((0, len(FEATURES)), np.float32)
+                y = np.concatenate([xy[1] for xy in chunks]) if chunks else np.zeros(0, np.float32)
                 row.append((x, y))
             self.pairs.append(row)
         self._scored: dict[tuple[frozenset[int], int, int], Any] = {}
