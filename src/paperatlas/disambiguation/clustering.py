@@ -14,7 +14,7 @@ Constraints, strongest first:
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -22,7 +22,7 @@ import numpy as np
 
 from ..gcpause import gc_paused
 from .features import Evidence, pair_features
-from .mentions import Mention
+from .mentions import Mention, name_parts
 from .names import NameParts, first_names_compatible
 from .pairmodel import PairModel, shipped_model
 
@@ -40,20 +40,24 @@ class Clustering:
 def _swap_aware_blocks(parts: list[NameParts]) -> list[str]:
     """Block keys, with detectable swapped name order folded in: "Zhang Jun" (block "jun z") joins "Jun Zhang"
     (block "zhang j") when the corpus writes that person the other way round more often."""
-    keys = [p.block for p in parts]
+    # Work per distinct NameParts object (equal spellings share one), weighted by how often each occurs.
+    ids = list(map(id, parts))
+    occurrences = Counter(ids)
+    distinct = {id(p): p for p in parts}
     full_counts: dict[tuple[str, str], int] = defaultdict(int)
-    for p in parts:
+    for k, p in distinct.items():
         if not p.first_is_initial:
-            full_counts[(p.surname, p.first)] += 1
-    out = []
-    for p, key in zip(parts, keys, strict=True):
+            full_counts[(p.surname, p.first)] += occurrences[k]
+    key_of = {}
+    for k, p in distinct.items():
+        key = p.block
         if not p.first_is_initial and not p.middle:
             here = full_counts[(p.surname, p.first)]
             there = full_counts.get((p.first, p.surname), 0)
             if there > here:
                 key = f"{p.first} {p.surname[:1]}"
-        out.append(key)
-    return out
+        key_of[k] = key
+    return list(map(key_of.__getitem__, ids))
 
 
 def blocks_of(parts: list[NameParts], keys: list[str]) -> list[np.ndarray]:
@@ -140,9 +144,43 @@ def mention_codes(mentions: list[Mention], parts: list[NameParts]) -> dict[str, 
     }
 
 
+SMALL_LINKAGE = 5  # up to this many items, average linkage runs in plain Python (scipy's call overhead is 10x)
+
+
+def _average_small(n: int, dist: np.ndarray, threshold: float) -> np.ndarray:
+    """Average linkage (UPGMA) cut at ``threshold``, for a handful of items: a whole-corpus run has thousands of
+    blocks with three to five seeds, where scipy's validation and dispatch cost far more than the merging."""
+    d: dict[tuple[int, int], float] = {}
+    values = dist.tolist()
+    k = 0
+    for i in range(n):
+        for j in range(i + 1, n):
+            d[(i, j)] = values[k]
+            k += 1
+    size = dict.fromkeys(range(n), 1)
+    owner = list(range(n))
+    while len(size) > 1:
+        (a, b), best = min(d.items(), key=lambda kv: kv[1])
+        if best >= threshold:
+            break
+        na, nb = size[a], size[b]
+        del d[(a, b)]
+        for c in size:
+            if c != a and c != b:
+                ac, bc = (a, c) if a < c else (c, a), (b, c) if b < c else (c, b)
+                d[ac] = (na * d[ac] + nb * d.pop(bc)) / (na + nb)
+        size[a] = na + nb
+        del size[b]
+        owner = [a if x == b else x for x in owner]
+    _, labels = np.unique(owner, return_inverse=True)
+    return labels
+
+
 def _link(n: int, dist: np.ndarray, threshold: float, method: str) -> np.ndarray:
     if n == 2:
         return np.array([0, 0 if dist[0] < threshold else 1])
+    if n <= SMALL_LINKAGE and method == "average":
+        return _average_small(n, dist, threshold)
     from scipy.cluster.hierarchy import linkage
 
     tree = linkage(dist, method=method)
@@ -190,7 +228,7 @@ class Scored:
 def score(mentions: list[Mention], model: PairModel, *, pins: Sequence[object | None] | None = None,
           keys: list[str] | None = None) -> Scored:
     n = len(mentions)
-    parts = [m.parts for m in mentions]
+    parts = name_parts(mentions)
     keys = keys if keys is not None else _swap_aware_blocks(parts)
     blocks = blocks_of(parts, keys)
     pin_codes = _codes(list(pins) if pins is not None else [None] * n)

@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Hashable
 from dataclasses import dataclass
+from itertools import chain
 from typing import ClassVar
 
 import numpy as np
@@ -18,7 +20,7 @@ from scipy import sparse
 
 from ..normalize import ascii_fold
 from . import name_counts
-from .mentions import Mention
+from .mentions import Mention, name_parts
 from .names import NameParts, coauthor_key, fold
 
 FEATURES: list[str] = [
@@ -49,15 +51,32 @@ _STOP = frozenset({
 })
 
 
-def _bag(rows: list[list[str]], vocab: dict[str, int]) -> sparse.csr_matrix:
-    indptr = [0]
-    indices: list[int] = []
-    for tokens in rows:
-        indices.extend([vocab.setdefault(t, len(vocab)) for t in tokens])
-        indptr.append(len(indices))
+def _ids(items: list[Hashable]) -> tuple[np.ndarray, dict[Hashable, int]]:
+    """Each item's position among the distinct items in order of first appearance, and that vocabulary.
+
+    ``dict.fromkeys`` and ``map`` walk the list in C: on a whole corpus (millions of coauthor slots) a
+    comprehension calling ``setdefault`` per item cost several times more."""
+    vocab = {item: k for k, item in enumerate(dict.fromkeys(items))}
+    return np.fromiter(map(vocab.__getitem__, items), dtype=np.int64, count=len(items)), vocab
+
+
+def _first_positions(index: np.ndarray, k: int) -> np.ndarray:
+    """For ids 0..k-1 (each present in ``index``), the position where each first occurs."""
+    first = np.zeros(k, dtype=np.int64)
+    first[index[::-1]] = np.arange(len(index) - 1, -1, -1)
+    return first
+
+
+def _row_lengths(rows: list[list[str]] | list[tuple[str, ...]]) -> np.ndarray:
+    return np.fromiter(map(len, rows), dtype=np.int64, count=len(rows))
+
+
+def _bag(rows: list[list[str]]) -> sparse.csr_matrix:
+    indices, vocab = _ids(list(chain.from_iterable(rows)))
+    indptr = np.zeros(len(rows) + 1, dtype=np.int64)
+    np.cumsum(_row_lengths(rows), out=indptr[1:])
     data = np.ones(len(indices), dtype=np.float32)
-    matrix = sparse.csr_matrix((data, np.array(indices, dtype=np.int64), np.array(indptr, dtype=np.int64)),
-                               shape=(len(rows), max(len(vocab), 1)))
+    matrix = sparse.csr_matrix((data, indices, indptr), shape=(len(rows), max(len(vocab), 1)))
     matrix.sum_duplicates()
     matrix.data[:] = 1.0  # presence, not counts
     return matrix
@@ -117,17 +136,13 @@ class Evidence:
 
     @classmethod
     def build(cls, mentions: list[Mention], parts: list[NameParts] | None = None) -> Evidence:
-        parts = parts if parts is not None else [m.parts for m in mentions]
+        parts = parts if parts is not None else name_parts(mentions)
         n = len(mentions)
         # Coauthor names: each distinct string is keyed once (a name recurs once per author of its paper), then
         # every occurrence is an int, and the bags are built with numpy instead of per-row Python lists.
-        name_ids: dict[str, int] = {}
-        occurrences: list[int] = []
-        row_len = np.zeros(n, dtype=np.int64)
-        for i, m in enumerate(mentions):
-            co = m.coauthors
-            row_len[i] = len(co)
-            occurrences.extend([name_ids.setdefault(c, len(name_ids)) for c in co])
+        coauthor_lists = [m.coauthors for m in mentions]
+        occ, name_ids = _ids(list(chain.from_iterable(coauthor_lists)))
+        row_len = _row_lengths(coauthor_lists)
         key_vocab: dict[str, int] = {"": 0}
         full_vocab: dict[str, int] = {"": 0}
         key_of = np.zeros(len(name_ids), dtype=np.int64)
@@ -136,9 +151,11 @@ class Evidence:
             key_of[j] = key_vocab.setdefault(coauthor_key(c), len(key_vocab))
             if len(c) > 4:
                 full_of[j] = full_vocab.setdefault(fold(c).replace(".", "").replace(" ", ""), len(full_vocab))
-        occ = np.array(occurrences, dtype=np.int64)
         rows = np.repeat(np.arange(n, dtype=np.int64), row_len)
-        own = np.array([key_vocab.get(p.block, -1) for p in parts], dtype=np.int64)
+        # Name fields are computed once per distinct NameParts (parts_of hands equal names one shared object).
+        part_index, part_vocab = _ids(list(map(id, parts)))
+        names = [parts[i] for i in _first_positions(part_index, len(part_vocab)).tolist()]
+        own = np.array([key_vocab.get(p.block, -1) for p in names], dtype=np.int64)[part_index]
         co_keys = key_of[occ]
         keep = (co_keys > 0) & (co_keys != own[rows])
         coauthors = _presence(rows[keep], co_keys[keep], n, len(key_vocab))
@@ -149,18 +166,13 @@ class Evidence:
         co_idf = coauthors.multiply(np.log((1.0 + n) / (1.0 + df))[None, :] ** 0.5).tocsr()
         # Titles and venues are per paper: bag each distinct one once (idf over papers), then index rows.
         # A paper's authors share its title and venue: look each paper up once.
-        paper_ids: dict[object, int] = {}
-        paper_index = np.array([paper_ids.setdefault(m.paper, len(paper_ids)) for m in mentions], dtype=np.int64)
-        first_of_paper = np.zeros(len(paper_ids), dtype=np.int64)
-        first_of_paper[paper_index[::-1]] = np.arange(n - 1, -1, -1)
-        papers = [mentions[i] for i in first_of_paper.tolist()]
-        title_ids: dict[str, int] = {}
-        title_index = np.array([title_ids.setdefault(m.title, len(title_ids)) for m in papers],
-                               dtype=np.int64)[paper_index]
+        paper_index, paper_ids = _ids([m.paper for m in mentions])
+        papers = [mentions[i] for i in _first_positions(paper_index, len(paper_ids)).tolist()]
+        title_index, title_ids = _ids([m.title for m in papers])
+        title_index = title_index[paper_index]
         title_rows = [_words(t) for t in title_ids]
-        venue_keys: dict[tuple[str, tuple[str, ...]], int] = {}
-        venue_index = np.array([venue_keys.setdefault((m.venue, tuple(m.categories)), len(venue_keys))
-                                for m in papers], dtype=np.int64)[paper_index]
+        venue_index, venue_keys = _ids([(m.venue, tuple(m.categories)) for m in papers])
+        venue_index = venue_index[paper_index]
         venue_rows = [_words(v) + [c.lower() for c in cats] for v, cats in venue_keys]
         affil_rows = [_words(" ".join(m.affiliations)) if m.affiliations else [] for m in mentions]
         venue_vocab: dict[str, int] = {}
@@ -174,12 +186,12 @@ class Evidence:
             parts=parts,
             coauthors=coauthors,
             coauthor_counts=np.diff(coauthors.indptr).astype(np.float32),
-            titles=_tfidf(_bag(title_rows, {}))[title_index],
+            titles=_tfidf(_bag(title_rows))[title_index],
             has_title=np.array([bool(r) for r in title_rows], dtype=bool)[title_index],
-            venues=_tfidf(_bag(venue_rows, {}))[venue_index],
+            venues=_tfidf(_bag(venue_rows))[venue_index],
             has_venue=np.array([bool(r) for r in venue_rows], dtype=bool)[venue_index],
             venue_ids=venue_ids,
-            affils=_tfidf(_bag(affil_rows, {})),
+            affils=_tfidf(_bag(affil_rows)),
             has_affil=np.array([bool(r) for r in affil_rows]),
             years=np.array([m.year if m.year else np.nan for m in mentions], dtype=np.float32),
             n_authors=np.array([max(m.n_authors, len(m.coauthors) + 1) for m in mentions], dtype=np.float32),
@@ -187,14 +199,15 @@ class Evidence:
             coauthor_idf=co_idf,
             title_index=title_index,
             distinct_titles=tuple(title_ids),
-            first_ids=np.array([first_vocab.setdefault(p.first, len(first_vocab)) for p in parts], dtype=np.int64),
-            first_initial=np.array([p.first_is_initial for p in parts]),
-            middle_code=np.array([ord(p.middle[0]) if p.middle else 0 for p in parts], dtype=np.int32),
-            surname_count=np.log1p(np.array([last_c.get(p.surname, 0) for p in parts], dtype=np.float32)),
+            first_ids=np.array([first_vocab.setdefault(p.first, len(first_vocab)) for p in names],
+                               dtype=np.int64)[part_index],
+            first_initial=np.array([p.first_is_initial for p in names], dtype=bool)[part_index],
+            middle_code=np.array([ord(p.middle[0]) if p.middle else 0 for p in names], dtype=np.int32)[part_index],
+            surname_count=np.log1p(np.array([last_c.get(p.surname, 0) for p in names], dtype=np.float32))[part_index],
             first_count=np.array([np.nan if p.first_is_initial else math.log1p(first_c.get(p.first, 0))
-                                  for p in parts], dtype=np.float32),
+                                  for p in names], dtype=np.float32)[part_index],
             full_count=np.array([np.nan if p.first_is_initial else math.log1p(full_c.get(f"{p.first} {p.surname}", 0))
-                                 for p in parts], dtype=np.float32),
+                                 for p in names], dtype=np.float32)[part_index],
         )
 
 

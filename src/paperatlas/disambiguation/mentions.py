@@ -32,3 +32,12 @@ class Mention:
     @property
     def parts(self) -> NameParts:
         return parts_of(self.name, self.forenames, self.surname)
+
+
+def name_parts(mentions: list[Mention]) -> list[NameParts]:
+    """Every mention's :class:`NameParts`, folding each distinct way of writing a name once (a corpus writes
+    most names many times: 122,000 distinct spellings among 284,000 arXiv mentions)."""
+    spellings = [(m.name, m.forenames, m.surname) for m in mentions]
+    folded = {spelling: parts_of(*spelling) for spelling in dict.fromkeys(spellings)}
+    return list(map(folded.__getitem__, spellings))
+

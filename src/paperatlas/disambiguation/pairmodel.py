@@ -15,6 +15,7 @@ from typing import Any
 
 import numpy as np
 
+from .compiled import CompiledTrees
 from .features import FEATURES
 from .seeds import SEED_FEATURES
 
@@ -45,16 +46,40 @@ class PairModel:
     linkage: str = "average"
     meta: dict[str, Any] = field(default_factory=dict)
     seed_booster: Any = None  # p(same person | seed-pair features), for linkage "seeds@S" (see seeds.py)
+    _compiled: dict[str, CompiledTrees] = field(default_factory=dict, repr=False)
 
     @property
     def version(self) -> str:
         return str(self.meta.get("version", "fallback"))
 
+    def __getstate__(self) -> dict[str, Any]:
+        # compiled code lives in this process's memory: a pickled model (a Spark task) compiles its own
+        return {**self.__dict__, "_compiled": {}}
+
+    def _run(self, kind: str, booster: Any, features: np.ndarray) -> np.ndarray:
+        """LightGBM's prediction, from the compiled twin of the booster where the batch is large enough."""
+        compiled = self._compiled.get(kind)
+        if compiled is None:
+            compiled = self._compiled[kind] = CompiledTrees(booster)
+        fast = compiled.predict(features)
+        if fast is not None:
+            return fast.astype(np.float32)
+        return booster.predict(features, num_threads=2).astype(np.float32)
+
+    def warm(self) -> bool:
+        """Compile both boosters now (start-up work for a whole-corpus run); False where LightGBM will do."""
+        ok = False
+        for kind, booster in (("pair", self.booster), ("seed", self.seed_booster)):
+            if booster is not None:
+                compiled = self._compiled.setdefault(kind, CompiledTrees(booster))
+                ok = compiled.ready() or ok
+        return ok
+
     def predict(self, features: np.ndarray) -> np.ndarray:
         if len(features) == 0:
             return np.zeros(0, dtype=np.float32)
         if self.booster is not None:
-            return self.booster.predict(features, num_threads=2).astype(np.float32)
+            return self._run("pair", self.booster, features)
         # Fallback (no model file): shared coauthors or a similar title with the same full first name.
         cols = {name: i for i, name in enumerate(FEATURES)}
         features = np.nan_to_num(features)
@@ -65,7 +90,7 @@ class PairModel:
     def predict_seeds(self, features: np.ndarray) -> np.ndarray:
         if len(features) == 0 or self.seed_booster is None:
             return np.zeros(len(features), dtype=np.float32)
-        return self.seed_booster.predict(features, num_threads=2).astype(np.float32)
+        return self._run("seed", self.seed_booster, features)
 
     def save_booster(self, path: Path, booster: Any = None) -> None:
         import gzip

@@ -20,6 +20,7 @@ import re
 from collections import Counter
 from collections.abc import Callable, Iterable
 from functools import lru_cache
+from itertools import chain, repeat
 from pathlib import Path
 
 import numpy as np
@@ -58,16 +59,16 @@ class WordVectors:
 
     def bag(self, texts: list[str]) -> sparse.csr_matrix:
         """(texts x vocabulary) SIF weights of each text's distinct known words."""
-        indptr = [0]
-        indices: list[int] = []
-        index = self.index
-        for text in texts:
-            seen = {index[w] for w in words(text) if w in index}
-            indices.extend(seen)
-            indptr.append(len(indices))
-        cols = np.array(indices, dtype=np.int64)
-        return sparse.csr_matrix((self.weights[cols], cols, np.array(indptr, dtype=np.int64)),
-                                 shape=(len(texts), len(self.vectors)))
+        token_lists = [words(text) for text in texts]
+        flat = list(chain.from_iterable(token_lists))
+        cols = np.fromiter(map(self.index.get, flat, repeat(-1)), dtype=np.int64, count=len(flat))
+        rows = np.repeat(np.arange(len(texts), dtype=np.int64), [len(t) for t in token_lists])
+        known = cols >= 0
+        matrix = sparse.csr_matrix((np.ones(int(known.sum()), dtype=np.float32), (rows[known], cols[known])),
+                                   shape=(len(texts), len(self.vectors)))
+        matrix.sum_duplicates()
+        matrix.data = self.weights[matrix.indices]  # a word counts once per text, at its SIF weight
+        return matrix
 
 
 def save(path: Path, vocabulary: list[str], vectors: np.ndarray, counts: np.ndarray) -> None:

@@ -259,10 +259,11 @@ def spark_cluster_mentions(store: Store) -> Callable[..., Any]:
 
         from ..disambiguation import clustering as c
         from ..disambiguation.features import Evidence
+        from ..disambiguation.mentions import name_parts
         from . import map_items
 
         model = model or c.shipped_model()
-        parts = [m.parts for m in mentions]
+        parts = name_parts(mentions)
         keys = keys if keys is not None else c._swap_aware_blocks(parts)
         blocks = c.blocks_of(parts, keys)
         pin_codes = c._codes(list(pins) if pins is not None else [None] * len(mentions))
