@@ -82,3 +82,20 @@ def test_shipped_models_carry_their_seed_models():
     for fold in model.meta["folds"]:
         fold_model = load_fold_model(int(fold["fold"]))
         assert fold_model.linkage == fold["linkage"] and fold_model.seed_booster is not None
+
+
+def test_small_average_linkage_cuts_as_scipy_does():
+    """The plain-Python UPGMA used for blocks of up to five seeds gives scipy's partition."""
+    from scipy.cluster.hierarchy import fcluster, linkage
+
+    from paperatlas.disambiguation.clustering import SMALL_LINKAGE, _average_small
+
+    rng = np.random.default_rng(7)
+    for _ in range(3000):
+        n = int(rng.integers(3, SMALL_LINKAGE + 1))
+        dist = rng.random(n * (n - 1) // 2)
+        dist[rng.random(len(dist)) < 0.2] = 1e6  # cannot-links
+        threshold = float(rng.choice([0.3, 0.5, 0.6, 0.8]))
+        ours = _average_small(n, dist, threshold)
+        theirs = fcluster(linkage(dist, method="average"), t=threshold - 1e-12, criterion="distance")
+        assert all((ours[i] == ours[j]) == (theirs[i] == theirs[j]) for i in range(n) for j in range(n))
