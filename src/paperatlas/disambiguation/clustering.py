@@ -226,14 +226,16 @@ class Scored:
 
 
 def score(mentions: list[Mention], model: PairModel, *, pins: Sequence[object | None] | None = None,
-          keys: list[str] | None = None) -> Scored:
+          keys: list[str] | None = None, evidence: Evidence | None = None) -> Scored:
+    """Pair distances of every block.  ``evidence``: these mentions' rows of a larger corpus's evidence (a
+    share of its blocks, see ``parallel.py``), so that they are scored as within that corpus."""
     n = len(mentions)
-    parts = name_parts(mentions)
+    parts = evidence.parts if evidence is not None else name_parts(mentions)
     keys = keys if keys is not None else _swap_aware_blocks(parts)
     blocks = blocks_of(parts, keys)
     pin_codes = _codes(list(pins) if pins is not None else [None] * n)
     left, right, owner = candidate_pairs(blocks)
-    ev = Evidence.build(mentions, parts)
+    ev = evidence if evidence is not None else Evidence.build(mentions, parts)
     codes = {**mention_codes(mentions, parts), "pin": pin_codes}
     cannot, must = hard_rules(mentions, ev, left, right, pin_codes, codes)
     prob = np.zeros(len(left), dtype=np.float32)
@@ -340,8 +342,15 @@ def _seeded_average(scored: Scored, threshold: float, seed: float) -> np.ndarray
 
 def cluster_mentions(mentions: list[Mention], model: PairModel | None = None, *, pins: Sequence[object | None]
                      | None = None, threshold: float | None = None, keys: list[str] | None = None) -> Clustering:
-    """Cluster mentions into people.  ``pins`` (one per mention, None = free) are hard assignments."""
+    """Cluster mentions into people.  ``pins`` (one per mention, None = free) are hard assignments.  A large
+    corpus is clustered on every core (see ``parallel.py``), with the same result."""
     model = model or shipped_model()
+    from .parallel import cluster_in_parallel, workers_for
+
+    workers = workers_for(len(mentions))
+    if workers > 1:
+        with gc_paused():
+            return cluster_in_parallel(mentions, model, workers, pins=pins, threshold=threshold, keys=keys)
     with gc_paused():  # millions of small lists and tuples, no cycles: full passes cost up to a fifth
         scored = score(mentions, model, pins=pins, keys=keys)
         labels = cut(scored, model.threshold if threshold is None else threshold, model.linkage)

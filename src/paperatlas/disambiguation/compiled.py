@@ -25,6 +25,17 @@ import numpy as np
 log = logging.getLogger(__name__)
 
 MIN_ROWS = 100_000  # below this, LightGBM is as quick as loading the compiled code
+_threads: int | None = None  # threads per prediction; None = every core (parallel.py sets 1 in its workers)
+
+
+def threads() -> int:
+    return _threads or os.cpu_count() or 1
+
+
+def set_threads(n: int | None) -> None:
+    """Threads each prediction may use (LightGBM's or the compiled code's); None: every core."""
+    global _threads
+    _threads = n
 
 
 def enabled() -> bool:
@@ -90,4 +101,4 @@ class CompiledTrees:
         if len(features) < MIN_ROWS or not self.ready():
             return None
         data = np.ascontiguousarray(features, dtype=np.float64)
-        return self._model.predict(data, n_jobs=os.cpu_count() or 1)
+        return self._model.predict(data, n_jobs=threads())

@@ -8,6 +8,7 @@ LightGBM treats as "unknown" rather than "different".
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import re
 from collections.abc import Hashable
@@ -134,6 +135,9 @@ class Evidence:
     # corpus-wide fields: a slice of the evidence (a chunk of blocks) keeps them whole
     CORPUS_WIDE: ClassVar[frozenset[str]] = frozenset({"distinct_titles"})
 
+    def take(self, rows: np.ndarray) -> Evidence:
+        return _take(self, rows)
+
     @classmethod
     def build(cls, mentions: list[Mention], parts: list[NameParts] | None = None) -> Evidence:
         parts = parts if parts is not None else name_parts(mentions)
@@ -209,6 +213,23 @@ class Evidence:
             full_count=np.array([np.nan if p.first_is_initial else math.log1p(full_c.get(f"{p.first} {p.surname}", 0))
                                  for p in names], dtype=np.float32)[part_index],
         )
+
+
+def _take(ev: Evidence, rows: np.ndarray) -> Evidence:
+    """The evidence of some mentions (a share of the blocks), corpus statistics kept: each row's vectors were
+    weighted over the whole corpus, so these mentions are scored as within it."""
+    n = len(ev.parts)
+    values = {}
+    for f in dataclasses.fields(ev):
+        value = getattr(ev, f.name)
+        size = len(value) if isinstance(value, list) else getattr(value, "shape", (None,))[0]
+        if size != n or f.name in ev.CORPUS_WIDE:
+            values[f.name] = value  # not per mention: every share gets all of it
+        elif isinstance(value, list):
+            values[f.name] = [value[i] for i in rows.tolist()]
+        else:
+            values[f.name] = value[rows]
+    return type(ev)(**values)
 
 
 def _presence(rows: np.ndarray, cols: np.ndarray, n: int, width: int) -> sparse.csr_matrix:

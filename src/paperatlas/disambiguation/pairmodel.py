@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from .compiled import CompiledTrees
+from .compiled import CompiledTrees, threads
 from .features import FEATURES
 from .seeds import SEED_FEATURES
 
@@ -64,7 +64,7 @@ class PairModel:
         fast = compiled.predict(features)
         if fast is not None:
             return fast.astype(np.float32)
-        return booster.predict(features, num_threads=2).astype(np.float32)
+        return booster.predict(features, num_threads=threads()).astype(np.float32)
 
     def warm(self) -> bool:
         """Compile both boosters now (start-up work for a whole-corpus run); False where LightGBM will do."""

@@ -201,47 +201,12 @@ def spark_get_embedder(store: Store) -> Callable[..., Any]:
 # --- identities: name-block clustering ----------------------------------------------------------------------------
 
 
-def _slice_evidence(ev: Any, members: Any) -> Any:
-    """The evidence rows of one block (per-mention arrays, matrices and lists), corpus statistics kept."""
-    import dataclasses
-
-    n = len(ev.parts)
-    corpus_wide = getattr(type(ev), "CORPUS_WIDE", frozenset())
-    values = {}
-    for field in dataclasses.fields(ev):
-        value = getattr(ev, field.name)
-        rows = len(value) if isinstance(value, list) else getattr(value, "shape", (None,))[0]
-        if rows != n or field.name in corpus_wide:
-            values[field.name] = value  # corpus-wide, not per mention: every block gets all of it
-        elif isinstance(value, list):
-            values[field.name] = [value[i] for i in members]
-        else:
-            values[field.name] = value[members]
-    return type(ev)(**values)
-
-
-class _GivenEvidence:
-    """Stands in for ``features.Evidence`` on an executor: ``build`` returns the driver's slice of the corpus-wide
-    evidence (TF-IDF weighted over all mentions), so a chunk of blocks is scored as within the whole corpus."""
-
-    def __init__(self, evidence: Any):
-        self.evidence = evidence
-
-    def build(self, mentions: Any, parts: Any = None) -> Any:
-        return self.evidence
-
-
 def _cluster_chunk(payload: tuple) -> tuple[list[int], int]:
     """Some whole name blocks, on an executor, through the clustering module's own ``score`` and ``cut``."""
     from ..disambiguation import clustering as c
 
     mentions, evidence, block_ids, pins, model, threshold, method = payload
-    original = c.Evidence
-    c.Evidence = _GivenEvidence(evidence)
-    try:
-        scored = c.score(mentions, model, pins=pins, keys=block_ids)
-    finally:
-        c.Evidence = original
+    scored = c.score(mentions, model, pins=pins, keys=block_ids, evidence=evidence)
     scored.pins = None  # a pin may span blocks in other chunks: the driver enforces pins over all blocks at once
     return c.cut(scored, threshold, method).tolist(), int(scored.pairs_scored)
 
@@ -285,7 +250,7 @@ def spark_cluster_mentions(store: Store) -> Callable[..., Any]:
             group = shared[start : start + per_task]
             rows = np.concatenate(group)
             block_ids = [str(b) for b, members in enumerate(group) for _ in members]
-            payloads.append(([mentions[i] for i in rows], _slice_evidence(evidence, rows), block_ids,
+            payloads.append(([mentions[i] for i in rows], evidence.take(rows), block_ids,
                              pin_codes[rows].tolist() if pins is not None else None, model, cut_at, method))
             index_of.append(rows)
         pairs = 0

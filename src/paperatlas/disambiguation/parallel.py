@@ -1,0 +1,137 @@
+"""A large corpus clustered on every core, with the result one process would give.
+
+Blocking and the corpus-wide evidence (TF-IDF weights over all mentions, name counts) need the whole corpus, but
+after them the name blocks are independent: the pair scores, seeds, seed features and linkage of one block never
+look at another.  So the blocks are dealt into one share per core, balanced by pair count; forked workers
+cluster their shares while this process clusters the first.  Each share is scored with its rows of the corpus's
+evidence (``Evidence.take``), so every block gets the scores it would get in one process: the same partition,
+numbered differently.
+
+Fork hands the workers the mentions and the evidence without copying or pickling them, which is what makes a
+share cheap to start; where fork is not available, on one core, for a small corpus, or with
+``PAPERATLAS_WORKERS=1``, clustering stays in this process.  A worker that dies is redone here.  Workers
+predict on one thread each, and never through LightGBM's OpenMP pool that this process may have started.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import sys
+import traceback
+from collections.abc import Callable, Sequence
+
+import numpy as np
+
+from . import compiled
+from .features import Evidence
+from .mentions import Mention, name_parts
+from .pairmodel import PairModel
+
+PARALLEL_MIN = 50_000  # mentions: below this, starting workers costs more than it saves
+
+
+def workers_for(n_mentions: int) -> int:
+    """How many processes should cluster a corpus of this size (1 = this one alone)."""
+    if n_mentions < PARALLEL_MIN or "fork" not in multiprocessing.get_all_start_methods():
+        return 1
+    if multiprocessing.current_process().daemon:  # a daemonic process may not start workers of its own
+        return 1
+    asked = os.environ.get("PAPERATLAS_WORKERS", "").strip()
+    cores = os.cpu_count() or 1
+    return max(1, min(int(asked), cores) if asked.isdigit() and int(asked) > 0 else cores)
+
+
+def deal(blocks: Sequence[np.ndarray], shares: int) -> list[list[np.ndarray]]:
+    """Blocks into ``shares`` groups of about equal work (pairs), largest block first to the lightest group."""
+    out: list[list[np.ndarray]] = [[] for _ in range(shares)]
+    load = np.zeros(shares)
+    for b in sorted(blocks, key=len, reverse=True):
+        k = int(np.argmin(load))
+        out[k].append(b)
+        load[k] += len(b) * (len(b) - 1) / 2
+    return [share for share in out if share]
+
+
+def _cluster_share(mentions: list[Mention], evidence: Evidence, share: list[np.ndarray], model: PairModel,
+                   pins: np.ndarray | None, threshold: float, method: str) -> tuple[np.ndarray, np.ndarray, int]:
+    """(rows, local labels, pairs scored) of one share of the blocks."""
+    from .clustering import cut, score
+
+    rows = np.concatenate(share)
+    keys = np.repeat(np.arange(len(share)), [len(b) for b in share]).astype(str).tolist()
+    scored = score([mentions[i] for i in rows.tolist()], model, keys=keys, evidence=evidence.take(rows),
+                   pins=pins[rows].tolist() if pins is not None else None)
+    scored.pins = None  # a pin may span shares: pins are made exact over the whole corpus at the end
+    return rows, cut(scored, threshold, method), scored.pairs_scored
+
+
+def _worker(work: Callable[[], tuple[np.ndarray, np.ndarray, int]], send) -> None:
+    """In a forked worker: one share, its labels back through the pipe as raw int64s (pairs scored last)."""
+    compiled.set_threads(1)
+    try:
+        _, labels, pairs = work()
+        send.send_bytes(np.append(labels.astype(np.int64), pairs).tobytes())
+    except BaseException:  # the parent redoes this share; say why on stderr
+        traceback.print_exc(file=sys.stderr)
+    finally:
+        send.close()
+
+
+def cluster_in_parallel(mentions: list[Mention], model: PairModel, workers: int, *,
+                        pins: Sequence[object | None] | None = None, threshold: float | None = None,
+                        keys: list[str] | None = None):
+    """``clustering.cluster_mentions`` with the blocks dealt over ``workers`` processes."""
+    from .clustering import Clustering, _codes, _enforce_pins, _swap_aware_blocks, blocks_of
+
+    parts = name_parts(mentions)
+    keys = keys if keys is not None else _swap_aware_blocks(parts)
+    blocks = blocks_of(parts, keys)
+    evidence = Evidence.build(mentions, parts)
+    pin_codes = _codes(list(pins)) if pins is not None else None
+    cut_at = model.threshold if threshold is None else threshold
+    labels = np.full(len(mentions), -1, dtype=np.int64)
+    singles = [b[0] for b in blocks if len(b) == 1]
+    labels[singles] = np.arange(len(singles))
+    next_label = len(singles)
+    shares = deal([b for b in blocks if len(b) > 1], workers)
+
+    def work(k: int) -> Callable[[], tuple[np.ndarray, np.ndarray, int]]:
+        return lambda: _cluster_share(mentions, evidence, shares[k], model, pin_codes, cut_at, model.linkage)
+
+    context = multiprocessing.get_context("fork")
+    running = []
+    for k in range(1, len(shares)):
+        receive, send = context.Pipe(duplex=False)
+        process = context.Process(target=_worker, args=(work(k), send), daemon=True)
+        process.start()
+        send.close()
+        running.append((k, process, receive))
+    results: dict[int, tuple[np.ndarray, int]] = {}
+    if shares:
+        saved = compiled._threads
+        compiled.set_threads(1)  # the workers hold the other cores
+        try:
+            _, local, pairs = work(0)()
+        finally:
+            compiled.set_threads(saved)
+        results[0] = (local, pairs)
+    for k, process, receive in running:
+        try:
+            raw = np.frombuffer(receive.recv_bytes(), dtype=np.int64)
+            results[k] = (raw[:-1], int(raw[-1]))
+        except (EOFError, OSError):  # the worker died or failed: do its share here
+            _, local, pairs = work(k)()
+            results[k] = (local, pairs)
+        finally:
+            receive.close()
+            process.join()
+    pairs_scored = 0
+    for k, share in enumerate(shares):
+        local, pairs = results[k]
+        labels[np.concatenate(share)] = local + next_label
+        next_label += int(local.max()) + 1
+        pairs_scored += pairs
+    if pin_codes is not None:
+        labels = _enforce_pins(labels, pin_codes)
+    return Clustering(labels=labels, blocks=keys, pairs_scored=pairs_scored)

@@ -1,0 +1,83 @@
+"""Whole-corpus clustering on every core gives the partition one process gives, pins included, and survives a
+worker that dies."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from paperatlas.disambiguation import parallel
+from paperatlas.disambiguation.clustering import cluster_mentions
+from paperatlas.disambiguation.harvest_mentions import read_oai_mentions
+
+HARVEST = Path(__file__).resolve().parents[2] / "shared" / "data" / "arxiv" / "oai-pmh-cs-2016"
+
+
+@pytest.fixture(scope="module")
+def mentions():
+    found, _ = read_oai_mentions(sorted(HARVEST.glob("page*.xml.gz"))[:4])
+    return found
+
+
+def _partition(labels: np.ndarray) -> set[frozenset[int]]:
+    groups: dict[int, set[int]] = {}
+    for i, label in enumerate(labels.tolist()):
+        groups.setdefault(label, set()).add(i)
+    return {frozenset(g) for g in groups.values()}
+
+
+def _both_ways(mentions, monkeypatch, **kwargs):
+    monkeypatch.setattr(parallel, "PARALLEL_MIN", 1000)
+    monkeypatch.setenv("PAPERATLAS_WORKERS", "1")
+    alone = cluster_mentions(mentions, **kwargs)
+    monkeypatch.setenv("PAPERATLAS_WORKERS", "3")
+    assert parallel.workers_for(len(mentions)) == min(3, os.cpu_count() or 1)
+    shared = parallel.cluster_in_parallel(mentions, _model(), 3, **kwargs)
+    return alone, shared
+
+
+def _model():
+    from paperatlas.disambiguation.pairmodel import shipped_model
+
+    return shipped_model()
+
+
+def test_parallel_gives_the_single_process_partition(mentions, monkeypatch):
+    alone, shared = _both_ways(mentions, monkeypatch)
+    assert len(mentions) > 10_000
+    assert _partition(shared.labels) == _partition(alone.labels)
+    assert shared.pairs_scored == alone.pairs_scored > 0
+    assert shared.blocks == alone.blocks
+
+
+def test_parallel_obeys_pins_across_shares(mentions, monkeypatch):
+    # two mentions of different blocks pinned to one identity, two of one block pinned apart
+    first, second = 0, next(i for i, m in enumerate(mentions) if m.parts.block != mentions[0].parts.block)
+    pins: list[object | None] = [None] * len(mentions)
+    pins[first] = pins[second] = "identity-a"
+    alone, shared = _both_ways(mentions, monkeypatch, pins=pins)
+    assert shared.labels[first] == shared.labels[second]
+    assert _partition(shared.labels) == _partition(alone.labels)
+
+
+def test_a_dead_worker_is_redone_here(mentions, monkeypatch):
+    monkeypatch.setattr(parallel, "_worker", lambda work, send: os._exit(3))  # dies before sending anything
+    alone, shared = _both_ways(mentions, monkeypatch)
+    assert _partition(shared.labels) == _partition(alone.labels)
+
+
+def test_small_corpora_and_one_worker_stay_in_process(monkeypatch):
+    assert parallel.workers_for(parallel.PARALLEL_MIN - 1) == 1
+    monkeypatch.setenv("PAPERATLAS_WORKERS", "1")
+    assert parallel.workers_for(10 * parallel.PARALLEL_MIN) == 1
+
+
+def test_deal_balances_pairs():
+    blocks = [np.arange(n) for n in (50, 40, 30, 30, 20, 10, 5, 5)]
+    shares = parallel.deal(blocks, 2)
+    loads = [sum(len(b) * (len(b) - 1) / 2 for b in share) for share in shares]
+    assert sorted(len(b) for share in shares for b in share) == sorted(len(b) for b in blocks)
+    assert max(loads) / min(loads) < 1.3
