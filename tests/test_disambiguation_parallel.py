@@ -64,7 +64,7 @@ def test_parallel_obeys_pins_across_shares(mentions, monkeypatch):
 
 
 def test_a_dead_worker_is_redone_here(mentions, monkeypatch):
-    monkeypatch.setattr(parallel, "_worker", lambda work, send: os._exit(3))  # dies before sending anything
+    monkeypatch.setattr(parallel, "_child", lambda work, send: os._exit(3))  # dies before sending anything
     alone, shared = _both_ways(mentions, monkeypatch)
     assert _partition(shared.labels) == _partition(alone.labels)
 

@@ -14,7 +14,7 @@ import re
 from collections.abc import Hashable
 from dataclasses import dataclass
 from itertools import chain
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import numpy as np
 from scipy import sparse
@@ -139,7 +139,10 @@ class Evidence:
         return _take(self, rows)
 
     @classmethod
-    def build(cls, mentions: list[Mention], parts: list[NameParts] | None = None) -> Evidence:
+    def build(cls, mentions: list[Mention], parts: list[NameParts] | None = None,
+              text_fields: dict[str, Any] | None = None) -> Evidence:
+        """``text_fields``: :func:`paper_text_fields` of these mentions, where the caller has them already (it
+        needs no name folding, so ``parallel.py`` builds it beside the names, in a worker)."""
         parts = parts if parts is not None else name_parts(mentions)
         n = len(mentions)
         # Coauthor names: each distinct string is keyed once (a name recurs once per author of its paper), then
@@ -168,41 +171,16 @@ class Evidence:
         coauthors_full = _presence(rows[keep], full_ids[keep], n, len(full_vocab))
         df = np.bincount(coauthors.indices, minlength=coauthors.shape[1]).astype(np.float32)
         co_idf = coauthors.multiply(np.log((1.0 + n) / (1.0 + df))[None, :] ** 0.5).tocsr()
-        # Titles and venues are per paper: bag each distinct one once (idf over papers), then index rows.
-        # A paper's authors share its title and venue: look each paper up once.
-        paper_index, paper_ids = _ids([m.paper for m in mentions])
-        papers = [mentions[i] for i in _first_positions(paper_index, len(paper_ids)).tolist()]
-        title_index, title_ids = _ids([m.title for m in papers])
-        title_index = title_index[paper_index]
-        title_rows = [_words(t) for t in title_ids]
-        venue_index, venue_keys = _ids([(m.venue, tuple(m.categories)) for m in papers])
-        venue_index = venue_index[paper_index]
-        venue_rows = [_words(v) + [c.lower() for c in cats] for v, cats in venue_keys]
-        affil_rows = [_words(" ".join(m.affiliations)) if m.affiliations else [] for m in mentions]
-        venue_vocab: dict[str, int] = {}
-        venue_ids = np.array(
-            [venue_vocab.setdefault(fold(m.venue).strip(), len(venue_vocab)) if m.venue else -1
-             for m in papers], dtype=np.int64)[paper_index]
         first_vocab: dict[str, int] = {}
         counts = name_counts.shipped()
         last_c, first_c, full_c = counts["last"], counts["first"], counts["full"]
         return cls(
+            **(text_fields if text_fields is not None else paper_text_fields(mentions)),
             parts=parts,
             coauthors=coauthors,
             coauthor_counts=np.diff(coauthors.indptr).astype(np.float32),
-            titles=_tfidf(_bag(title_rows))[title_index],
-            has_title=np.array([bool(r) for r in title_rows], dtype=bool)[title_index],
-            venues=_tfidf(_bag(venue_rows))[venue_index],
-            has_venue=np.array([bool(r) for r in venue_rows], dtype=bool)[venue_index],
-            venue_ids=venue_ids,
-            affils=_tfidf(_bag(affil_rows)),
-            has_affil=np.array([bool(r) for r in affil_rows]),
-            years=np.array([m.year if m.year else np.nan for m in mentions], dtype=np.float32),
-            n_authors=np.array([max(m.n_authors, len(m.coauthors) + 1) for m in mentions], dtype=np.float32),
             coauthors_full=coauthors_full,
             coauthor_idf=co_idf,
-            title_index=title_index,
-            distinct_titles=tuple(title_ids),
             first_ids=np.array([first_vocab.setdefault(p.first, len(first_vocab)) for p in names],
                                dtype=np.int64)[part_index],
             first_initial=np.array([p.first_is_initial for p in names], dtype=bool)[part_index],
@@ -213,6 +191,39 @@ class Evidence:
             full_count=np.array([np.nan if p.first_is_initial else math.log1p(full_c.get(f"{p.first} {p.surname}", 0))
                                  for p in names], dtype=np.float32)[part_index],
         )
+
+
+def paper_text_fields(mentions: list[Mention]) -> dict[str, Any]:
+    """What the papers say (titles, venues, affiliations, years, author counts), keyed by the :class:`Evidence`
+    fields they fill.  Titles and venues are per paper: each distinct one is bagged once (idf over papers), then
+    indexed per mention."""
+    # A paper's authors share its title and venue: look each paper up once.
+    paper_index, paper_ids = _ids([m.paper for m in mentions])
+    papers = [mentions[i] for i in _first_positions(paper_index, len(paper_ids)).tolist()]
+    title_index, title_ids = _ids([m.title for m in papers])
+    title_index = title_index[paper_index]
+    title_rows = [_words(t) for t in title_ids]
+    venue_index, venue_keys = _ids([(m.venue, tuple(m.categories)) for m in papers])
+    venue_index = venue_index[paper_index]
+    venue_rows = [_words(v) + [c.lower() for c in cats] for v, cats in venue_keys]
+    affil_rows = [_words(" ".join(m.affiliations)) if m.affiliations else [] for m in mentions]
+    venue_vocab: dict[str, int] = {}
+    venue_ids = np.array(
+        [venue_vocab.setdefault(fold(m.venue).strip(), len(venue_vocab)) if m.venue else -1
+         for m in papers], dtype=np.int64)[paper_index]
+    return {
+        "titles": _tfidf(_bag(title_rows))[title_index],
+        "has_title": np.array([bool(r) for r in title_rows], dtype=bool)[title_index],
+        "venues": _tfidf(_bag(venue_rows))[venue_index],
+        "has_venue": np.array([bool(r) for r in venue_rows], dtype=bool)[venue_index],
+        "venue_ids": venue_ids,
+        "affils": _tfidf(_bag(affil_rows)),
+        "has_affil": np.array([bool(r) for r in affil_rows]),
+        "years": np.array([m.year if m.year else np.nan for m in mentions], dtype=np.float32),
+        "n_authors": np.array([max(m.n_authors, len(m.coauthors) + 1) for m in mentions], dtype=np.float32),
+        "title_index": title_index,
+        "distinct_titles": tuple(title_ids),
+    }
 
 
 def _take(ev: Evidence, rows: np.ndarray) -> Evidence:

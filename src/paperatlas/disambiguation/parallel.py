@@ -7,24 +7,29 @@ cluster their shares while this process clusters the first.  Each share is score
 evidence (``Evidence.take``), so every block gets the scores it would get in one process: the same partition,
 numbered differently.
 
+The serial part shrinks too: what the papers say (titles, venues: ``features.paper_text_fields``) needs no
+name folding, so a worker builds it while this process folds names and blocks.
+
 Fork hands the workers the mentions and the evidence without copying or pickling them, which is what makes a
 share cheap to start; where fork is not available, on one core, for a small corpus, or with
-``PAPERATLAS_WORKERS=1``, clustering stays in this process.  A worker that dies is redone here.  Workers
-predict on one thread each, and never through LightGBM's OpenMP pool that this process may have started.
+``PAPERATLAS_WORKERS=1``, clustering stays in this process.  Work whose worker dies is redone here.  Workers
+predict on one thread each (compiled code, or LightGBM with ``num_threads=1``).
 """
 
 from __future__ import annotations
 
 import multiprocessing
 import os
+import pickle
 import sys
 import traceback
 from collections.abc import Callable, Sequence
+from typing import Any
 
 import numpy as np
 
 from . import compiled
-from .features import Evidence
+from .features import Evidence, paper_text_fields
 from .mentions import Mention, name_parts
 from .pairmodel import PairModel
 
@@ -54,8 +59,8 @@ def deal(blocks: Sequence[np.ndarray], shares: int) -> list[list[np.ndarray]]:
 
 
 def _cluster_share(mentions: list[Mention], evidence: Evidence, share: list[np.ndarray], model: PairModel,
-                   pins: np.ndarray | None, threshold: float, method: str) -> tuple[np.ndarray, np.ndarray, int]:
-    """(rows, local labels, pairs scored) of one share of the blocks."""
+                   pins: np.ndarray | None, threshold: float, method: str) -> tuple[np.ndarray, int]:
+    """(local labels, pairs scored) of one share of the blocks."""
     from .clustering import cut, score
 
     rows = np.concatenate(share)
@@ -63,31 +68,54 @@ def _cluster_share(mentions: list[Mention], evidence: Evidence, share: list[np.n
     scored = score([mentions[i] for i in rows.tolist()], model, keys=keys, evidence=evidence.take(rows),
                    pins=pins[rows].tolist() if pins is not None else None)
     scored.pins = None  # a pin may span shares: pins are made exact over the whole corpus at the end
-    return rows, cut(scored, threshold, method), scored.pairs_scored
+    return cut(scored, threshold, method), scored.pairs_scored
 
 
-def _worker(work: Callable[[], tuple[np.ndarray, np.ndarray, int]], send) -> None:
-    """In a forked worker: one share, its labels back through the pipe as raw int64s (pairs scored last)."""
+def _child(work: Callable[[], Any], send) -> None:
+    """In a forked worker: ``work()``, its result pickled back through the pipe."""
     compiled.set_threads(1)
     try:
-        _, labels, pairs = work()
-        send.send_bytes(np.append(labels.astype(np.int64), pairs).tobytes())
-    except BaseException:  # the parent redoes this share; say why on stderr
+        send.send_bytes(pickle.dumps(work(), protocol=pickle.HIGHEST_PROTOCOL))
+    except BaseException:  # the parent redoes the work; say why on stderr
         traceback.print_exc(file=sys.stderr)
     finally:
         send.close()
 
 
+class _Forked:
+    """``work()`` running in a forked worker from the moment this is made; :meth:`result` waits for it, and
+    runs it here instead if the worker died or failed."""
+
+    def __init__(self, work: Callable[[], Any]):
+        self._work = work
+        context = multiprocessing.get_context("fork")
+        self._receive, send = context.Pipe(duplex=False)
+        self._process = context.Process(target=_child, args=(work, send), daemon=True)
+        self._process.start()
+        send.close()
+
+    def result(self) -> Any:
+        try:
+            return pickle.loads(self._receive.recv_bytes())
+        except (EOFError, OSError):
+            return self._work()
+        finally:
+            self._receive.close()
+            self._process.join()
+
+
 def cluster_in_parallel(mentions: list[Mention], model: PairModel, workers: int, *,
                         pins: Sequence[object | None] | None = None, threshold: float | None = None,
                         keys: list[str] | None = None):
-    """``clustering.cluster_mentions`` with the blocks dealt over ``workers`` processes."""
+    """``clustering.cluster_mentions`` with the work dealt over ``workers`` processes."""
     from .clustering import Clustering, _codes, _enforce_pins, _swap_aware_blocks, blocks_of
 
+    # what the papers say needs no name folding: a worker builds it while this process folds names and blocks
+    text = _Forked(lambda: paper_text_fields(mentions))
     parts = name_parts(mentions)
     keys = keys if keys is not None else _swap_aware_blocks(parts)
     blocks = blocks_of(parts, keys)
-    evidence = Evidence.build(mentions, parts)
+    evidence = Evidence.build(mentions, parts, text_fields=text.result())
     pin_codes = _codes(list(pins)) if pins is not None else None
     cut_at = model.threshold if threshold is None else threshold
     labels = np.full(len(mentions), -1, dtype=np.int64)
@@ -96,39 +124,21 @@ def cluster_in_parallel(mentions: list[Mention], model: PairModel, workers: int,
     next_label = len(singles)
     shares = deal([b for b in blocks if len(b) > 1], workers)
 
-    def work(k: int) -> Callable[[], tuple[np.ndarray, np.ndarray, int]]:
+    def work(k: int) -> Callable[[], tuple[np.ndarray, int]]:
         return lambda: _cluster_share(mentions, evidence, shares[k], model, pin_codes, cut_at, model.linkage)
 
-    context = multiprocessing.get_context("fork")
-    running = []
-    for k in range(1, len(shares)):
-        receive, send = context.Pipe(duplex=False)
-        process = context.Process(target=_worker, args=(work(k), send), daemon=True)
-        process.start()
-        send.close()
-        running.append((k, process, receive))
-    results: dict[int, tuple[np.ndarray, int]] = {}
+    others = [_Forked(work(k)) for k in range(1, len(shares))]
+    results: list[tuple[np.ndarray, int]] = []
     if shares:
         saved = compiled._threads
         compiled.set_threads(1)  # the workers hold the other cores
         try:
-            _, local, pairs = work(0)()
+            results.append(work(0)())
         finally:
             compiled.set_threads(saved)
-        results[0] = (local, pairs)
-    for k, process, receive in running:
-        try:
-            raw = np.frombuffer(receive.recv_bytes(), dtype=np.int64)
-            results[k] = (raw[:-1], int(raw[-1]))
-        except (EOFError, OSError):  # the worker died or failed: do its share here
-            _, local, pairs = work(k)()
-            results[k] = (local, pairs)
-        finally:
-            receive.close()
-            process.join()
+    results.extend(forked.result() for forked in others)
     pairs_scored = 0
-    for k, share in enumerate(shares):
-        local, pairs = results[k]
+    for share, (local, pairs) in zip(shares, results, strict=True):
         labels[np.concatenate(share)] = local + next_label
         next_label += int(local.max()) + 1
         pairs_scored += pairs
