@@ -140,42 +140,29 @@ class Evidence:
 
     @classmethod
     def build(cls, mentions: list[Mention], parts: list[NameParts] | None = None,
-              text_fields: dict[str, Any] | None = None) -> Evidence:
-        """``text_fields``: :func:`paper_text_fields` of these mentions, where the caller has them already (it
-        needs no name folding, so ``parallel.py`` builds it beside the names, in a worker)."""
+              prepared: tuple[dict[str, Any], CoauthorSlots] | None = None) -> Evidence:
+        """``prepared``: :func:`prepare` of these mentions, where the caller has it already (it needs no name
+        folding, so ``parallel.py`` builds it in a worker while this process folds the names)."""
         parts = parts if parts is not None else name_parts(mentions)
+        text_fields, slots = prepared if prepared is not None else prepare(mentions)
         n = len(mentions)
-        # Coauthor names: each distinct string is keyed once (a name recurs once per author of its paper), then
-        # every occurrence is an int, and the bags are built with numpy instead of per-row Python lists.
-        coauthor_lists = [m.coauthors for m in mentions]
-        occ, name_ids = _ids(list(chain.from_iterable(coauthor_lists)))
-        row_len = _row_lengths(coauthor_lists)
-        key_vocab: dict[str, int] = {"": 0}
-        full_vocab: dict[str, int] = {"": 0}
-        key_of = np.zeros(len(name_ids), dtype=np.int64)
-        full_of = np.zeros(len(name_ids), dtype=np.int64)
-        for c, j in name_ids.items():
-            key_of[j] = key_vocab.setdefault(coauthor_key(c), len(key_vocab))
-            if len(c) > 4:
-                full_of[j] = full_vocab.setdefault(fold(c).replace(".", "").replace(" ", ""), len(full_vocab))
-        rows = np.repeat(np.arange(n, dtype=np.int64), row_len)
+        key_vocab, rows = slots.key_vocab, np.repeat(np.arange(n, dtype=np.int64), slots.row_len)
         # Name fields are computed once per distinct NameParts (parts_of hands equal names one shared object).
         part_index, part_vocab = _ids(list(map(id, parts)))
         names = [parts[i] for i in _first_positions(part_index, len(part_vocab)).tolist()]
         own = np.array([key_vocab.get(p.block, -1) for p in names], dtype=np.int64)[part_index]
-        co_keys = key_of[occ]
+        co_keys = slots.keys
         keep = (co_keys > 0) & (co_keys != own[rows])
         coauthors = _presence(rows[keep], co_keys[keep], n, len(key_vocab))
-        full_ids = full_of[occ]
-        keep = full_ids > 0
-        coauthors_full = _presence(rows[keep], full_ids[keep], n, len(full_vocab))
+        keep = slots.full > 0
+        coauthors_full = _presence(rows[keep], slots.full[keep], n, slots.n_full)
         df = np.bincount(coauthors.indices, minlength=coauthors.shape[1]).astype(np.float32)
         co_idf = coauthors.multiply(np.log((1.0 + n) / (1.0 + df))[None, :] ** 0.5).tocsr()
         first_vocab: dict[str, int] = {}
         counts = name_counts.shipped()
         last_c, first_c, full_c = counts["last"], counts["first"], counts["full"]
         return cls(
-            **(text_fields if text_fields is not None else paper_text_fields(mentions)),
+            **text_fields,
             parts=parts,
             coauthors=coauthors,
             coauthor_counts=np.diff(coauthors.indptr).astype(np.float32),
@@ -191,6 +178,40 @@ class Evidence:
             full_count=np.array([np.nan if p.first_is_initial else math.log1p(full_c.get(f"{p.first} {p.surname}", 0))
                                  for p in names], dtype=np.float32)[part_index],
         )
+
+
+@dataclass
+class CoauthorSlots:
+    """Every coauthor slot of every mention (in mention order) as ints, keyed without folding the mentions' own
+    names: who the coauthors are is known before blocking."""
+
+    keys: np.ndarray  # per slot: id of the coauthor key (surname + first initial) in ``key_vocab``, 0 = none
+    full: np.ndarray  # per slot: id of the folded full name, 0 = too short to tell people apart
+    row_len: np.ndarray  # slots per mention
+    key_vocab: dict[str, int]
+    n_full: int  # full-name ids in use, 0 included
+
+
+def coauthor_slots(mentions: list[Mention]) -> CoauthorSlots:
+    """Each distinct coauthor string is keyed once (a name recurs once per author of its paper), then every slot
+    is an int, so the bags are built with numpy instead of per-row Python lists."""
+    coauthor_lists = [m.coauthors for m in mentions]
+    occ, name_ids = _ids(list(chain.from_iterable(coauthor_lists)))
+    key_vocab: dict[str, int] = {"": 0}
+    full_vocab: dict[str, int] = {"": 0}
+    key_of = np.zeros(len(name_ids), dtype=np.int64)
+    full_of = np.zeros(len(name_ids), dtype=np.int64)
+    for c, j in name_ids.items():
+        key_of[j] = key_vocab.setdefault(coauthor_key(c), len(key_vocab))
+        if len(c) > 4:
+            full_of[j] = full_vocab.setdefault(fold(c).replace(".", "").replace(" ", ""), len(full_vocab))
+    return CoauthorSlots(keys=key_of[occ], full=full_of[occ], row_len=_row_lengths(coauthor_lists),
+                         key_vocab=key_vocab, n_full=len(full_vocab))
+
+
+def prepare(mentions: list[Mention]) -> tuple[dict[str, Any], CoauthorSlots]:
+    """Everything of the evidence that needs no name folding: what the papers say and who the coauthors are."""
+    return paper_text_fields(mentions), coauthor_slots(mentions)
 
 
 def paper_text_fields(mentions: list[Mention]) -> dict[str, Any]:

@@ -7,8 +7,8 @@ cluster their shares while this process clusters the first.  Each share is score
 evidence (``Evidence.take``), so every block gets the scores it would get in one process: the same partition,
 numbered differently.
 
-The serial part shrinks too: what the papers say (titles, venues: ``features.paper_text_fields``) needs no
-name folding, so a worker builds it while this process folds names and blocks.
+The serial part shrinks too: what the papers say and who the coauthors are (``features.prepare``) need no name
+folding, so a worker builds them while this process folds names and blocks.
 
 Fork hands the workers the mentions and the evidence without copying or pickling them, which is what makes a
 share cheap to start; where fork is not available, on one core, for a small corpus, or with
@@ -29,7 +29,7 @@ from typing import Any
 import numpy as np
 
 from . import compiled
-from .features import Evidence, paper_text_fields
+from .features import Evidence, prepare
 from .mentions import Mention, name_parts
 from .pairmodel import PairModel
 
@@ -110,12 +110,13 @@ def cluster_in_parallel(mentions: list[Mention], model: PairModel, workers: int,
     """``clustering.cluster_mentions`` with the work dealt over ``workers`` processes."""
     from .clustering import Clustering, _codes, _enforce_pins, _swap_aware_blocks, blocks_of
 
-    # what the papers say needs no name folding: a worker builds it while this process folds names and blocks
-    text = _Forked(lambda: paper_text_fields(mentions))
+    # what the papers say and who the coauthors are need no name folding: a worker builds them while this
+    # process folds names and blocks
+    prepared = _Forked(lambda: prepare(mentions))
     parts = name_parts(mentions)
     keys = keys if keys is not None else _swap_aware_blocks(parts)
     blocks = blocks_of(parts, keys)
-    evidence = Evidence.build(mentions, parts, text_fields=text.result())
+    evidence = Evidence.build(mentions, parts, prepared=prepared.result())
     pin_codes = _codes(list(pins)) if pins is not None else None
     cut_at = model.threshold if threshold is None else threshold
     labels = np.full(len(mentions), -1, dtype=np.int64)
