@@ -109,3 +109,17 @@ def test_bench_scores_a_folder_beside_both_baselines(shared, cli):
     assert figures["b3_f1"] > figures["baseline_every_mention_alone"]["b3_f1"]
     bad = cli("bench", "disambiguation", "--data", str(shared / "disambiguation" / "s2and" / "name_data"))
     assert bad.exit_code != 0 and "Traceback" not in bad.output
+
+
+def test_speed_run_clusters_harvest_pages_and_reports_its_figures(shared, tmp_path, monkeypatch):
+    """The speed part of the bench on three harvest pages: every mention clustered, rates and CPU reported."""
+    from paperatlas.bench.disambiguation import speed_on_harvest
+
+    monkeypatch.setenv("PAPERATLAS_CACHE_DIR", str(tmp_path))
+    figures = speed_on_harvest(shared / "arxiv", limit_pages=3)
+    assert figures["mentions"] > 5000 and figures["papers"] > 2000
+    assert 0 < figures["identities"] < figures["mentions"]
+    assert figures["mentions_per_s"] > 0 and figures["cluster_cpu_seconds"] > 0
+    assert figures["workers"] == 1  # a few pages stay in one process
+    assert figures["compiled_trees"] is True  # the models compiled (once, into the cache folder)
+    assert list((tmp_path / "compiled-trees").glob("*.o"))

@@ -119,6 +119,11 @@ def bench_disambiguation(data: Path | None, root: Path | None, speed: bool, as_j
     if speed and data is None:
         report["arxiv_harvest"] = speed_on_harvest((root or _shared_disambiguation()).parent / "arxiv")
     report["peak_rss_mb"] = round(peak_rss_mb(), 1)
+    if speed and data is None:
+        import resource
+
+        # the clustering's forked workers share most pages with this process; this is the largest one's own peak
+        report["peak_rss_worker_mb"] = round(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024, 1)
     report["machine"] = machine()
     emit("Author disambiguation", report, as_json)
 
