@@ -11,7 +11,7 @@ The serial part shrinks too: what the papers say and who the coauthors are (``fe
 folding, so a worker builds them while this process folds names and blocks.
 
 Fork hands the workers the mentions and the evidence without copying or pickling them, which is what makes a
-share cheap to start; where fork is not available, on one core, for a small corpus, or with
+share cheap to start; off Linux (where fork is unsafe or missing), on one core, for a small corpus, or with
 ``PAPERATLAS_WORKERS=1``, clustering stays in this process.  Work whose worker dies is redone here.  Workers
 predict on one thread each (compiled code, or LightGBM with ``num_threads=1``).
 """
@@ -38,8 +38,8 @@ PARALLEL_MIN = 50_000  # mentions: below this, starting workers costs more than 
 
 def workers_for(n_mentions: int) -> int:
     """How many processes should cluster a corpus of this size (1 = this one alone)."""
-    if n_mentions < PARALLEL_MIN or "fork" not in multiprocessing.get_all_start_methods():
-        return 1
+    if n_mentions < PARALLEL_MIN or not sys.platform.startswith("linux"):
+        return 1  # fork is safe with numpy's BLAS on Linux; macOS's system libraries are not fork-safe
     if multiprocessing.current_process().daemon:  # a daemonic process may not start workers of its own
         return 1
     asked = os.environ.get("PAPERATLAS_WORKERS", "").strip()
