@@ -81,3 +81,30 @@ def test_deal_balances_pairs():
     loads = [sum(len(b) * (len(b) - 1) / 2 for b in share) for share in shares]
     assert sorted(len(b) for share in shares for b in share) == sorted(len(b) for b in blocks)
     assert max(loads) / min(loads) < 1.3
+
+
+@pytest.mark.timeout(180)
+def test_workers_never_enter_lightgbm_after_fork(mentions, tmp_path, monkeypatch):
+    """A model LightGBM has already predicted with in this process (its OpenMP pool started), not compiled yet:
+    the workers must neither hang in OpenMP nor fall back to LightGBM (the build once hung here)."""
+    from paperatlas.disambiguation.pairmodel import load_model
+
+    monkeypatch.setenv("PAPERATLAS_CACHE_DIR", str(tmp_path))
+    model = load_model()  # nothing compiled
+    model.booster.predict(np.zeros((10, model.booster.num_feature())), num_threads=2)  # OpenMP pool up
+    monkeypatch.setattr(parallel, "PARALLEL_MIN", 1000)
+    monkeypatch.setenv("PAPERATLAS_WORKERS", "2")
+    result = cluster_mentions(mentions, model)
+    assert len(list((tmp_path / "compiled-trees").glob("*.o"))) == 2  # compiled in this process, before forking
+    monkeypatch.setenv("PAPERATLAS_WORKERS", "1")
+    assert _partition(result.labels) == _partition(cluster_mentions(mentions, model).labels)
+
+
+def test_a_worker_without_compiled_models_refuses_to_predict(monkeypatch):
+    from paperatlas.disambiguation import compiled
+    from paperatlas.disambiguation.pairmodel import load_model
+
+    model = load_model()
+    monkeypatch.setattr(compiled, "_in_worker", True)
+    with pytest.raises(RuntimeError, match="compiled before the fork"):
+        model.predict(np.zeros((5, model.booster.num_feature()), dtype=np.float32))

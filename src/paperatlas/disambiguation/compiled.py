@@ -26,6 +26,7 @@ log = logging.getLogger(__name__)
 
 MIN_ROWS = 100_000  # below this, LightGBM is as quick as loading the compiled code
 _threads: int | None = None  # threads per prediction; None = every core (parallel.py sets 1 in its workers)
+_in_worker = False  # in a forked worker of parallel.py: compiled code only, never LightGBM (see enter_worker)
 
 
 def threads() -> int:
@@ -36,6 +37,18 @@ def set_threads(n: int | None) -> None:
     """Threads each prediction may use (LightGBM's or the compiled code's); None: every core."""
     global _threads
     _threads = n
+
+
+def enter_worker() -> None:
+    """In a forked worker: predict on one thread, through compiled code only, whatever the batch size.
+
+    LightGBM runs on OpenMP, whose thread pool does not survive fork: a forked child that enters an OpenMP
+    region the parent had started can wait forever for threads it does not have.  So the parent compiles the
+    models before forking (``PairModel.warm``), and a worker that would need LightGBM fails instead, and the
+    parent redoes its work."""
+    global _in_worker
+    _in_worker = True
+    set_threads(1)
 
 
 def enabled() -> bool:
@@ -98,7 +111,10 @@ class CompiledTrees:
         return self._model is not None
 
     def predict(self, features: np.ndarray) -> np.ndarray | None:
-        if len(features) < MIN_ROWS or not self.ready():
+        if _in_worker:
+            if self._model is None:
+                raise RuntimeError("a worker may only predict through models compiled before the fork")
+        elif len(features) < MIN_ROWS or not self.ready():
             return None
         data = np.ascontiguousarray(features, dtype=np.float64)
         return self._model.predict(data, n_jobs=threads())

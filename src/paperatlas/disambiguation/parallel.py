@@ -13,7 +13,8 @@ folding, so a worker builds them while this process folds names and blocks.
 Fork hands the workers the mentions and the evidence without copying or pickling them, which is what makes a
 share cheap to start; off Linux (where fork is unsafe or missing), on one core, for a small corpus, or with
 ``PAPERATLAS_WORKERS=1``, clustering stays in this process.  Work whose worker dies is redone here.  Workers
-predict on one thread each (compiled code, or LightGBM with ``num_threads=1``).
+predict on one thread each, through the models compiled before the fork, never through LightGBM, whose OpenMP
+pool does not survive fork (``compiled.enter_worker``); without compiled models, clustering stays in this process.
 """
 
 from __future__ import annotations
@@ -73,7 +74,7 @@ def _cluster_share(mentions: list[Mention], evidence: Evidence, share: list[np.n
 
 def _child(work: Callable[[], Any], send) -> None:
     """In a forked worker: ``work()``, its result pickled back through the pipe."""
-    compiled.set_threads(1)
+    compiled.enter_worker()
     try:
         send.send_bytes(pickle.dumps(work(), protocol=pickle.HIGHEST_PROTOCOL))
     except BaseException:  # the parent redoes the work; say why on stderr
@@ -110,6 +111,8 @@ def cluster_in_parallel(mentions: list[Mention], model: PairModel, workers: int,
     """``clustering.cluster_mentions`` with the work dealt over ``workers`` processes."""
     from .clustering import Clustering, _codes, _enforce_pins, _swap_aware_blocks, blocks_of
 
+    if not model.warm():  # no compiled models: workers could not predict safely, so every share stays here
+        workers = 1
     # what the papers say and who the coauthors are need no name folding: a worker builds them while this
     # process folds names and blocks
     prepared = _Forked(lambda: prepare(mentions))
