@@ -15,13 +15,11 @@ from paperatlas.disambiguation.features import Evidence, pair_features
 from paperatlas.disambiguation.mentions import name_parts
 from paperatlas.disambiguation.pairmodel import load_model
 
-SHARED = Path(__file__).resolve().parents[2] / "shared" / "data" / "disambiguation"
-
 
 @pytest.fixture()
-def features() -> np.ndarray:
+def features(shared) -> np.ndarray:
     """Real pair features: every within-block pair of a few AMiner names."""
-    data = read_aminer(SHARED / "aminer-110")
+    data = read_aminer(shared / "disambiguation" / "aminer-110")
     keep = set(data.group_names[:6])
     data = data.subset(keep)
     parts = name_parts(data.mentions)

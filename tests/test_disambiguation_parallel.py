@@ -4,7 +4,6 @@ worker that dies."""
 from __future__ import annotations
 
 import os
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -13,12 +12,11 @@ from paperatlas.disambiguation import parallel
 from paperatlas.disambiguation.clustering import cluster_mentions
 from paperatlas.disambiguation.harvest_mentions import read_oai_mentions
 
-HARVEST = Path(__file__).resolve().parents[2] / "shared" / "data" / "arxiv" / "oai-pmh-cs-2016"
-
 
 @pytest.fixture(scope="module")
-def mentions():
-    found, _ = read_oai_mentions(sorted(HARVEST.glob("page*.xml.gz"))[:4])
+def mentions(shared):
+    found, _ = read_oai_mentions(sorted((shared / "arxiv" / "oai-pmh-cs-2016").glob("page*.xml.gz"))[:4])
+    assert len(found) > 10_000
     return found
 
 
@@ -87,9 +85,11 @@ def test_deal_balances_pairs():
 def test_workers_never_enter_lightgbm_after_fork(mentions, tmp_path, monkeypatch):
     """A model LightGBM has already predicted with in this process (its OpenMP pool started), not compiled yet:
     the workers must neither hang in OpenMP nor fall back to LightGBM (the build once hung here)."""
+    from paperatlas.disambiguation import compiled
     from paperatlas.disambiguation.pairmodel import load_model
 
     monkeypatch.setenv("PAPERATLAS_CACHE_DIR", str(tmp_path))
+    monkeypatch.setattr(compiled, "MIN_ROWS", 0)  # as on a whole corpus: every batch big enough to compile for
     model = load_model()  # nothing compiled
     model.booster.predict(np.zeros((10, model.booster.num_feature())), num_threads=2)  # OpenMP pool up
     monkeypatch.setattr(parallel, "PARALLEL_MIN", 1000)
