@@ -17,6 +17,8 @@ import hashlib
 import logging
 import os
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -37,6 +39,17 @@ def set_threads(n: int | None) -> None:
     """Threads each prediction may use (LightGBM's or the compiled code's); None: every core."""
     global _threads
     _threads = n
+
+
+@contextmanager
+def single_threaded() -> Iterator[None]:
+    """Predictions on one thread for a while: the parallel clustering's workers hold the other cores."""
+    saved = _threads
+    set_threads(1)
+    try:
+        yield
+    finally:
+        set_threads(saved)
 
 
 def enter_worker() -> None:

@@ -134,12 +134,8 @@ def cluster_in_parallel(mentions: list[Mention], model: PairModel, workers: int,
     others = [_Forked(work(k)) for k in range(1, len(shares))]
     results: list[tuple[np.ndarray, int]] = []
     if shares:
-        saved = compiled._threads
-        compiled.set_threads(1)  # the workers hold the other cores
-        try:
+        with compiled.single_threaded():
             results.append(work(0)())
-        finally:
-            compiled.set_threads(saved)
     results.extend(forked.result() for forked in others)
     pairs_scored = 0
     for share, (local, pairs) in zip(shares, results, strict=True):
