@@ -121,5 +121,4 @@ def test_speed_run_clusters_harvest_pages_and_reports_its_figures(shared, tmp_pa
     assert 0 < figures["identities"] < figures["mentions"]
     assert figures["mentions_per_s"] > 0 and figures["cluster_cpu_seconds"] > 0
     assert figures["workers"] == 1  # a few pages stay in one process
-    assert figures["compiled_trees"] is True  # the models compiled (once, into the cache folder)
-    assert list((tmp_path / "compiled-trees").glob("*.o"))
+    assert figures["compiled_trees"] is True  # the models compiled (here, or by an earlier test of this run)
