@@ -14,7 +14,7 @@ Constraints, strongest first:
 
 from __future__ import annotations
 
-from collections import Counter, defaultdict
+from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -40,24 +40,20 @@ class Clustering:
 def _swap_aware_blocks(parts: list[NameParts]) -> list[str]:
     """Block keys, with detectable swapped name order folded in: "Zhang Jun" (block "jun z") joins "Jun Zhang"
     (block "zhang j") when the corpus writes that person the other way round more often."""
-    # Work per distinct NameParts object (equal spellings share one), weighted by how often each occurs.
-    ids = list(map(id, parts))
-    occurrences = Counter(ids)
-    distinct = {id(p): p for p in parts}
+    keys = [p.block for p in parts]
     full_counts: dict[tuple[str, str], int] = defaultdict(int)
-    for k, p in distinct.items():
+    for p in parts:
         if not p.first_is_initial:
-            full_counts[(p.surname, p.first)] += occurrences[k]
-    key_of = {}
-    for k, p in distinct.items():
-        key = p.block
+            full_counts[(p.surname, p.first)] += 1
+    out = []
+    for p, key in zip(parts, keys, strict=True):
         if not p.first_is_initial and not p.middle:
             here = full_counts[(p.surname, p.first)]
             there = full_counts.get((p.first, p.surname), 0)
             if there > here:
                 key = f"{p.first} {p.surname[:1]}"
-        key_of[k] = key
-    return list(map(key_of.__getitem__, ids))
+        out.append(key)
+    return out
 
 
 def blocks_of(parts: list[NameParts], keys: list[str]) -> list[np.ndarray]:

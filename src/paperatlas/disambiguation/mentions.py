@@ -40,4 +40,3 @@ def name_parts(mentions: list[Mention]) -> list[NameParts]:
     spellings = [(m.name, m.forenames, m.surname) for m in mentions]
     folded = {spelling: parts_of(*spelling) for spelling in dict.fromkeys(spellings)}
     return list(map(folded.__getitem__, spellings))
-
