@@ -4,6 +4,7 @@ beside two baselines measured in the same run, and end-to-end speed in mentions 
 from __future__ import annotations
 
 import os
+import resource
 import time
 from pathlib import Path
 from typing import Any
@@ -29,6 +30,7 @@ def score_collection(data, model, parts=None) -> dict[str, Any]:
 
     from ..disambiguation.clustering import _swap_aware_blocks, cluster_mentions
     from ..disambiguation.evaluation import scores
+    from ..disambiguation.mentions import name_parts
 
     parts = parts if parts is not None else [(data, model)]
     labels: list[object] = []
@@ -48,7 +50,7 @@ def score_collection(data, model, parts=None) -> dict[str, Any]:
     figures["mentions"] = len(mentions)
     figures["names"] = len(data.group_names)
     figures["mentions_per_s"] = round(len(mentions) / seconds, 1) if seconds else 0.0
-    blocks = _swap_aware_blocks([m.parts for m in mentions])
+    blocks = _swap_aware_blocks(name_parts(mentions))
     one_per_block = scores(blocks, gold)
     alone = scores(np.arange(len(mentions)), gold)
     figures["baseline_one_cluster_per_block"] = {k: one_per_block[k] for k in ("b3_f1", "pairwise_f1")}
@@ -119,11 +121,6 @@ def bench_disambiguation(data: Path | None, root: Path | None, speed: bool, as_j
     if speed and data is None:
         report["arxiv_harvest"] = speed_on_harvest((root or _shared_disambiguation()).parent / "arxiv")
     report["peak_rss_mb"] = round(peak_rss_mb(), 1)
-    if speed and data is None:
-        import resource
-
-        # the clustering's forked workers share most pages with this process; this is the largest one's own peak
-        report["peak_rss_worker_mb"] = round(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024, 1)
     report["machine"] = machine()
     emit("Author disambiguation", report, as_json)
 
@@ -161,13 +158,13 @@ def speed_on_harvest(arxiv_root: Path, limit_pages: int | None = None) -> dict[s
             "load_average": round(os.getloadavg()[0], 1),
             "mentions_per_s": round(rate, 1), "floor_mentions_per_s": 20000, "rate_vs_floor": round(rate / 20000, 2),
             "mentions_per_cpu_s": round(len(mentions) / cpu, 1) if cpu else 0.0,
-            "compiled_trees": compiled}
+            "compiled_trees": compiled,
+            # the forked workers share most pages with this process; this is the largest one's own peak
+            "peak_rss_worker_mb": round(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024, 1)}
 
 
 def _cpu_seconds() -> float:
     """User + system CPU of this process and of its finished child processes (the clustering's workers)."""
-    import resource
-
     own, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
     return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
 

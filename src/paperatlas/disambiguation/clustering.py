@@ -344,7 +344,7 @@ def cluster_mentions(mentions: list[Mention], model: PairModel | None = None, *,
     from .parallel import cluster_in_parallel, workers_for
 
     workers = workers_for(len(mentions))
-    if workers > 1 and model.warm():  # workers predict only through compiled models (see compiled.enter_worker)
+    if workers > 1:
         with gc_paused():
             return cluster_in_parallel(mentions, model, workers, pins=pins, threshold=threshold, keys=keys)
     with gc_paused():  # millions of small lists and tuples, no cycles: full passes cost up to a fifth

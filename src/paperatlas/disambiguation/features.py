@@ -136,7 +136,20 @@ class Evidence:
     CORPUS_WIDE: ClassVar[frozenset[str]] = frozenset({"distinct_titles"})
 
     def take(self, rows: np.ndarray) -> Evidence:
-        return _take(self, rows)
+        """The evidence of some mentions (a share of the blocks), corpus statistics kept: each row's vectors were
+        weighted over the whole corpus, so these mentions are scored as within it."""
+        n = len(self.parts)
+        values = {}
+        for f in dataclasses.fields(self):
+            value = getattr(self, f.name)
+            size = len(value) if isinstance(value, list) else getattr(value, "shape", (None,))[0]
+            if size != n or f.name in self.CORPUS_WIDE:
+                values[f.name] = value  # not per mention: every share gets all of it
+            elif isinstance(value, list):
+                values[f.name] = [value[i] for i in rows.tolist()]
+            else:
+                values[f.name] = value[rows]
+        return type(self)(**values)
 
     @classmethod
     def build(cls, mentions: list[Mention], parts: list[NameParts] | None = None,
@@ -245,23 +258,6 @@ def paper_text_fields(mentions: list[Mention]) -> dict[str, Any]:
         "title_index": title_index,
         "distinct_titles": tuple(title_ids),
     }
-
-
-def _take(ev: Evidence, rows: np.ndarray) -> Evidence:
-    """The evidence of some mentions (a share of the blocks), corpus statistics kept: each row's vectors were
-    weighted over the whole corpus, so these mentions are scored as within it."""
-    n = len(ev.parts)
-    values = {}
-    for f in dataclasses.fields(ev):
-        value = getattr(ev, f.name)
-        size = len(value) if isinstance(value, list) else getattr(value, "shape", (None,))[0]
-        if size != n or f.name in ev.CORPUS_WIDE:
-            values[f.name] = value  # not per mention: every share gets all of it
-        elif isinstance(value, list):
-            values[f.name] = [value[i] for i in rows.tolist()]
-        else:
-            values[f.name] = value[rows]
-    return type(ev)(**values)
 
 
 def _presence(rows: np.ndarray, cols: np.ndarray, n: int, width: int) -> sparse.csr_matrix:

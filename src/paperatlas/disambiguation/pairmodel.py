@@ -56,24 +56,23 @@ class PairModel:
         # compiled code lives in this process's memory: a pickled model (a Spark task) compiles its own
         return {**self.__dict__, "_compiled": {}}
 
+    def _twin(self, kind: str, booster: Any) -> CompiledTrees:
+        if kind not in self._compiled:
+            self._compiled[kind] = CompiledTrees(booster)
+        return self._compiled[kind]
+
     def _run(self, kind: str, booster: Any, features: np.ndarray) -> np.ndarray:
         """LightGBM's prediction, from the compiled twin of the booster where the batch is large enough."""
-        compiled = self._compiled.get(kind)
-        if compiled is None:
-            compiled = self._compiled[kind] = CompiledTrees(booster)
-        fast = compiled.predict(features)
+        fast = self._twin(kind, booster).predict(features)
         if fast is not None:
             return fast.astype(np.float32)
         return booster.predict(features, num_threads=threads()).astype(np.float32)
 
     def warm(self) -> bool:
-        """Compile both boosters now (start-up work for a whole-corpus run); False where LightGBM will do."""
-        ok = False
-        for kind, booster in (("pair", self.booster), ("seed", self.seed_booster)):
-            if booster is not None:
-                compiled = self._compiled.setdefault(kind, CompiledTrees(booster))
-                ok = compiled.ready() or ok
-        return ok
+        """Compile every booster now (start-up work for a whole-corpus run); False unless all of them compiled
+        (LightGBM then does the work, and the clustering stays in one process)."""
+        boosters = [(k, b) for k, b in (("pair", self.booster), ("seed", self.seed_booster)) if b is not None]
+        return bool(boosters) and all([self._twin(k, b).ready() for k, b in boosters])
 
     def predict(self, features: np.ndarray) -> np.ndarray:
         if len(features) == 0:

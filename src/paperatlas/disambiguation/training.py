@@ -38,6 +38,7 @@ from .datasets import Labelled, read_all
 from .evaluation import scores
 from .features import FEATURES, Evidence, pair_features
 from .harvest_mentions import read_oai_mentions
+from .mentions import name_parts
 from .pairmodel import PairModel, fold_file, model_dir
 from .seeds import SEED_FEATURES, seed_pairs
 
@@ -73,7 +74,7 @@ def by_fold(data: Labelled) -> list[Labelled]:
 def labelled_pairs(data: Labelled, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
     """Features and same-person labels for (sampled) candidate pairs, exactly as clustering would see them."""
     mentions = data.mentions
-    parts = [m.parts for m in mentions]
+    parts = name_parts(mentions)
     blocks = blocks_of(parts, _swap_aware_blocks(parts))
     left, right, owner = candidate_pairs(blocks)
     ev = Evidence.build(mentions, parts)
