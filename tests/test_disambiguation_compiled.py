@@ -72,3 +72,18 @@ def test_a_model_with_compiled_code_still_pickles(features, cache):
     model.predict(features)
     copy = pickle.loads(pickle.dumps(model))  # what a Spark task receives
     assert np.allclose(copy.predict(features), model.predict(features), atol=1e-6)
+
+
+def test_warm_needs_every_model_compiled(cache, monkeypatch):
+    """The parallel clustering forks only when both models run as compiled code: one failure is enough to say no."""
+    model = load_model()
+    real = compiled.CompiledTrees._compile
+
+    def seed_fails(self):
+        if self._booster is model.seed_booster:
+            raise RuntimeError("no LLVM for this one")
+        return real(self)
+
+    monkeypatch.setattr(compiled.CompiledTrees, "_compile", seed_fails)
+    assert not model.warm()
+    assert model._compiled["pair"].ready() and not model._compiled["seed"].ready()
