@@ -81,11 +81,16 @@ def run_benchmark(root: Path | None, folder: Path | None) -> dict[str, Any]:
     report: dict[str, Any] = {"model": model.version, "threshold": model.threshold, "linkage": model.linkage}
     if folder is not None:
         data = read_folder(folder)
-        report[data.name] = score_collection(data, model)
+        _report_problems(data)
+        if not data.mentions:
+            raise ValueError(f"no labelled records in {folder} (malformed records skipped: {len(data.problems)})")
+        report[data.name] = {**score_collection(data, model), "skipped_records": len(data.problems)}
         return report
     found = read_all(root or _shared_disambiguation())
     if not found:
         raise FileNotFoundError(f"no labelled collections under {root}")
+    for data in found.values():
+        _report_problems(data)
     trained_on = model.meta.get("trained_on", [])
     for name, data in found.items():
         if name in trained_on:
@@ -94,11 +99,24 @@ def run_benchmark(root: Path | None, folder: Path | None) -> dict[str, Any]:
         else:
             figures = score_collection(data, model)
             figures["held_out"] = "never trained on"
+        figures["skipped_records"] = len(data.problems)
         if name in TARGETS:
             figures["target_b3_f1"] = TARGETS[name]
             figures["b3_f1_vs_target"] = round(figures["b3_f1"] / TARGETS[name], 3)
         report[name] = figures
     return report
+
+
+SHOWN_PROBLEMS = 20
+
+
+def _report_problems(data) -> None:
+    """Malformed records are skipped, never silently: each one's file and line on stderr (the first few)."""
+    for problem in data.problems[:SHOWN_PROBLEMS]:
+        click.echo(f"warning: {problem}", err=True)
+    if len(data.problems) > SHOWN_PROBLEMS:
+        click.echo(f"warning: {len(data.problems) - SHOWN_PROBLEMS} more malformed records in {data.name} skipped",
+                   err=True)
 
 
 @click.command("disambiguation")

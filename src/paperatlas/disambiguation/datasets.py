@@ -24,6 +24,8 @@ class Labelled:
     mentions: list[Mention] = field(default_factory=list)
     gold: list[str] = field(default_factory=list)
     groups: list[str] = field(default_factory=list)
+    # "file:line: what is wrong" for every record skipped as malformed; scores are over the records kept
+    problems: list[str] = field(default_factory=list)
 
     def add(self, mention: Mention, gold: str, group: str) -> None:
         self.mentions.append(mention)
@@ -31,7 +33,7 @@ class Labelled:
         self.groups.append(group)
 
     def subset(self, keep_groups: set[str]) -> Labelled:
-        out = Labelled(self.name)  # keeps the collection's name: training treats collections differently
+        out = Labelled(self.name, problems=self.problems)  # same name: training treats collections differently
         for m, g, grp in zip(self.mentions, self.gold, self.groups, strict=True):
             if grp in keep_groups:
                 out.add(m, g, grp)
@@ -42,7 +44,7 @@ class Labelled:
         return sorted(set(self.groups))
 
 
-_PUB = re.compile(r"<publication>(.*?)</publication>", re.S)
+_PUB_OPEN = re.compile(r"<publication>")
 _FIELD = re.compile(r"<(\w+)>(.*?)</\1>", re.S)
 
 
@@ -69,16 +71,45 @@ def _pick_author(target: str, authors: list[str]) -> int:
     return -1
 
 
+def _lines(text: str, offsets: list[int]) -> list[int]:
+    """The 1-based line of each of the ascending ``offsets``, counted in one pass over ``text``."""
+    lines, line, previous = [], 1, 0
+    for offset in offsets:
+        line += text.count("\n", previous, offset)
+        lines.append(line)
+        previous = offset
+    return lines
+
+
+def _publications(raw: str) -> list[tuple[int, str | None]]:
+    """Each ``<publication>`` body with the line it starts on; None for one cut short before the next opens (a
+    truncated file, a lost closing tag), so that it is reported rather than read into its neighbour."""
+    starts = [m.end() for m in _PUB_OPEN.finditer(raw)]
+    bodies: list[tuple[int, str | None]] = []
+    for k, (start, line) in enumerate(zip(starts, _lines(raw, starts), strict=True)):
+        stop = starts[k + 1] if k + 1 < len(starts) else len(raw)
+        end = raw.find("</publication>", start, stop)
+        bodies.append((line, raw[start:end] if end >= 0 else None))
+    return bodies
+
+
 def read_aminer(folder: Path) -> Labelled:
-    """One XML file per ambiguous name; ``<label>`` is the person within the file."""
+    """One XML file per ambiguous name; ``<label>`` is the person within the file.  A publication without a label
+    has no gold person (it would otherwise count as one more person, or as everyone's): reported and skipped."""
     out = Labelled("aminer-110")
     for path in sorted(Path(folder).glob("**/*.xml")):
         raw = path.read_text(encoding="utf-8", errors="replace")
         full = re.search(r"<FullName>(.*?)</FullName>", raw)
         target = _text(full.group(1)) if full else path.stem
         group = path.stem
-        for n, pub in enumerate(_PUB.findall(raw)):
+        for n, (line, pub) in enumerate(_publications(raw)):
+            if pub is None:
+                out.problems.append(f"{path}:{line}: <publication> is never closed; skipped")
+                continue
             fields = {k: _text(v) for k, v in _FIELD.findall(pub)}
+            if not fields.get("label"):
+                out.problems.append(f"{path}:{line}: publication without a <label>; skipped")
+                continue
             authors = [a.strip() for a in fields.get("authors", "").split(",") if a.strip()]
             slot = _pick_author(target, authors)
             name = authors[slot] if slot >= 0 else target
@@ -90,11 +121,12 @@ def read_aminer(folder: Path) -> Labelled:
                 affiliations=[fields["organization"]] if fields.get("organization") else [],
                 year=int(year) if year.isdigit() and int(year) > 0 else None, n_authors=max(len(authors), 1),
             )
-            out.add(mention, f"{group}#{fields.get('label', '?')}", group)
+            out.add(mention, f"{group}#{fields['label']}", group)
     return out
 
 
-_BIB_ENTRY = re.compile(r"@\w+\{([^,]+),(.*?)\n\}", re.S)
+_BIB_START = re.compile(r"^@\w+\{", re.M)
+_BIB_ENTRY = re.compile(r"([^,\n]+),(.*?)\n\}", re.S)
 _BIB_FIELD = re.compile(r"(\w+)\s*=\s*\{((?:[^{}]|\{[^{}]*\})*)\}", re.S)
 _TEX = [(r"\{\\&\}", "&"), (r"\\['`^\"~]\{?(\w)\}?", r"\1"), (r"[{}]", "")]
 
@@ -103,6 +135,22 @@ def _untex(text: str) -> str:
     for pattern, repl in _TEX:
         text = re.sub(pattern, repl, text)
     return re.sub(r"\s+", " ", text).strip()
+
+
+def _bib_entries(path: Path, problems: list[str]) -> list[tuple[str, str]]:
+    """(key, body) of each ``@type{key, ...}`` entry; one that does not close before the next begins (a cut
+    export) is reported and left out, not glued to its neighbour."""
+    raw = path.read_text(encoding="utf-8", errors="replace")
+    starts = [m.end() for m in _BIB_START.finditer(raw)]
+    entries = []
+    for k, (start, line) in enumerate(zip(starts, _lines(raw, starts), strict=True)):
+        stop = starts[k + 1] if k + 1 < len(starts) else len(raw)
+        match = _BIB_ENTRY.match(raw, start, stop)
+        if not match:
+            problems.append(f"{path}:{line}: BibTeX entry without a key or a closing brace; skipped")
+            continue
+        entries.append((match.group(1), match.group(2)))
+    return entries
 
 
 def read_dblp_homonyms(folder: Path) -> Labelled:
@@ -117,7 +165,7 @@ def read_dblp_homonyms(folder: Path) -> Labelled:
         surname, number, forename = match.groups()
         target = f"{forename.replace('_', ' ')} {surname.replace('_', ' ')}"
         target_parts = parts_of(target)
-        for key, body in _BIB_ENTRY.findall(path.read_text(encoding="utf-8", errors="replace")):
+        for key, body in _bib_entries(path, out.problems):
             fields = {k.lower(): _untex(v) for k, v in _BIB_FIELD.findall(body)}
             authors = [split_homonym(a.strip())[0] for a in fields.get("author", fields.get("editor", "")).split(
                 " and ") if a.strip()]
@@ -165,9 +213,13 @@ def read_ufmg(folder: Path) -> Labelled:
         collection = path.parent.name
         person = path.stem.rsplit("_", 2)[0]
         group = f"{collection}/{person}"
-        for line in path.read_text(encoding="utf-8", errors="replace").splitlines():
+        for number, line in enumerate(path.read_text(encoding="utf-8", errors="replace").splitlines(), 1):
             cols = line.split(";")
-            if len(cols) < 6 or f"{group}/{cols[0]}" in seen:
+            if len(cols) < 6:
+                if line.strip():
+                    out.problems.append(f"{path}:{number}: {len(cols)} of the 7 ;-separated columns; skipped")
+                continue
+            if f"{group}/{cols[0]}" in seen:  # a name's train and test files repeat records
                 continue
             seen.add(f"{group}/{cols[0]}")
             coauthors = [c.strip() for c in cols[3].split(",") if c.strip()]
