@@ -123,3 +123,20 @@ def test_snapshot_bad_lines_are_reported_and_skipped() -> None:
     assert [m.split(": ")[0] for m in sink.messages] == ["snap.jsonl:2", "snap.jsonl:3", "snap.jsonl:4", "snap.jsonl:5"]
     assert "id must be a string" in sink.messages[0] and "invalid JSON" in sink.messages[1]
     assert records[0].authors[1].name == "Louis Theran" and records[0].submitted == "2007-03-30"
+
+
+def test_oai_page_broken_mid_way_keeps_the_records_before_the_break(shared: Path) -> None:
+    import gzip
+
+    from paperatlas.sources.arxiv_oai import ArxivOaiReader
+
+    page = sorted((shared / "arxiv" / "oai-pmh-cs-2016").glob("page*.xml.gz"))[0]
+    text = gzip.decompress(page.read_bytes())
+    whole, sink = read(ArxivOaiReader(), "page.xml", text)
+    assert sink.count == 0 and len(whole) > 100
+    third = text.index(b"<record>", text.index(b"<record>", text.index(b"<record>") + 1) + 1)
+    broken = text[:third] + b"<record><header><oops></header></record>\n" + text[third:]
+    records, sink = read(ArxivOaiReader(), "page.xml", broken)
+    assert [r.ids["arxiv"] for r in records] == [r.ids["arxiv"] for r in whole[:2]]
+    line = broken[:third].count(b"\n") + 1
+    assert sink.count == 1 and sink.messages[0].startswith(f"page.xml:{line}: broken XML"), sink.messages

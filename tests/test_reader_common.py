@@ -44,3 +44,34 @@ def test_every_reader_has_a_distinct_name_and_claims_nothing_it_cannot_read() ->
     assert len(names) == len(set(names))
     for head in (b"", b"hello world\n", b'{"unrelated": true}\n', b"<html><body>x</body></html>", b"\xff\xfe\x00"):
         assert [r.name for r in readers() if r.sniff(head, "x")] == []
+
+
+def _elements(data: bytes, chunk: int | None = None) -> tuple[list[str], ErrorSink]:
+    from paperatlas.sources import xml_records
+
+    sink = ErrorSink(echo=False)
+    original = xml_records.CHUNK
+    xml_records.CHUNK = chunk or original
+    try:
+        keys = [e.get("key") for e in xml_records.iter_elements(io.BytesIO(data), "f.xml", sink, "r")]
+    finally:
+        xml_records.CHUNK = original
+    return keys, sink
+
+
+def test_xml_records_before_a_break_are_kept_in_any_chunking() -> None:
+    """A break costs its own record and what follows, never the records the same chunk completed before it (what
+    lxml 6.2's iterparse drops with its exception)."""
+    data = (b"<?xml version='1.0'?>\n<root>\n<r key='a'><t>one</t></r>\n<r key='b'><t>two</t></r>\n"
+            b"<r key='c'><t>three</tt></r>\n<r key='d'/>\n</root>\n")
+    for chunk in (None, 7, 40):
+        keys, sink = _elements(data, chunk)
+        assert keys == ["a", "b"], chunk
+        assert sink.count == 1 and sink.messages[0].startswith("f.xml:5: broken XML"), (chunk, sink.messages)
+
+
+def test_a_document_cut_short_yields_no_fragment_of_its_last_record() -> None:
+    data = b"<?xml version='1.0'?>\n<root>\n<r key='a'><t>one</t></r>\n<r key='b'><t>tw"
+    for chunk in (None, 5):
+        keys, sink = _elements(data, chunk)
+        assert keys == ["a"] and sink.count == 1 and "broken XML" in sink.messages[0], (chunk, keys)

@@ -5,15 +5,14 @@ keyname/forenames/suffix (+ affiliations), title, categories, comments, journal-
 The format gives dates but no version number: ``updated`` (the date of the newest version) is what tells a newer
 harvest of a paper from an older one.
 
-Parsed with lxml ``iterparse`` on ``</record>`` and every finished record cleared, so a page of any size is read in
-constant memory.  A page that stops being well-formed (truncated download, invalid UTF-8) is reported as
-``FILE:LINE: reason``; the records before the break are kept.
+Parsed with lxml's pull parser on ``</record>`` (``xml_records.iter_elements``) and every finished record
+cleared, so a page of any size is read in constant memory.  A page that stops being well-formed (truncated
+download, invalid UTF-8) is reported as ``FILE:LINE: reason``; the records before the break are kept.
 """
 
 from __future__ import annotations
 
 import re
-import zlib
 from collections.abc import Iterator
 from typing import BinaryIO
 
@@ -23,6 +22,7 @@ from ..model import ARXIV, DOI, Authorship, Provenance, Record, Source, SourceRe
 from ..normalize import full_name, normalize_doi, parse_arxiv_id
 from .base import ErrorSink
 from .codelinks import find_code_links
+from .xml_records import iter_elements
 
 OAI_NS = "http://www.openarchives.org/OAI/2.0/"
 ARXIV_NS = "http://arxiv.org/OAI/arXiv/"
@@ -63,29 +63,14 @@ class ArxivOaiReader:
         return b"<OAI-PMH" in head and (ARXIV_NS.encode() + b'"') in head
 
     def read(self, stream: BinaryIO, file: str, errors: ErrorSink) -> Iterator[Record]:
-        context = etree.iterparse(stream, events=("end",), tag=_RECORD, remove_blank_text=True,
-                                  resolve_entities=False, no_network=True)
-        last_line = 1
-        try:
-            for _, element in context:
-                last_line = element.sourceline or last_line
-                try:
-                    record = self._record(element, file)
-                except (ValueError, TypeError) as exc:
-                    errors.report(file, last_line, f"malformed arXiv record: {exc}")
-                    record = None
-                element.clear(keep_tail=False)
-                parent = element.getparent()
-                if parent is not None:
-                    while element.getprevious() is not None:
-                        del parent[0]
-                if record is not None:
-                    yield record
-        except etree.XMLSyntaxError as exc:
-            line = exc.lineno or last_line
-            errors.report(file, line, f"broken XML: {exc.msg if hasattr(exc, 'msg') else exc}")
-        except (EOFError, zlib.error, OSError) as exc:
-            errors.report(file, last_line, f"truncated or corrupt compressed data: {exc}")
+        for element in iter_elements(stream, file, errors, _RECORD, remove_blank_text=True):
+            try:
+                record = self._record(element, file)
+            except (ValueError, TypeError) as exc:
+                errors.report(file, element.sourceline or 0, f"malformed arXiv record: {exc}")
+                continue
+            if record is not None:
+                yield record
 
     def _record(self, element: etree._Element, file: str) -> SourceRecord | None:
         # Hot path (10^5 records per harvest): one pass over the children, tags compared as interned strings.
