@@ -20,7 +20,7 @@ from ..normalize import normalize_doi, parse_arxiv_id
 from .base import ErrorSink
 from .codelinks import find_code_links
 from .fields import arxiv_abstract, authorship, clean, iso_date
-from .xml_records import iter_elements
+from .xml_records import converted, iter_elements
 
 ATOM = "{http://www.w3.org/2005/Atom}"
 ARXIV_ATOM = "{http://arxiv.org/schemas/atom}"
@@ -39,14 +39,8 @@ class ArxivAtomReader:
         return b"arxiv" in head.lower()
 
     def read(self, stream: BinaryIO, file: str, errors: ErrorSink) -> Iterator[Record]:
-        for entry in iter_elements(stream, file, errors, _ENTRIES):
-            try:
-                record = self._record(entry, file)
-            except (ValueError, TypeError) as exc:
-                errors.report(file, entry.sourceline or 0, f"malformed Atom entry: {exc}")
-                continue
-            if record is not None:
-                yield record
+        elements = iter_elements(stream, file, errors, _ENTRIES)
+        yield from converted(elements, lambda element: self._record(element, file), file, errors, "Atom entry")
 
     def _record(self, entry: etree._Element, file: str) -> SourceRecord | None:
         ATOM = "{http://www.w3.org/2005/Atom}" if entry.tag.startswith("{") else ""

@@ -22,7 +22,7 @@ from ..model import ARXIV, DOI, Authorship, Provenance, Record, Source, SourceRe
 from ..normalize import full_name, normalize_doi, parse_arxiv_id
 from .base import ErrorSink
 from .codelinks import find_code_links
-from .xml_records import iter_elements
+from .xml_records import converted, iter_elements
 
 OAI_NS = "http://www.openarchives.org/OAI/2.0/"
 ARXIV_NS = "http://arxiv.org/OAI/arXiv/"
@@ -63,14 +63,8 @@ class ArxivOaiReader:
         return b"<OAI-PMH" in head and (ARXIV_NS.encode() + b'"') in head
 
     def read(self, stream: BinaryIO, file: str, errors: ErrorSink) -> Iterator[Record]:
-        for element in iter_elements(stream, file, errors, _RECORD, remove_blank_text=True):
-            try:
-                record = self._record(element, file)
-            except (ValueError, TypeError) as exc:
-                errors.report(file, element.sourceline or 0, f"malformed arXiv record: {exc}")
-                continue
-            if record is not None:
-                yield record
+        elements = iter_elements(stream, file, errors, _RECORD, remove_blank_text=True)
+        yield from converted(elements, lambda element: self._record(element, file), file, errors, "arXiv record")
 
     def _record(self, element: etree._Element, file: str) -> SourceRecord | None:
         # Hot path (10^5 records per harvest): one pass over the children, tags compared as interned strings.
