@@ -71,23 +71,23 @@ def _pick_author(target: str, authors: list[str]) -> int:
     return -1
 
 
-def _lines(text: str, offsets: list[int]) -> list[int]:
-    """The 1-based line of each of the ascending ``offsets``, counted in one pass over ``text``."""
-    lines, line, previous = [], 1, 0
-    for offset in offsets:
-        line += text.count("\n", previous, offset)
-        lines.append(line)
-        previous = offset
-    return lines
+def _segments(text: str, opener: re.Pattern[str]) -> list[tuple[int, int, int]]:
+    """(line, start, stop) of each record ``opener`` begins: from the end of its opening to the next opening (or
+    the end of the text), the span its closing must lie in; lines counted in one pass."""
+    starts = [m.end() for m in opener.finditer(text)]
+    out, line, previous = [], 1, 0
+    for k, start in enumerate(starts):
+        line += text.count("\n", previous, start)
+        previous = start
+        out.append((line, start, starts[k + 1] if k + 1 < len(starts) else len(text)))
+    return out
 
 
 def _publications(raw: str) -> list[tuple[int, str | None]]:
     """Each ``<publication>`` body with the line it starts on; None for one cut short before the next opens (a
     truncated file, a lost closing tag), so that it is reported rather than read into its neighbour."""
-    starts = [m.end() for m in _PUB_OPEN.finditer(raw)]
     bodies: list[tuple[int, str | None]] = []
-    for k, (start, line) in enumerate(zip(starts, _lines(raw, starts), strict=True)):
-        stop = starts[k + 1] if k + 1 < len(starts) else len(raw)
+    for line, start, stop in _segments(raw, _PUB_OPEN):
         end = raw.find("</publication>", start, stop)
         bodies.append((line, raw[start:end] if end >= 0 else None))
     return bodies
@@ -141,10 +141,8 @@ def _bib_entries(path: Path, problems: list[str]) -> list[tuple[str, str]]:
     """(key, body) of each ``@type{key, ...}`` entry; one that does not close before the next begins (a cut
     export) is reported and left out, not glued to its neighbour."""
     raw = path.read_text(encoding="utf-8", errors="replace")
-    starts = [m.end() for m in _BIB_START.finditer(raw)]
     entries = []
-    for k, (start, line) in enumerate(zip(starts, _lines(raw, starts), strict=True)):
-        stop = starts[k + 1] if k + 1 < len(starts) else len(raw)
+    for line, start, stop in _segments(raw, _BIB_START):
         match = _BIB_ENTRY.match(raw, start, stop)
         if not match:
             problems.append(f"{path}:{line}: BibTeX entry without a key or a closing brace; skipped")
