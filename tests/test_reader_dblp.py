@@ -130,3 +130,17 @@ def test_short_reads_still_get_the_doctype(shared: Path) -> None:
     sink = ErrorSink(echo=False)
     records = list(DblpReader().read(_Trickle(data), "trickle.xml", sink))
     assert sink.count == 0 and len(records) == 1288 and records[2].authors[0].name == "André Berton"
+
+
+def test_a_record_without_title_is_reported_by_its_tag_and_line_and_the_rest_kept() -> None:
+    data = b"""<?xml version="1.0" encoding="ISO-8859-1"?>
+<dblp>
+<article key="journals/acta/Simon83"><author>Hans Ulrich Simon</author><title>Pattern Matching.</title>
+<year>1983</year><journal>Acta Inf.</journal></article>
+<inproceedings key="conf/x/NoTitle"><author>A B</author><year>1990</year></inproceedings>
+<article key="journals/acta/Later84"><author>A B</author><title>Later.</title><year>1984</year></article>
+</dblp>
+"""
+    records, sink = read("f.xml", data)
+    assert [r.ids["dblp"] for r in records] == ["journals/acta/Simon83", "journals/acta/Later84"]
+    assert sink.messages == ["f.xml:5: malformed <inproceedings>: conf/x/NoTitle: no <title>"]

@@ -23,7 +23,7 @@ from .affiliations import affiliation_slugs
 from .base import ErrorSink
 from .codelinks import find_code_links
 from .fields import authorship, clean, short_orcid
-from .xml_records import iter_elements, text_of
+from .xml_records import converted, iter_elements, text_of
 
 DTD_PATH = Path(__file__).with_name("dtd") / "dblp.dtd"
 PUBLICATIONS = ("article", "inproceedings", "proceedings", "book", "incollection", "phdthesis", "mastersthesis")
@@ -145,18 +145,16 @@ class DblpReader:
 
         elements = iter_elements(_WithDoctype(stream), file, errors, PUBLICATIONS + PEOPLE, setup=setup,  # type: ignore[arg-type]
                                  load_dtd=True, resolve_entities=True, no_network=True, attribute_defaults=False)
-        for element in elements:
-            if element.getparent() is not None and element.getparent().tag in PUBLICATIONS + PEOPLE:
-                continue  # never nested in dblp.xml; ignore rather than read twice
+        # never nested in dblp.xml: a nested one is ignored rather than read twice
+        outermost = (e for e in elements if e.getparent() is None or e.getparent().tag not in PUBLICATIONS + PEOPLE)
+
+        def convert(element: etree._Element) -> Record | None:
             line = element.sourceline or 0
-            try:
-                record = (self._person(element, file, line) if element.tag in PEOPLE
-                          else self._publication(element, file, line, errors))
-            except (ValueError, TypeError) as exc:
-                errors.report(file, line, f"malformed <{element.tag}>: {exc}")
-                continue
-            if record is not None:
-                yield record
+            if element.tag in PEOPLE:
+                return self._person(element, file, line)
+            return self._publication(element, file, line, errors)
+
+        yield from converted(outermost, convert, file, errors, "<{tag}>")
 
     def _publication(self, element: etree._Element, file: str, line: int, errors: ErrorSink) -> SourceRecord | None:
         tag = element.tag

@@ -60,13 +60,14 @@ def iter_elements(stream: BinaryIO, file: str, errors: ErrorSink, tags: tuple[st
 
 def converted(elements: Iterator[etree._Element], convert: Callable[[etree._Element], Any], file: str,
               errors: ErrorSink, what: str) -> Iterator[Any]:
-    """``convert`` each element; one it refuses (ValueError, TypeError) is reported at its line and skipped, one
-    it maps to None (a deleted record, say) is skipped quietly."""
+    """``convert`` each element; one it refuses (ValueError, TypeError) is reported at its line as "malformed
+    ``what``" (``{tag}`` in it names the element's tag) and skipped, one it maps to None (a deleted record, say) is
+    skipped quietly."""
     for element in elements:
         try:
             record = convert(element)
         except (ValueError, TypeError) as exc:
-            errors.report(file, element.sourceline or 0, f"malformed {what}: {exc}")
+            errors.report(file, element.sourceline or 0, f"malformed {what.format(tag=element.tag)}: {exc}")
             continue
         if record is not None:
             yield record
