@@ -144,7 +144,7 @@ def measure(database: str | None, engine: str, files: list[Path], *, embed: bool
 def bench_build(ctx: click.Context, database_opt: str | None, engine: str, pages: int, embed: bool,
                 no_baseline: bool, as_json: bool) -> None:
     """Ingest + build time on PostgreSQL and/or Spark, beside the embedded SQLite + local baseline, same input."""
-    from ..cli.context import fail
+    from ..context import fail
 
     app = ctx.find_object(object)
     database = database_opt or getattr(app, "database", None)

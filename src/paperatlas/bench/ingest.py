@@ -155,7 +155,7 @@ def measure(source: Path, *, limit: int | None = None, repeat: int = 1, show_pro
 @click.pass_context
 def bench_ingest(ctx: click.Context, source: Path | None, limit: int | None, repeat: int, as_json: bool) -> None:
     """Ingest speed vs. the parse-only floor, and peak memory, on the real OAI-PMH harvest."""
-    from ..cli.context import fail
+    from ..context import fail
 
     source = source or shared_data_dir() / "arxiv" / "oai-pmh-cs-2016"
     if not source.is_dir():

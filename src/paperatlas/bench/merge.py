@@ -161,7 +161,7 @@ def measure(shared: Path, *, show_progress: bool = False, oai_pages: int | None 
 @click.pass_context
 def bench_merge(ctx: click.Context, shared_dir: Path | None, oai_pages: int | None, as_json: bool) -> None:
     """Merge precision and recall on real cross-source pairs whose truth is known from identifiers."""
-    from ..cli.context import fail
+    from ..context import fail
 
     shared = shared_dir or shared_data_dir()
     if not (shared / "arxiv").is_dir():

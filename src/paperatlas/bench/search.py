@@ -337,7 +337,7 @@ def bench_search(app: Any, n_papers: int, n_queries: int, with_vectors: bool, re
                  as_json: bool) -> None:
     """Index build time and keyword/phrase/filtered/hybrid latency at N papers vs the tantivy floor and a linear
     scan like arxiv-sanity-lite's search, in one run."""
-    from ..cli.context import fail
+    from ..context import fail
     from ..search.corpus import oai_papers
     from ..search.encoder import encode_query
     from ..search.engine import search_papers

@@ -11,7 +11,7 @@ from pathlib import Path
 import click
 import orjson
 
-from .context import AppContext, fail, pass_app
+from ..context import AppContext, fail, pass_app
 
 
 @click.group("author")

@@ -20,7 +20,7 @@ from typing import Any
 from ..store import Store
 from . import query as q
 from .documents import venue_key
-from .index import ANALYZER, analyzer, open_index
+from .index import ANALYZER, IndexNotBuilt, analyzer, open_index
 from .snippets import Highlighter, plain, snippet_html
 
 SORTS = ("relevance", "date", "citations", "trending")
@@ -261,8 +261,11 @@ def fused(fusion: Fusion, bm25: list[tuple[int, float]], semantic: list[tuple[in
 
 def search_papers(store: Store, query: str, *, limit: int = 20, offset: int = 0, filters: dict | None = None,
                   sort: str = "relevance", mode: str = "auto", facets: bool = False,
-                  fusion: Fusion | None = None) -> dict[str, Any]:
+                  fusion: Fusion | None = None, require_all: bool = False) -> dict[str, Any]:
     """Ranked papers for ``query`` (see :mod:`paperatlas.search.query` for the syntax); never raises on input.
+
+    Raises :class:`IndexNotBuilt` when there is no index to search: the caller says what to run.
+    ``require_all``: only papers with every word (a saved search in a digest), never the any-word fallback.
 
     ``mode``: ``auto`` (hybrid when embeddings exist, else BM25), ``bm25``, ``semantic`` or ``hybrid``.
     Returns ``total``, ``results`` (paper_id, pid, score, snippet, title, authors, year, date), ``facets``
@@ -285,7 +288,7 @@ def search_papers(store: Store, query: str, *, limit: int = 20, offset: int = 0,
         sort = "relevance"
     index = open_index(store)
     if index is None:
-        return _empty("the search index is not built yet: run `paperatlas build`")
+        raise IndexNotBuilt(store.data_dir)
     searcher = index.searcher()
     schema = index.schema
     parsed = q.parse(query if isinstance(query, str) else str(query or ""))
@@ -319,7 +322,7 @@ def search_papers(store: Store, query: str, *, limit: int = 20, offset: int = 0,
     found = searcher.search(full, depth, count=True, **order)
     count, hits = found.count, found.hits
     positive_words = [c for c in parsed.positive if c.kind != "id"]
-    if count < max(need, 1) and len(positive_words) > 1:
+    if count < max(need, 1) and len(positive_words) > 1 and not require_all:
         any_text = q.text_query(schema, parsed, all_words=False, searcher=searcher)
         any_full = _and(any_text, restrict)
         found = searcher.search(any_full, depth, count=True, **order)
