@@ -160,7 +160,7 @@ class Settings(BaseModel):
 
 def _type_name(annotation: Any) -> str:
     text = str(annotation).replace("pydantic.types.", "").replace("pathlib.", "").replace("<class '", "")
-    return text.replace("'>", "").replace("typing.", "")
+    return text.replace("'>", "").replace("typing.", "").replace(" | None", ", optional").replace("SecretStr", "secret")
 
 
 def _mask(value: str) -> str:

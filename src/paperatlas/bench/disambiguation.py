@@ -11,16 +11,12 @@ from typing import Any
 
 import click
 
+from ..shared_data import shared_data_dir_or_default
 from .report import emit, json_option, machine, peak_rss_mb
 
 
 def _shared_disambiguation() -> Path:
-    here = Path(__file__).resolve()
-    for base in here.parents:
-        candidate = base / "shared" / "data" / "disambiguation"
-        if candidate.is_dir():
-            return candidate
-    return Path.cwd() / "shared" / "data" / "disambiguation"
+    return shared_data_dir_or_default("disambiguation") / "disambiguation"
 
 
 def score_collection(data, model, parts=None) -> dict[str, Any]:

@@ -39,7 +39,7 @@ from .evaluation import scores
 from .features import FEATURES, Evidence, pair_features
 from .harvest_mentions import read_oai_mentions
 from .mentions import name_parts
-from .pairmodel import PairModel, fold_file, model_dir
+from .pairmodel import PairModel, fold_file, shipped_dir
 from .seeds import SEED_FEATURES, seed_pairs
 
 SEED = 13
@@ -212,7 +212,7 @@ def train(data_root: Path, out_dir: Path, log=print) -> dict[str, Any]:
         mentions, _ = read_oai_mentions(sorted(harvest.glob("page*.xml.gz")))
         name_counts.save(name_counts.count_names(mentions), out_dir)
         name_counts.shipped.cache_clear()
-        if out_dir.resolve() != model_dir().resolve():
+        if out_dir.resolve() != shipped_dir().resolve():
             log("note: features read the name counts shipped in the package; copy them there to use this model")
         log(f"name counts from {len(mentions):,} arXiv mentions")
     collections = [found[n] for n in TRAINED_ON]
