@@ -177,36 +177,6 @@ class Paper:
 
 
 @dataclass(slots=True)
-class AuthorIdentity:
-    """A person: the result of disambiguation (or curation), never just a name."""
-
-    id: int
-    aid: str  # public id
-    name: str  # display name: the most frequent full form among its authorships
-    orcid: str | None = None
-    dblp_homonym: str | None = None
-
-
-@dataclass(slots=True)
-class NameCluster:
-    """All authorships whose full name matches case-insensitively (after Unicode normalization, homonym numbers
-    stripped).  A name cluster is *not* a person: it may hold several identities."""
-
-    key: str
-    name: str
-    paper_ids: list[int] = field(default_factory=list)
-    identity_ids: list[int] = field(default_factory=list)
-
-
-@dataclass(slots=True)
-class CitationEdge:
-    citing_id: int
-    cited_ref: str  # "scheme:value" as the source named it
-    cited_id: int | None  # the paper it resolves to, once that paper is in the store
-    source: str
-
-
-@dataclass(slots=True)
 class CitationRecord:
     """A citation edge a source states on its own (ACL Anthology Network's ``A ==> B``, S2's citations list)."""
 
