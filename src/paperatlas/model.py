@@ -2,8 +2,9 @@
 
 Readers turn a source record into a :class:`SourceRecord` (a paper as one source saw it, with its authorships,
 citations and provenance); the merge stage folds source records into :class:`Paper` rows of the store; the
-disambiguation stage assigns each :class:`Authorship` to an identity (a row of ``identities``).  Nothing in here knows about
-files, SQL or HTTP: these are plain data objects so that every stage (and Spark workers) can pass them around.
+disambiguation stage assigns each :class:`Authorship` to an identity (a row of ``identities``).  Nothing in here
+knows about files, SQL or HTTP: these are plain data objects so that every stage (and Spark workers) can pass them
+around.
 """
 
 from __future__ import annotations
