@@ -72,14 +72,6 @@ def all_figures(store: Store, engine: str = LOCAL) -> dict[int, CitationFigure]:
     return out
 
 
-def citing_papers(db: Database, paper_id: int, limit: int = 20) -> list[int]:
-    rows = db.query_tuples(
-        "SELECT DISTINCT citing_id FROM citations WHERE cited_id = ? AND citing_id <> ? ORDER BY citing_id LIMIT ?",
-        (paper_id, paper_id, limit),
-    )
-    return [r[0] for r in rows]
-
-
 def figures_for(db: Database, paper_ids: list[int]) -> dict[int, CitationFigure]:
     """Live figures of a few papers (what a page shows, even before the next build has run)."""
     out: dict[int, CitationFigure] = {}

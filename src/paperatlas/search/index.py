@@ -141,7 +141,3 @@ def open_index(store: Store) -> Any | None:
         _open[path] = (index, mtime)
         return index
 
-
-def forget(store: Store) -> None:
-    with _lock:
-        _open.pop(index_dir(store), None)
