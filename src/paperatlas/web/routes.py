@@ -8,19 +8,27 @@ Each handler resolves its id (404 page when unknown), asks :mod:`.queries` for a
 from __future__ import annotations
 
 from datetime import date
+from pathlib import Path
 from urllib.parse import quote, urlencode
 
 from fastapi import FastAPI, HTTPException, Query, Request
-from fastapi.responses import RedirectResponse
+from fastapi.responses import FileResponse, RedirectResponse
 from starlette.concurrency import run_in_threadpool
 
-from . import queries
+from ..metrics import trending
+from . import lists, queries
 from .caching import cached_response
 from .chart import per_year_svg
+from .feeds import feed_context
 from .format import bibtex, category_code, count, short_date
+from .mathml import tex_html
+from .taxonomy import category_name, category_title
 
 PAGE_SIZE = 20
+FAVICON = Path(__file__).parent / "static" / "favicon.svg"
 ATOM = "application/atom+xml; charset=utf-8"
+RSS = "application/rss+xml; charset=utf-8"
+FEED_TYPES = {"atom": ATOM, "rss": RSS}
 HTML = "text/html; charset=utf-8"
 
 
@@ -32,6 +40,13 @@ def render(request: Request, template: str, context: dict, media_type: str = HTM
 
 def not_found(what: str) -> HTTPException:
     return HTTPException(status_code=404, detail=what)
+
+
+def feed_template(kind: str) -> str:
+    """``feed.atom`` or ``feed.rss``; any other suffix is a page that does not exist."""
+    if kind not in FEED_TYPES:
+        raise not_found(f"No feed of the kind {kind}: feeds end in .atom or .rss.")
+    return f"feed.{kind}"
 
 
 def page_links(request: Request, offset: int, limit: int, total: int) -> dict[str, str | None]:
@@ -54,6 +69,9 @@ def install(app: FastAPI) -> None:
     env.filters["urlpart"] = lambda s: quote(str(s), safe="")
     env.globals["today"] = date.today
     env.filters["per_year_svg"] = per_year_svg
+    env.filters["tex"] = tex_html
+    env.filters["category_name"] = category_name
+    env.filters["category_title"] = category_title
 
     @app.get("/", include_in_schema=False)
     async def home(request: Request, offset: int = Query(0, ge=0, le=10_000)):
@@ -62,29 +80,64 @@ def install(app: FastAPI) -> None:
         def build():
             ids = queries.trending_ids(store, limit=PAGE_SIZE + 1, offset=offset)
             cards = queries.paper_cards(store.db, ids[:PAGE_SIZE])
+            for card in cards:
+                card["why_order"] = lists.why_order(card)
+            total = lists.trending_total(store)
             more = len(ids) > PAGE_SIZE
             return render(request, "home.html", {
-                "papers": cards, "as_of": queries.trending_as_of(store), "offset": offset,
+                "papers": cards, "as_of": lists.as_of(store), "offset": offset, "rank_from": offset + 1,
+                "total": total, "window_days": trending.WINDOW_DAYS, "half_life": trending.HALF_LIFE_DAYS,
+                "empty_store": not cards and store.db.scalar("SELECT 1 FROM papers LIMIT 1") is None,
                 "next": f"/?offset={offset + PAGE_SIZE}" if more else None,
-                "prev": f"/?offset={max(0, offset - PAGE_SIZE)}" if offset else None,
+                "prev": f"/?offset={max(0, min(offset, max(total, PAGE_SIZE)) - PAGE_SIZE)}" if offset else None,
                 "digest": request.app.state.digest_router,
             })
 
         return await cached_response(request, build)
+
+    @app.get("/favicon.ico", include_in_schema=False)
+    async def favicon():
+        return FileResponse(FAVICON, media_type="image/svg+xml", headers={"Cache-Control": "public, max-age=86400"})
+
+    @app.get("/authors", include_in_schema=False)
+    async def authors(request: Request, name: str = Query("", max_length=200)):
+        store = request.app.state.store
+
+        def build():
+            if name.strip():
+                found = [{"aid": a["id"], "name": a["name"], "paper_count": a["paper_count"]}
+                         for a in queries.search_authors(store, name, limit=30)]
+            else:
+                found = lists.top_authors(store)
+            return render(request, "authors.html", {"name": name.strip(), "found": found})
+
+        return await cached_response(request, build)
+
+    @app.get("/c", include_in_schema=False)
+    async def categories(request: Request):
+        store = request.app.state.store
+        return await cached_response(request, lambda: render(request, "categories.html", {
+            "categories": lists.category_index(store)}))
 
     @app.get("/c/{category}", include_in_schema=False)
     async def category_page(request: Request, category: str):
         store = request.app.state.store
 
         def build():
-            newest = queries.newest_ids(store, category=category, limit=PAGE_SIZE)
+            newest = lists.newest_in_category(store, category, limit=PAGE_SIZE)
             if not newest:
-                raise not_found(f"No papers in the category {category}.")
-            trending = queries.trending_ids(store, category=category, limit=10)
+                raise not_found(f"No papers in the category {category_title(category)}.")
+            crossed = {pid for pid, is_cross in newest if is_cross}
+            trending_cards = queries.paper_cards(store.db, queries.trending_ids(store, category=category, limit=10))
+            newest_cards = queries.paper_cards(store.db, [pid for pid, _ in newest])
+            for card in trending_cards:
+                card["why_order"] = lists.why_order(card)
+            for card in (*trending_cards, *newest_cards):
+                card["cross_listed"] = card["primary_category"] != category
             return render(request, "category.html", {
-                "category": category, "code": category_code(category),
-                "trending": queries.paper_cards(store.db, trending),
-                "newest": queries.paper_cards(store.db, newest),
+                "category": category, "code": category_code(category), "name": category_name(category),
+                "trending": trending_cards, "newest": newest_cards, "cross_listed": len(crossed),
+                "as_of": lists.as_of(store), "trending_total": lists.trending_total(store, category),
             })
 
         return await cached_response(request, build)
@@ -154,19 +207,20 @@ def install(app: FastAPI) -> None:
 
         return await cached_response(request, build)
 
-    @app.get("/author/{ref}/feed.atom", include_in_schema=False)
-    async def author_feed(request: Request, ref: str):
+    @app.get("/author/{ref}/feed.{kind}", include_in_schema=False)
+    async def author_feed(request: Request, ref: str, kind: str):
         store = request.app.state.store
+        template = feed_template(kind)
 
         def build():
             identity = queries.find_author(store, ref)
             page = queries.author_page(store, identity, sort="date", limit=50) if identity is not None else None
             if page is None:
                 raise not_found(f"No author with the id {ref}.")
-            return render(request, "feed.atom", {
-                "title": f"{page['person']['name']}: papers", "self": str(request.url),
-                "alternate": f"/author/{page['person']['aid']}", "papers": page["papers"],
-            }, ATOM)
+            name = page["person"]["name"]
+            return render(request, template, feed_context(
+                request, f"{name}: papers", f"/author/{page['person']['aid']}", page["papers"],
+                f"The newest papers of {name} on PaperAtlas."), FEED_TYPES[kind])
 
         return await cached_response(request, build)
 
@@ -198,34 +252,31 @@ def install(app: FastAPI) -> None:
 
         return await cached_response(request, build)
 
-    @app.get("/feed/trending.atom", include_in_schema=False)
-    async def trending_feed(request: Request, category: str | None = None):
+    @app.get("/feed/trending.{kind}", include_in_schema=False)
+    async def trending_feed(request: Request, kind: str, category: str | None = None):
         store = request.app.state.store
+        template = feed_template(kind)
 
         def build():
             ids = queries.trending_ids(store, category=category, limit=30)
-            return render(request, "feed.atom", {
-                "title": "PaperAtlas: trending papers" + (f" in {category}" if category else ""),
-                "self": str(request.url), "alternate": f"/c/{category}" if category else "/",
-                "papers": queries.paper_cards(store.db, ids),
-            }, ATOM)
+            where = f" in {category_title(category)}" if category else ""
+            return render(request, template, feed_context(
+                request, f"PaperAtlas: trending papers{where}", f"/c/{category}" if category else "/",
+                queries.paper_cards(store.db, ids), f"The 30 most trending papers{where}, most trending first."),
+                FEED_TYPES[kind])
 
         return await cached_response(request, build)
 
-    @app.get("/feed/trending.rss", include_in_schema=False)
-    async def trending_rss(request: Request):
-        return RedirectResponse("/feed/trending.atom", status_code=301)
-
-    @app.get("/search/feed.atom", include_in_schema=False)
-    async def search_feed(request: Request, q: str = ""):
+    @app.get("/search/feed.{kind}", include_in_schema=False)
+    async def search_feed(request: Request, kind: str, q: str = ""):
         store = request.app.state.store
+        template = feed_template(kind)
 
         def build():
             found = queries.search(store, q, limit=30, sort="date") if q.strip() else {"results": []}
-            return render(request, "feed.atom", {
-                "title": f"PaperAtlas: {q}", "self": str(request.url),
-                "alternate": "/search?" + urlencode({"q": q}), "papers": found["results"],
-            }, ATOM)
+            return render(request, template, feed_context(
+                request, f"PaperAtlas: {q}", "/search?" + urlencode({"q": q}), found["results"],
+                f"The newest papers matching {q!r}."), FEED_TYPES[kind])
 
         return await cached_response(request, build)
 
