@@ -47,7 +47,7 @@ def test_home_lists_trending_with_badges_and_subscribe_box(site):
     # the fixture ranks the hostile paper first by trending; its badges carry category code and date
     first = html.index(f"/paper/{ids['hostile']}")
     assert first < html.index(f"/paper/{ids['paper']}")
-    assert 'class="dateheader"' in html
+    assert 'class="asof"' in html and "trending score" in html
     assert f">{category_code(ids['category'])}</a>" in html
     assert ">Code</a>" in html
 

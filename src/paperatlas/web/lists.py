@@ -26,14 +26,54 @@ def _like(category: str) -> str:
     return f'%"{escaped}"%'
 
 
+def _stored(store: Store) -> bool:
+    return store.db.scalar("SELECT 1 FROM paper_metrics WHERE trending IS NOT NULL LIMIT 1") is not None
+
+
+def trending_ranked(store: Store, *, category: str | None = None, limit: int = 20,
+                    offset: int = 0) -> list[tuple[int, float, dict[str, Any] | None]]:
+    """``(paper id, trending score, reason or None)``, highest first: the order is the score a page shows.
+
+    The metrics stage's stored scores when it has run (the reason is then on the paper's card); before it has,
+    the same formula computed now for the default as-of day, with its reason, so the page can still explain it.
+    """
+    if _stored(store):
+        sql = ("SELECT m.paper_id, m.trending FROM paper_metrics m JOIN papers p ON p.id = m.paper_id "
+               "WHERE m.trending IS NOT NULL")
+        params: list[Any] = []
+        if category:
+            sql += " AND (p.primary_category = ? OR p.categories LIKE ? ESCAPE '\\')"
+            params += [category, _like(category)]
+        sql += " ORDER BY m.trending DESC, m.paper_id LIMIT ? OFFSET ?"
+        return [(pid, value, None) for pid, value in store.db.query_tuples(sql, [*params, limit, offset])]
+    figures = trending.compute(store.db, trending.default_as_of(store.db), category)
+    ranked = sorted(figures, key=lambda pid: (-figures[pid][0], pid))[offset : offset + limit]
+    return [(pid, figures[pid][0], figures[pid][1]) for pid in ranked]
+
+
 def trending_total(store: Store, category: str | None = None) -> int:
     """How many papers the trending feed holds (those submitted in the window before its as-of date)."""
+    if not _stored(store):
+        return len(trending.compute(store.db, trending.default_as_of(store.db), category))
     sql = "SELECT COUNT(*) FROM paper_metrics m JOIN papers p ON p.id = m.paper_id WHERE m.trending IS NOT NULL"
     params: list[Any] = []
     if category:
         sql += " AND (p.primary_category = ? OR p.categories LIKE ? ESCAPE '\\')"
         params += [category, _like(category)]
     return int(store.db.scalar(sql, params) or 0)
+
+
+def trending_cards(store: Store, ranked: list[tuple[int, float, dict[str, Any] | None]],
+                   cards: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Cards carrying the score they were ranked by, its reason, and the "why this order" phrases."""
+    by_id = {pid: (value, reason) for pid, value, reason in ranked}
+    for card in cards:
+        value, reason = by_id.get(card["id"], (card.get("trending"), None))
+        card["trending"] = value
+        if reason is not None:
+            card["trending_reason"] = reason
+        card["why_order"] = why_order(card)
+    return cards
 
 
 def newest_in_category(store: Store, category: str, *, limit: int = 20) -> list[tuple[int, bool]]:
@@ -66,8 +106,9 @@ def as_of(store: Store) -> str | None:
     stored = trending.stored_as_of(store.db)
     if stored is not None:
         return stored.isoformat()
-    newest = store.db.scalar("SELECT MAX(submitted) FROM papers")
-    return str(newest)[:10] if newest else None
+    if store.db.scalar("SELECT 1 FROM papers WHERE submitted IS NOT NULL LIMIT 1") is None:
+        return None
+    return trending.default_as_of(store.db).isoformat()
 
 
 def why_order(card: dict[str, Any]) -> list[str]:
@@ -80,6 +121,8 @@ def why_order(card: dict[str, Any]) -> list[str]:
             return [reason]
     if not isinstance(reason, dict):
         return []
+    if "age_days" not in reason:  # a reason of another shape (an older build): shown as it is
+        return [f"{str(k).replace('_', ' ')}: {v}" for k, v in reason.items()]
     parts = []
     age = reason.get("age_days")
     if age is not None:
@@ -117,10 +160,15 @@ def top_authors(store: Store, limit: int = 30) -> list[dict[str, Any]]:
     rows = store.db.query_tuples(
         "SELECT i.id, i.aid, i.name FROM author_metrics m JOIN identities i ON i.id = m.identity_id "
         "ORDER BY m.paper_count DESC, i.id LIMIT ?", (limit,))
+    if not rows:  # the metrics stage has not run: count the authorships (one pass over their identity index)
+        rows = store.db.query_tuples(
+            "SELECT i.id, i.aid, i.name FROM (SELECT identity_id, COUNT(DISTINCT paper_id) AS n FROM authorships "
+            "WHERE identity_id IS NOT NULL GROUP BY identity_id ORDER BY n DESC, identity_id LIMIT ?) a "
+            "JOIN identities i ON i.id = a.identity_id", (limit,))
     counts = paper_counts(store, [r[0] for r in rows])
     people = [{"aid": aid, "name": name, "paper_count": counts.get(iid, 0)} for iid, aid, name in rows]
     return sorted(people, key=lambda p: (-p["paper_count"], p["name"]))
 
 
-__all__ = ["as_of", "category_index", "newest_in_category", "paper_counts", "top_authors", "trending_total",
-           "why_order"]
+__all__ = ["as_of", "category_index", "newest_in_category", "paper_counts", "top_authors", "trending_cards",
+           "trending_ranked", "trending_total", "why_order"]

@@ -21,10 +21,12 @@ from .caching import cached_response
 from .chart import per_year_svg
 from .feeds import feed_context
 from .format import bibtex, category_code, count, short_date
+from .links import paper_links
 from .mathml import tex_html
 from .taxonomy import category_name, category_title
 
 PAGE_SIZE = 20
+AUTHOR_PAGE = 25  # papers per author page: a prolific author's list is paged, not one 17,000-px page
 FAVICON = Path(__file__).parent / "static" / "favicon.svg"
 ATOM = "application/atom+xml; charset=utf-8"
 RSS = "application/rss+xml; charset=utf-8"
@@ -78,12 +80,11 @@ def install(app: FastAPI) -> None:
         store = request.app.state.store
 
         def build():
-            ids = queries.trending_ids(store, limit=PAGE_SIZE + 1, offset=offset)
-            cards = queries.paper_cards(store.db, ids[:PAGE_SIZE])
-            for card in cards:
-                card["why_order"] = lists.why_order(card)
+            ranked = lists.trending_ranked(store, limit=PAGE_SIZE + 1, offset=offset)
+            shown = [r[0] for r in ranked[:PAGE_SIZE]]
+            cards = lists.trending_cards(store, ranked, queries.paper_cards(store.db, shown))
             total = lists.trending_total(store)
-            more = len(ids) > PAGE_SIZE
+            more = len(ranked) > PAGE_SIZE
             return render(request, "home.html", {
                 "papers": cards, "as_of": lists.as_of(store), "offset": offset, "rank_from": offset + 1,
                 "total": total, "window_days": trending.WINDOW_DAYS, "half_life": trending.HALF_LIFE_DAYS,
@@ -128,10 +129,9 @@ def install(app: FastAPI) -> None:
             if not newest:
                 raise not_found(f"No papers in the category {category_title(category)}.")
             crossed = {pid for pid, is_cross in newest if is_cross}
-            trending_cards = queries.paper_cards(store.db, queries.trending_ids(store, category=category, limit=10))
+            ranked = lists.trending_ranked(store, category=category, limit=10)
+            trending_cards = lists.trending_cards(store, ranked, queries.paper_cards(store.db, [r[0] for r in ranked]))
             newest_cards = queries.paper_cards(store.db, [pid for pid, _ in newest])
-            for card in trending_cards:
-                card["why_order"] = lists.why_order(card)
             for card in (*trending_cards, *newest_cards):
                 card["cross_listed"] = card["primary_category"] != category
             return render(request, "category.html", {
@@ -203,6 +203,7 @@ def install(app: FastAPI) -> None:
             if page is None:
                 raise not_found(f"No paper with the id {ref}.")
             page["bibtex"] = bibtex(page["paper"])
+            page["links"] = paper_links(page["paper"]["ids"], page["paper"]["code_links"])
             return render(request, "paper.html", page)
 
         return await cached_response(request, build)
@@ -230,11 +231,11 @@ def install(app: FastAPI) -> None:
 
         def build():
             identity = queries.find_author(store, ref)
-            page = queries.author_page(store, identity, sort=sort, limit=100, offset=offset) \
+            page = queries.author_page(store, identity, sort=sort, limit=AUTHOR_PAGE, offset=offset) \
                 if identity is not None else None
             if page is None:
                 raise not_found(f"No author with the id {ref}.")
-            page["links"] = page_links(request, offset, 100, page["total"])
+            page["links"] = page_links(request, offset, AUTHOR_PAGE, page["total"])
             return render(request, "author.html", page)
 
         return await cached_response(request, build)
@@ -258,7 +259,7 @@ def install(app: FastAPI) -> None:
         template = feed_template(kind)
 
         def build():
-            ids = queries.trending_ids(store, category=category, limit=30)
+            ids = [r[0] for r in lists.trending_ranked(store, category=category, limit=30)]
             where = f" in {category_title(category)}" if category else ""
             return render(request, template, feed_context(
                 request, f"PaperAtlas: trending papers{where}", f"/c/{category}" if category else "/",
