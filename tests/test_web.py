@@ -189,7 +189,7 @@ def test_api_caching_pagination_and_openapi(site):
         assert path in schema["paths"], path
     docs = client.get("/docs")
     assert docs.status_code == 200 and "/api/search" in docs.text
-    assert client.get("/api/papers/nope").json() == {"error": "no paper with the id nope", "status": 404}
+    assert client.get("/api/papers/nope").json() == {"error": "No paper with the id nope.", "status": 404}
     assert client.get("/api/authors", params={"name": ids["shared_name"]}).json()["total"] >= 1
 
 

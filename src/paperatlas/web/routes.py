@@ -63,6 +63,34 @@ def page_links(request: Request, offset: int, limit: int, total: int) -> dict[st
     }
 
 
+def docs_samples(store) -> dict[str, str]:
+    """Real values from this store for the /docs examples, so that every example answers (none when empty)."""
+    db = store.db
+    pid = db.scalar("SELECT pid FROM papers ORDER BY submitted DESC LIMIT 1") or "p0000000000"
+    arxiv = db.scalar("SELECT value FROM paper_ids WHERE scheme = 'arxiv' LIMIT 1")
+    row = db.query_tuples("SELECT i.aid, i.name FROM identities i JOIN authorships a ON a.identity_id = i.id "
+                          "LIMIT 1")
+    aid, name = row[0] if row else ("a0000000000", "Ada Lovelace")
+    word = (db.scalar("SELECT title FROM papers ORDER BY submitted DESC LIMIT 1") or "learning").split()[0]
+    category = db.scalar("SELECT primary_category FROM papers WHERE primary_category IS NOT NULL LIMIT 1") or "cs.CL"
+    return {"pid": f"arxiv:{arxiv}" if arxiv else pid, "aid": aid, "name": name, "q": word, "category": category}
+
+
+def docs_example(path: str, method: str, sample: dict[str, str]) -> str | None:
+    """An example request for one API route: its path parameters and required query filled with real values."""
+    if method.lower() != "get":
+        return None
+    example = path.replace("{ref}", sample["aid"] if path.startswith("/api/authors/") else sample["pid"])
+    example = example.replace("{name}", quote(sample["name"], safe=""))
+    if path == "/api/authors":
+        example += "?" + urlencode({"name": sample["name"]})
+    elif path == "/api/search":
+        example += "?" + urlencode({"q": sample["q"], "limit": 5})
+    elif path == "/api/trending":
+        example += "?" + urlencode({"category": sample["category"], "limit": 5})
+    return example
+
+
 def install(app: FastAPI) -> None:
     env = app.state.templates.env
     env.filters["short_date"] = short_date
@@ -284,10 +312,17 @@ def install(app: FastAPI) -> None:
     @app.get("/docs", include_in_schema=False)
     async def docs(request: Request):
         paths = request.app.openapi().get("paths", {})
-        routes = [{"method": method.upper(), "path": path, "summary": op.get("summary", ""),
-                   "params": [p["name"] for p in op.get("parameters", [])]}
-                  for path, ops in paths.items() for method, op in ops.items()]
-        return await cached_response(request, lambda: render(request, "docs.html", {"routes": routes}))
+        store = request.app.state.store
+
+        def build():
+            sample = docs_samples(store)
+            routes = [{"method": method.upper(), "path": path, "summary": op.get("summary", ""),
+                       "params": [p["name"] for p in op.get("parameters", [])],
+                       "example": docs_example(path, method, sample)}
+                      for path, ops in paths.items() for method, op in ops.items()]
+            return render(request, "docs.html", {"routes": routes, "base": str(request.base_url).rstrip("/")})
+
+        return await cached_response(request, build)
 
     @app.get("/healthz", include_in_schema=False)
     async def healthz():
