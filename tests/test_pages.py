@@ -231,3 +231,141 @@ def test_header_nav_favicon_and_authors_index(site):
     assert "/author/a" in people
     found = client.get("/authors", params={"name": "zzzz qqqq"}).text
     assert "No author of that name" in found
+
+
+# ------------------------------------------------------------------------------------------ paper and author
+
+
+def test_paper_page_links_to_where_it_can_be_read(site):
+    client, ids, _ = site
+    html = client.get(f"/paper/{ids['paper']}").text
+    assert f'href="https://arxiv.org/abs/{ids["arxiv"]}"' in html
+    assert f'href="https://arxiv.org/pdf/{ids["arxiv"]}"' in html
+    from paperatlas.web.links import paper_links
+
+    links = paper_links({"acl": "2024.findings-naacl.12", "doi": "10.18653/v1/2024.findings-naacl.12"},
+                        ["https://github.com/o/r"])
+    urls = [link["url"] for link in links]
+    assert "https://aclanthology.org/2024.findings-naacl.12/" in urls
+    assert "https://aclanthology.org/2024.findings-naacl.12.pdf" in urls
+    assert "https://doi.org/10.18653/v1/2024.findings-naacl.12" in urls and "https://github.com/o/r" in urls
+    main = html[html.index("<main"):]
+    assert f">{ids['paper']}<" not in main and f" {ids['paper']} " not in text_of(main)  # no raw internal id
+
+
+def text_of(html: str) -> str:
+    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html))
+
+
+@pytest.mark.parametrize(("kind", "entry_type", "venue_field"), [
+    ("conference", "inproceedings", "booktitle"), ("workshop", "inproceedings", "booktitle"),
+    ("journal", "article", "journal"), ("preprint", "misc", None), (None, "misc", None)])
+def test_bibtex_entry_types_parse_with_bibtexparser(kind, entry_type, venue_field):
+    import bibtexparser
+
+    from paperatlas.web.format import bibtex
+
+    card = {"title": "Kekulé {Cells} for Molecules", "year": 2024, "venue_kind": kind,
+            "venue_name": "Findings of NAACL" if kind != "preprint" else "arXiv",
+            "authors": [{"name": "François Charpillet"}, {"name": "Ada Lovelace"}],
+            "ids": {"arxiv": "2401.00001", "acl": "2024.findings-naacl.1"}, "primary_category": "cs.CL"}
+    library = bibtexparser.parse_string(bibtex(card))
+    assert not library.failed_blocks and len(library.entries) == 1
+    entry = library.entries[0]
+    assert entry.entry_type == entry_type
+    fields = {f.key: f.value for f in entry.fields}
+    assert fields["eprint"] == "2401.00001" and fields["archivePrefix"] == "arXiv"
+    assert "François Charpillet and Ada Lovelace" == fields["author"]
+    if venue_field:
+        assert fields[venue_field] == "Findings of NAACL"
+    assert "booktitle" not in fields or entry_type == "inproceedings"
+    assert "journal" not in fields or entry_type == "article"
+
+
+def test_real_paper_bibtex_parses(site):
+    import bibtexparser
+
+    client, ids, _ = site
+    library = bibtexparser.parse_string(client.get(f"/paper/{ids['paper']}/bibtex").text)
+    assert not library.failed_blocks and library.entries[0].entry_type == "misc"
+    assert "booktitle" not in {f.key for f in library.entries[0].fields}
+
+
+def test_findings_papers_are_not_the_main_conference():
+    from paperatlas.sources.code_links import CodeLinksReader, venue_name
+
+    assert venue_name("NAACL", "Findings") == "Findings of NAACL" and venue_name("ACL", "Long") == "ACL"
+    record = CodeLinksReader()._record({"conference_file": "naacl/naacl2024.json", "title": "T", "author": "A B",
+                                        "status": "Findings", "github": "github.com/o/r"}, "f.jsonl", 1)
+    assert record.venue.name == "Findings of NAACL" and record.venue.year == 2024
+
+
+def test_self_citation_counts_in_neither_place(tmp_path, shared):
+    store = open_store(tmp_path / "data")
+    ids = build_fixture_store(store, shared / "arxiv" / "atom-api" / "cs-2025-12", limit=30)
+    paper_id = store.db.scalar("SELECT id FROM papers WHERE pid = ?", (ids["paper"],))
+    store.db.execute("DELETE FROM paper_metrics WHERE paper_id = ?", (paper_id,))  # counted from the edges
+    store.db.execute("INSERT INTO citations (citing_id, cited_ref, cited_id, source) VALUES (?, ?, ?, 'test')",
+                     (paper_id, f"arxiv:{ids['arxiv']}", paper_id))
+    client = TestClient(create_app(store, cache_size=0))
+    html = client.get(f"/paper/{ids['paper']}").text
+    cited_by = int(re.search(r"Cited by \((\d+)\)", html).group(1))
+    shown = int(re.search(r"<dt>Citations</dt><dd>([\d,]+)", html).group(1).replace(",", ""))
+    others = store.db.scalar("SELECT COUNT(DISTINCT citing_id) FROM citations WHERE cited_id = ? AND citing_id != ?",
+                             (paper_id, paper_id))
+    assert cited_by == shown == others
+    store.close()
+
+
+def test_author_page_labels_both_citation_counts_and_shows_venues(site):
+    client, ids, _ = site
+    html = client.get(f"/author/{ids['author']}").text
+    assert "cited here" in html and "Cited here" in html
+    data = client.get(f"/api/authors/{ids['author']}", params={"limit": 100}).json()
+    assert data["citations_in_store"] == sum(p["citations_in_store"] for p in data["papers"]["items"])
+    venues = [p["venue"] for p in data["papers"]["items"] if p["venue"]]
+    assert venues and all(v in html for v in venues[:5])
+
+
+def test_author_pages_page_by_25(site):
+    client, _, store = site
+    aid, total = store.db.query_tuples(
+        "SELECT i.aid, COUNT(DISTINCT a.paper_id) AS n FROM identities i JOIN authorships a ON a.identity_id = i.id "
+        "GROUP BY i.id ORDER BY n DESC LIMIT 1")[0]
+    html = client.get(f"/author/{aid}").text
+    assert html.count('<article class="paper">') == min(total, 25)
+    assert ('rel="next"' in html) == (total > 25)
+
+
+def test_name_cluster_rows_match_their_profiles_and_say_what_differs(site):
+    client, ids, _ = site
+    html = client.get(f"/name/{ids['shared_name']}").text
+    rows = re.findall(r'<li><a href="/author/(a\w+)">[^<]*</a> <span class="n">([\d,]+) papers?', html)
+    assert len(rows) >= 2
+    counts = [int(n.replace(",", "")) for _, n in rows]
+    assert counts == sorted(counts, reverse=True)
+    for aid, count in zip((a for a, _ in rows), counts, strict=True):
+        assert client.get(f"/api/authors/{aid}").json()["paper_count"] == count
+        assert aid not in text_of(html)  # ids live in links, never in the text
+    assert html.count('class="tellapart"') == len(rows)
+    dates = re.findall(r'<time class="badge date" datetime="([^"]+)"', html[html.index('id="pp-h"'):])
+    assert dates == sorted(dates, reverse=True)
+
+
+def test_error_wording_is_one_style(site):
+    client, _, _ = site
+    for url in ("/no-such-page", "/paper/arxiv:9999.99999", "/?offset=-3", "/c/xx.NOPE"):
+        page = client.get(url)
+        detail = re.search(r'<section class="error">\s*<h1>[^<]+</h1>\s*<p>([^<]+)</p>', page.text).group(1)
+        assert detail[0].isupper() and detail.endswith("."), (url, detail)
+    assert client.get("/api/papers/nope").json()["error"] == "No paper with the id nope."
+
+
+def test_docs_gives_a_working_example_per_endpoint(site):
+    client, _, _ = site
+    html = client.get("/docs").text
+    examples = re.findall(r'<p><a href="(/api/[^"]+)">', html)
+    schema = client.get("/openapi.json").json()["paths"]
+    assert len(examples) == sum(1 for ops in schema.values() if "get" in ops)
+    for url in examples:
+        assert client.get(url.replace("&amp;", "&")).status_code == 200, url
