@@ -275,7 +275,7 @@ def test_bibtex_entry_types_parse_with_bibtexparser(kind, entry_type, venue_fiel
     assert entry.entry_type == entry_type
     fields = {f.key: f.value for f in entry.fields}
     assert fields["eprint"] == "2401.00001" and fields["archivePrefix"] == "arXiv"
-    assert "François Charpillet and Ada Lovelace" == fields["author"]
+    assert fields["author"] == "François Charpillet and Ada Lovelace"
     if venue_field:
         assert fields[venue_field] == "Findings of NAACL"
     assert "booktitle" not in fields or entry_type == "inproceedings"

@@ -35,7 +35,7 @@ def paper_links(ids: dict[str, str], code_links: list[str]) -> list[dict[str, st
                     "kind": "catalogue"})
     for url in code_links:
         if url.startswith(("https://", "http://")):
-            out.append({"label": "Code: " + url.split("://", 1)[1].removeprefix("www."), "url": url, "kind": "code"})
+            out.append({"label": url.split("://", 1)[1].removeprefix("www."), "url": url, "kind": "code"})
     return out
 
 
