@@ -191,6 +191,12 @@ def test_issue20_pages_explain_order_render_math_and_navigate(server, browser):
     box = page.locator("p.abstract math").first.bounding_box()
     assert box and box["width"] > 5 and box["height"] > 5  # laid out as math, not shown as TeX source
     assert page.locator("p.abstract").inner_text().count("$") == 0
+    page.goto(base + f"/author/{ids['author']}")
+    fills = page.evaluate("""Array.from(document.querySelectorAll('.chart rect')).map(r => [r.getAttribute('class'),
+                             getComputedStyle(r).fill])""")
+    papers = {f for c, f in fills if c == "papers"}
+    cites = {f for c, f in fills if c == "citations"}
+    assert len(papers) == 1 and len(cites) == 1 and papers != cites  # legend squares are coloured like their bars
     page.goto(base + "/?offset=5000")
     assert "End of the feed" in page.locator(".end").inner_text()
     assert not [u for u in failed if "favicon" in u or "/static/" in u], failed

@@ -369,3 +369,36 @@ def test_docs_gives_a_working_example_per_endpoint(site):
     assert len(examples) == sum(1 for ops in schema.values() if "get" in ops)
     for url in examples:
         assert client.get(url.replace("&amp;", "&")).status_code == 200, url
+
+
+def test_per_year_chart_puts_each_year_under_its_own_pair_of_bars():
+    from paperatlas.web.chart import per_year_svg
+
+    svg = str(per_year_svg([{"year": 2023, "papers": 2, "citations": 5}, {"year": 2024, "papers": 1, "citations": 9}]))
+    root = etree.fromstring(svg.encode())
+    ns = "{http://www.w3.org/2000/svg}"
+    bars = [r for r in root.iter(f"{ns}rect") if r.find(f"{ns}title") is not None]
+    labels = {t.text: float(t.get("x")) for t in root.iter(f"{ns}text") if t.text and t.text.isdigit()}
+    for year, x in labels.items():
+        pair = [b for b in bars if b.findtext(f"{ns}title").startswith(year)]
+        assert len(pair) == 2
+        lo = min(float(b.get("x")) for b in pair)
+        hi = max(float(b.get("x")) + float(b.get("width")) for b in pair)
+        assert lo <= x <= hi, (year, lo, x, hi)
+    legend = [r for r in root.iter(f"{ns}rect") if r.find(f"{ns}title") is None]
+    assert [r.get("class") for r in legend] == ["papers", "citations"]
+
+
+def test_a_store_with_nothing_trending_shows_its_newest_papers_and_says_so(tmp_path):
+    """ACL Anthology records carry a year and no submission date: nothing can trend, and the home page says so."""
+    from paperatlas.ingest import ingest_paths
+
+    store = open_store(tmp_path / "data")
+    ingest_paths(store, [DEMO_OAI.parent / "acl" / "acl-metadata.txt"], show_progress=False)
+    client = TestClient(create_app(store, cache_size=0))
+    html = client.get("/").text
+    assert "Nothing is trending" in html and "No papers yet" not in html
+    listed = html.count('<article class="paper">')
+    assert listed == min(20, store.db.scalar("SELECT COUNT(*) FROM papers"))
+    assert client.get("/api/trending").json()["items"] == []
+    store.close()

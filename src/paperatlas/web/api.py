@@ -9,7 +9,7 @@ from urllib.parse import urlencode
 import orjson
 from fastapi import APIRouter, HTTPException, Query, Request
 
-from . import queries
+from . import lists, queries
 from .caching import cached_response
 
 router = APIRouter(prefix="/api", tags=["api"])
@@ -146,8 +146,10 @@ async def api_trending(request: Request, category: str | None = None, limit: int
     store = request.app.state.store
 
     def build():
-        ids = queries.trending_ids(store, category=category, limit=limit, offset=offset)
-        cards = queries.paper_cards(store.db, ids)
-        return _json(_page(request, [_public_card(c) for c in cards], None, limit, offset))
+        # the pages' order: the trending score each item carries (see web.lists.trending_ranked)
+        ranked = lists.trending_ranked(store, category=category, limit=limit, offset=offset)
+        cards = lists.trending_cards(store, ranked, queries.paper_cards(store.db, [r[0] for r in ranked]))
+        return _json(_page(request, [_public_card(c) for c in cards], lists.trending_total(store, category),
+                           limit, offset))
 
     return await cached_response(request, build)

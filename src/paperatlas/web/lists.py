@@ -92,6 +92,12 @@ def newest_in_category(store: Store, category: str, *, limit: int = 20) -> list[
     return [(pid, crossed) for _, pid, crossed in merged[:limit]]
 
 
+def newest(store: Store, *, limit: int = 20, offset: int = 0) -> list[int]:
+    """Papers by submission date, newest first, then those without one (the submitted index, no sort)."""
+    return [r[0] for r in store.db.query_tuples(
+        "SELECT id FROM papers ORDER BY submitted DESC LIMIT ? OFFSET ?", (limit, offset))]
+
+
 def category_index(store: Store) -> list[dict[str, Any]]:
     """Every primary category in the store with its paper count and full name, largest first."""
     rows = store.db.query_tuples(
@@ -170,5 +176,5 @@ def top_authors(store: Store, limit: int = 30) -> list[dict[str, Any]]:
     return sorted(people, key=lambda p: (-p["paper_count"], p["name"]))
 
 
-__all__ = ["as_of", "category_index", "newest_in_category", "paper_counts", "top_authors", "trending_cards",
+__all__ = ["as_of", "category_index", "newest", "newest_in_category", "paper_counts", "top_authors", "trending_cards",
            "trending_ranked", "trending_total", "why_order"]

@@ -108,13 +108,19 @@ def install(app: FastAPI) -> None:
         store = request.app.state.store
 
         def build():
-            ranked = lists.trending_ranked(store, limit=PAGE_SIZE + 1, offset=offset)
-            shown = [r[0] for r in ranked[:PAGE_SIZE]]
-            cards = lists.trending_cards(store, ranked, queries.paper_cards(store.db, shown))
             total = lists.trending_total(store)
-            more = len(ranked) > PAGE_SIZE
+            if total:
+                ranked = lists.trending_ranked(store, limit=PAGE_SIZE + 1, offset=offset)
+                shown = [r[0] for r in ranked[:PAGE_SIZE]]
+                cards = lists.trending_cards(store, ranked, queries.paper_cards(store.db, shown))
+                more = len(ranked) > PAGE_SIZE
+            else:  # nothing submitted in the window (an old corpus, a DBLP-only store): the newest, said so
+                ids = lists.newest(store, limit=PAGE_SIZE + 1, offset=offset)
+                cards = queries.paper_cards(store.db, ids[:PAGE_SIZE])
+                more = len(ids) > PAGE_SIZE
             return render(request, "home.html", {
                 "papers": cards, "as_of": lists.as_of(store), "offset": offset, "rank_from": offset + 1,
+                "newest_instead": not total,
                 "total": total, "window_days": trending.WINDOW_DAYS, "half_life": trending.HALF_LIFE_DAYS,
                 "empty_store": not cards and store.db.scalar("SELECT 1 FROM papers LIMIT 1") is None,
                 "next": f"/?offset={offset + PAGE_SIZE}" if more else None,
