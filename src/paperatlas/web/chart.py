@@ -28,9 +28,9 @@ def per_year_svg(per_year: list[dict], width: int = 640, height: int = 200) -> M
         f'<svg class="chart" viewBox="0 0 {width} {height}" role="img" aria-label="{escape(label)}" '
         f'xmlns="http://www.w3.org/2000/svg"><title>{escape(label)}</title>',
         '<rect class="papers" x="8" y="4" width="12" height="12"/>'
-        f'<text x="26" y="15">papers (tallest: {top_papers})</text>'
+        f'<text x="26" y="15">papers (tallest: {max(r["papers"] for r in per_year)})</text>'
         f'<rect class="citations" x="{width * 9 // 20}" y="4" width="12" height="12"/>'
-        f'<text x="{width * 9 // 20 + 18}" y="15">citations (tallest: {top_cites})</text>',
+        f'<text x="{width * 9 // 20 + 18}" y="15">citations (tallest: {max(r["citations"] for r in per_year)})</text>',
     ]
     step = max(1, len(years) // 10)
     for i, year in enumerate(years):
