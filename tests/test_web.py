@@ -49,7 +49,7 @@ def test_home_lists_trending_with_badges_and_subscribe_box(site):
     # the fixture ranks the hostile paper first by trending; its badges carry category code and date
     first = html.index(f"/paper/{ids['hostile']}")
     assert first < html.index(f"/paper/{ids['paper']}")
-    assert 'class="dateheader"' in html
+    assert 'class="asof"' in html and "trending score" in html
     assert f">{category_code(ids['category'])}</a>" in html
     assert ">Code</a>" in html
 
@@ -191,7 +191,7 @@ def test_api_caching_pagination_and_openapi(site):
         assert path in schema["paths"], path
     docs = client.get("/docs")
     assert docs.status_code == 200 and "/api/search" in docs.text
-    assert client.get("/api/papers/nope").json() == {"error": "no paper with the id nope", "status": 404}
+    assert client.get("/api/papers/nope").json() == {"error": "No paper with the id nope.", "status": 404}
     assert client.get("/api/authors", params={"name": ids["shared_name"]}).json()["total"] >= 1
 
 

@@ -82,8 +82,21 @@ def create_app(store: Store, *, cache_size: int = 4096, settings: Settings | Non
     return app
 
 
+# Starlette's own details are HTTP reason phrases; pages say what happened in a sentence, as every other error does
+_PHRASES = {"Not Found": "No page at this address.", "Method Not Allowed": "This address does not take that method.",
+            "Internal Server Error": "Something went wrong on our side."}
+
+
+def error_sentence(detail: str) -> str:
+    """One wording for every error: a capitalised sentence that ends with a full stop."""
+    text = _PHRASES.get(detail.strip(), detail.strip()) or "Something went wrong."
+    text = text[0].upper() + text[1:]
+    return text if text.endswith((".", "?", "!")) else text + "."
+
+
 def error_response(request: Request, status: int, detail: str):
     """A friendly page for people, a JSON body for the API; never a traceback."""
+    detail = error_sentence(detail)
     if request.url.path.startswith("/api/"):
         return JSONResponse({"error": detail, "status": status}, status_code=status)
     templates: Jinja2Templates = request.app.state.templates

@@ -27,7 +27,9 @@ from ..search import IndexNotBuilt, search_papers, similar_papers
 from ..store import Store
 from ..store.database import Database
 from ..store.papers import resolve_author, resolve_paper
+from . import lists
 from .format import affiliation_slugs, category_code, venue_line
+from .names import identity_labels
 
 log = logging.getLogger(__name__)
 
@@ -74,7 +76,7 @@ def citation_counts(db: Database, paper_ids: list[int]) -> dict[int, dict[str, A
     for chunk in _chunks(rest):  # no metrics yet: count the edges directly (index-backed)
         for pid, cites in db.query_tuples(
             f"SELECT cited_id, COUNT(DISTINCT citing_id) FROM citations WHERE cited_id IN ({_marks(chunk)}) "
-            "GROUP BY cited_id",
+            "AND citing_id <> cited_id GROUP BY cited_id",  # a paper citing itself counts nowhere (metrics' rule)
             chunk,
         ):
             out[pid]["in_store"] = cites
@@ -181,10 +183,12 @@ def paper_page(store: Store, paper_id: int, *, list_limit: int = 50) -> dict[str
     paper.update(extra)
     paper["ids"] = dict(db.query_tuples("SELECT scheme, value FROM paper_ids WHERE paper_id = ?", (paper_id,)))
 
-    citing_total = db.scalar("SELECT COUNT(DISTINCT citing_id) FROM citations WHERE cited_id = ?", (paper_id,)) or 0
+    # "Cited by" lists what "Citations" counts: distinct other papers (a paper citing itself is in neither)
+    citing_total = db.scalar("SELECT COUNT(DISTINCT citing_id) FROM citations WHERE cited_id = ? AND citing_id <> ?",
+                             (paper_id, paper_id)) or 0
     citing_ids = [r[0] for r in db.query_tuples(
-        "SELECT DISTINCT citing_id FROM citations WHERE cited_id = ? ORDER BY citing_id DESC LIMIT ?",
-        (paper_id, list_limit))]
+        "SELECT DISTINCT citing_id FROM citations WHERE cited_id = ? AND citing_id <> ? ORDER BY citing_id DESC "
+        "LIMIT ?", (paper_id, paper_id, list_limit))]
     refs = db.query_tuples(
         "SELECT cited_ref, MAX(cited_id) FROM citations WHERE citing_id = ? GROUP BY cited_ref ORDER BY cited_ref",
         (paper_id,))
@@ -257,11 +261,12 @@ def _author_rows(db: Database, identity_id: int) -> list[dict[str, Any]]:
     for chunk in _chunks(missing):
         edges.update(db.query_tuples(
             f"SELECT cited_id, COUNT(DISTINCT citing_id) FROM citations WHERE cited_id IN ({_marks(chunk)}) "
-            "GROUP BY cited_id", chunk))
+            "AND citing_id <> cited_id GROUP BY cited_id", chunk))
     for r in rows:
         in_store = r["in_store"] if r["has_metrics"] is not None else edges.get(r["id"], 0)
         external = r["ext_metric"] if r["ext_metric"] is not None else r["ext_paper"]
         r["citations"] = max(in_store or 0, external or 0)
+        r["citations_in_store"], r["citations_external"] = in_store or 0, external
         r["date"] = r.pop("day") or (str(r["year"]) if r["year"] else None)
     return rows
 
@@ -300,6 +305,10 @@ def author_page(store: Store, identity_id: int, *, sort: str = "date", limit: in
         "novelty": round(statistics.median(novelty)) if novelty else None,
         "ai_score": round(statistics.median(ai)) if ai else None,
         "basis": "computed from the papers listed on this page",
+        # the two counts the shown one is made of, each with its own label on the page
+        "citations_in_store": sum(r["citations_in_store"] for r in light),
+        "citations_external": sum(r["citations_external"] for r in light if r["citations_external"] is not None),
+        "papers_with_external": sum(1 for r in light if r["citations_external"] is not None),
     }
     figures["primary_code"] = category_code(figures["primary_category"])
     own = db.query(
@@ -371,16 +380,31 @@ def name_cluster_page(store: Store, name: str, *, limit: int = 100, offset: int 
     )
     if not rows:
         return None
-    paper_ids = sorted({r[0] for r in rows}, reverse=True)
+    # Papers newest first (by submission, else year), as a reader scans a list of someone's work
+    dated: dict[int, str] = {}
+    ids_all = sorted({r[0] for r in rows})
+    for chunk in _chunks(ids_all):
+        for pid, day in db.query_tuples(
+            f"SELECT id, COALESCE(submitted, published, CAST(year AS TEXT), '') FROM papers "
+            f"WHERE id IN ({_marks(chunk)})", chunk):
+            dated[pid] = day or ""
+    paper_ids = sorted(ids_all, key=lambda pid: (dated.get(pid, ""), pid), reverse=True)
     ident_ids = sorted({r[1] for r in rows if r[1] is not None})
     per_identity = Counter(r[1] for r in rows)
+    # Each person's count is their profile's count (every paper of the identity, under any spelling), so the
+    # row and the page it links to agree; ``here`` is how many of them carry this exact name.
+    profile_counts = lists.paper_counts(store, ident_ids)
     identities = []
     for chunk in _chunks(ident_ids):
         for iid, aid, iname in db.query_tuples(
             f"SELECT id, aid, name FROM identities WHERE id IN ({_marks(chunk)})", chunk
         ):
-            identities.append({"aid": aid, "name": iname, "paper_count": per_identity[iid]})
+            identities.append({"id": iid, "aid": aid, "name": iname, "paper_count": profile_counts.get(iid, 0),
+                               "here": per_identity[iid]})
     identities.sort(key=lambda i: (-i["paper_count"], i["aid"]))
+    labels = identity_labels(store, [i["id"] for i in identities])
+    for person in identities:
+        person["labels"] = labels.get(person.pop("id"))
     unassigned = per_identity.get(None, 0)
     display = db.scalar("SELECT name FROM authorships WHERE name_key = ? LIMIT 1", (key,)) or name
     cards = paper_cards(db, paper_ids[offset : offset + limit])
