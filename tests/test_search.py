@@ -40,6 +40,7 @@ def real_store(shared: Path, tmp_path_factory: pytest.TempPathFactory):
     store.close()
 
 
+@pytest.mark.slow
 def test_nasty_queries_never_raise(real_store):
     store, _ = real_store
     for text in NASTY:

@@ -12,7 +12,7 @@ from paperatlas.normalize import name_key, parse_name, title_key
 from paperatlas.scale import map_batches, run_per_block
 from paperatlas.store import Store, open_store
 
-pytestmark = pytest.mark.spark
+pytestmark = [pytest.mark.spark, pytest.mark.slow]
 
 
 @pytest.fixture(scope="session")
@@ -95,6 +95,7 @@ BLOCK_SQL = (
 BLOCK_SCHEMA = "name_key string, papers long, citations long, h_index long, first_papers string"
 
 
+@pytest.mark.slow
 def test_per_block_function_gives_the_same_on_spark(spark, acl_store):
     local = run_per_block(acl_store, BLOCK_SQL, h_index_of_block, schema=BLOCK_SCHEMA)
     on_spark = run_per_block(acl_store, BLOCK_SQL, h_index_of_block, schema=BLOCK_SCHEMA, engine="spark")
@@ -204,6 +205,7 @@ def test_build_on_spark_equals_local_build(spark, shared, tmp_path):
         on_spark.close()
 
 
+@pytest.mark.slow
 def test_spark_reads_the_postgresql_store(spark, shared, postgres_url, tmp_path):
     store = open_store(tmp_path, postgres_url)
     try:
