@@ -10,7 +10,8 @@ OAI-PMH harvest: all-or-nothing left one side a fifth busier than the other, the
 slower depends on the format and the store, so no split is fixed.
 The child dies with its parent (``PR_SET_PDEATHSIG``), so a ``kill -9`` of the ingest leaves no orphan behind.
 
-Messages, in order: ``("batch", [Item...])``, ``("errors", (count, [line...]))``, ``("file", path)`` when a file starts,
+Messages, in order: ``("batch", [Item...])``, ``("errors", (records skipped, [line...], problems))``,
+``("file", path)`` when a file starts,
 ``("idle", None)`` when the child has had nothing ready for a second,
 and finally ``("done", None)``, ``("strict", message)`` or ``("crash", traceback)``.
 """
@@ -40,15 +41,15 @@ Message = tuple[str, Any]
 def parse(planned: list[PlannedFile], *, strict: bool = False, batch_size: int = BATCH_SIZE) -> Iterator[Message]:
     """Read every file in order and yield messages (see the module docstring)."""
     sink = ErrorSink(strict=strict, echo=False)
-    reported = 0
+    reported = problems = shown = 0
     batch: list[Item] = []
 
     def errors_since() -> Iterator[Message]:
-        nonlocal reported
-        if sink.count > reported:
-            new = sink.messages[reported:] if reported < len(sink.messages) else []
-            yield "errors", (sink.count - reported, new)
-            reported = sink.count
+        nonlocal reported, problems, shown
+        if sink.count > reported or sink.problems > problems:
+            new = sink.messages[shown:]
+            yield "errors", (sink.count - reported, new, sink.problems - problems)
+            reported, problems, shown = sink.count, sink.problems, len(sink.messages)
 
     def stop(message: str) -> Iterator[Message]:
         """--strict: hand over what was read before the bad record, then say why the ingest stops."""
