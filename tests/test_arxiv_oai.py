@@ -72,7 +72,8 @@ def test_invalid_utf8_is_reported_with_its_line(shared):
     # reported at the line where the damaged record starts; the reason names the line of the damage
     record_start = text.rindex(b"<record>", 0, at)
     assert int(sink.messages[0].split(":")[1]) == text[:record_start].count(b"\n") + 1
-    assert f"line {text[:at].count(b'\n') + 1}" in sink.messages[0]
+    damage_line = text[:at].count(b"\n") + 1
+    assert f"line {damage_line}" in sink.messages[0]
 
 
 def test_truncated_gzip_keeps_the_records_read(shared, tmp_path):
