@@ -4,8 +4,8 @@ dblp.xml is ISO-8859-1 and writes accented letters as character entities (``&uum
 defines.  The DTD ships inside this package (``dtd/dblp.dtd``); its character entities are replaced by numeric
 references before parsing and no DTD is ever loaded (``xml_records.SafeXmlStream``: no external entities, no
 network), so a fragment with or without a ``<!DOCTYPE>`` reads the same.  Names keep DBLP's homonym number
-(``Jun Wang 0006``) as written and as ``dblp_homonym``; ``ee`` links to arxiv.org and doi.org become identifiers (CoRR keys ``journals/corr/abs-1706-03762``
-too), so DBLP records merge with the arXiv records of the same paper.
+(``Jun Wang 0006``) as written and as ``dblp_homonym``; ``ee`` links to arxiv.org and doi.org become identifiers
+(CoRR keys ``journals/corr/abs-1706-03762`` too), so DBLP records merge with the arXiv records of the same paper.
 """
 
 from __future__ import annotations
