@@ -252,7 +252,7 @@ def _parse_wrk(text: str) -> dict[str, Any]:
 
 def load_run(data_dir: Path, urls: list[str], *, connections: int, duration: float, max_requests: int,
              workers: int, tool: str, cache: bool = True) -> dict[str, Any]:
-    from ..web.serve import free_port
+    from ..web.serve import UVICORN_FLAGS, free_port
 
     port = free_port()
     env = {**os.environ, "PAPERATLAS_DATA_DIR": str(data_dir), "PAPERATLAS_QUIET": "1",
@@ -260,7 +260,7 @@ def load_run(data_dir: Path, urls: list[str], *, connections: int, duration: flo
     env.pop("PAPERATLAS_DATABASE_URL", None)
     server = subprocess.Popen(
         [sys.executable, "-m", "uvicorn", "--factory", "paperatlas.web.serve:app_from_env", "--host", "127.0.0.1",
-         "--port", str(port), "--workers", str(workers), "--log-level", "warning", "--no-access-log"],
+         "--port", str(port), "--workers", str(workers), "--log-level", "warning", "--no-access-log", *UVICORN_FLAGS],
         env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
     )
     try:

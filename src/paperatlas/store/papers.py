@@ -14,7 +14,6 @@ from ..model import ARXIV, DOI, ID_SCHEMES, Authorship, Paper, Venue, unpack_pro
 from ..normalize import normalize_doi, parse_arxiv_id
 from .database import Database
 
-
 MAX_REF_CHARS = 1024  # DOIs have no set limit but real ones stay under 300 characters
 
 

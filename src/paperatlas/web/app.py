@@ -18,6 +18,7 @@ from fastapi.templating import Jinja2Templates
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from ..store import Store
+from . import security
 from .caching import CachedResponses, DataVersion, ResponseCache
 
 HERE = Path(__file__).parent
@@ -43,8 +44,16 @@ def _include_optional_router(app: FastAPI, target: str) -> bool:
     return True
 
 
-def create_app(store: Store, *, cache_size: int = 4096) -> FastAPI:
-    """The whole site over ``store``; ``cache_size=0`` turns the rendered-response cache off (benchmarks)."""
+def create_app(store: Store, *, cache_size: int = 4096, public_url: str | None = None,
+               trusted_hosts: list[str] | None = None, trusted_proxies: list[str] | None = None) -> FastAPI:
+    """The whole site over ``store``; ``cache_size=0`` turns the rendered-response cache off (benchmarks).
+
+    ``public_url``, ``trusted_hosts`` and ``trusted_proxies`` default to the environment (``web.security``)."""
+    settings = security.settings_from_env()
+    public_url = public_url if public_url is not None else settings["public_url"]
+    trusted_hosts = trusted_hosts if trusted_hosts is not None else settings["trusted_hosts"]
+    trusted_proxies = trusted_proxies if trusted_proxies is not None else settings["trusted_proxies"]
+    security.parse_public_url(public_url)  # a malformed one stops the server at start, not at the first request
     app = FastAPI(
         title="PaperAtlas",
         version="1",
@@ -60,6 +69,16 @@ def create_app(store: Store, *, cache_size: int = 4096) -> FastAPI:
     app.state.response_cache = ResponseCache(cache_size)
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
     app.add_middleware(CachedResponses, state=app.state)
+    # outermost last: HEAD -> GET, then the trusted origin and client address, then the cache
+    app.add_middleware(security.ClientAddress, trusted_proxies=trusted_proxies)
+    app.add_middleware(security.PublicOrigin, public_url=public_url, trusted_hosts=trusted_hosts)
+    app.add_middleware(security.HeadAsGet)
+    build_stack = app.build_middleware_stack
+
+    def build_with_headers():  # outside Starlette's ServerErrorMiddleware too, so that a 500 page has them
+        return security.SecurityHeaders(build_stack())
+
+    app.build_middleware_stack = build_with_headers  # type: ignore[method-assign]
 
     from . import api, routes
 

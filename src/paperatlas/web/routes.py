@@ -164,7 +164,7 @@ def install(app: FastAPI) -> None:
             if page is None:
                 raise not_found(f"No author with the id {ref}.")
             return render(request, "feed.atom", {
-                "title": f"{page['person']['name']}: papers", "self": str(request.url),
+                "title": f"{page['person']['name']}: papers", "self_url": str(request.url),
                 "alternate": f"/author/{page['person']['aid']}", "papers": page["papers"],
             }, ATOM)
 
@@ -206,7 +206,7 @@ def install(app: FastAPI) -> None:
             ids = queries.trending_ids(store, category=category, limit=30)
             return render(request, "feed.atom", {
                 "title": "PaperAtlas: trending papers" + (f" in {category}" if category else ""),
-                "self": str(request.url), "alternate": f"/c/{category}" if category else "/",
+                "self_url": str(request.url), "alternate": f"/c/{category}" if category else "/",
                 "papers": queries.paper_cards(store.db, ids),
             }, ATOM)
 
@@ -223,7 +223,7 @@ def install(app: FastAPI) -> None:
         def build():
             found = queries.search(store, q, limit=30, sort="date") if q.strip() else {"results": []}
             return render(request, "feed.atom", {
-                "title": f"PaperAtlas: {q}", "self": str(request.url),
+                "title": f"PaperAtlas: {q}", "self_url": str(request.url),
                 "alternate": "/search?" + urlencode({"q": q}), "papers": found["results"],
             }, ATOM)
 
