@@ -236,12 +236,13 @@ def iter_elements(stream: BinaryIO, file: str, errors: ErrorSink, tags: tuple[st
             setup(parser)
         return parser
 
-    def report_lost(before: int, line: int, reason: str) -> None:
+    def report_lost(before: int, line: int, reason: str, *, fault: bool = True) -> None:
         nonlocal lost
         count, lines = raw.starts_before(before)
         missing = count - yielded - lost
         if missing <= 0:
-            errors.problem(file, line, reason)
+            if fault:
+                errors.problem(file, line, reason)
             return
         for start_line in (lines[-missing:] + [line] * missing)[:missing]:
             lost += 1
@@ -304,6 +305,11 @@ def iter_elements(stream: BinaryIO, file: str, errors: ErrorSink, tags: tuple[st
             return
         if failure is None:
             if closing:
+                # well-formed to the end, yet a start tag that never became a record: a root element in another
+                # namespace, say, or a record nested where none is expected
+                end = raw.offset + len(raw.window) + 1
+                report_lost(end, raw.line_of(end), "a record start tag that was not read as a record (wrong "
+                            "namespace or nesting?)", fault=False)
                 return
             continue
         line, column, reason = failure
