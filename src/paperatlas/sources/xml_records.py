@@ -85,18 +85,27 @@ class SafeXmlStream:
         self._done = False
 
     def read(self, size: int = -1) -> bytes:
+        """Up to about ``size`` bytes; b"" only at the end of the stream."""
         data, self._carry = self._carry, b""
-        while not self._done and (size is None or size < 0 or len(data) < size):
-            chunk = self._stream.read(size if size and size > 0 else -1)
-            if not chunk:
-                self._done = True
-            data += chunk
+        while True:
+            while not self._done and (size is None or size < 0 or len(data) < size):
+                chunk = self._stream.read(size if size and size > 0 else -1)
+                if not chunk:
+                    self._done = True
+                data += chunk
+            if self._entities is None or self._done:
+                break
+            partial = _PARTIAL_REF.search(data, max(0, len(data) - 40))
+            if partial is None:
+                break
+            # an entity cut by the chunk boundary: finish it with the next read
+            data, self._carry = data[: partial.start()], data[partial.start():]
+            if data:
+                break
+            data, self._carry = self._carry, b""
+            size = (size or 0) + 64  # only a partial entity so far: read on
         if self._entities is None:
             return data
-        if not self._done:
-            partial = _PARTIAL_REF.search(data, max(0, len(data) - 40))
-            if partial is not None:  # an entity cut by the chunk boundary: finish it with the next read
-                data, self._carry = data[: partial.start()], data[partial.start():]
         if b"&" in data:
             table = self._entities
             data = _ENTITY_REF.sub(lambda m: table.get(m.group(1), m.group(0)), data)
@@ -197,11 +206,22 @@ class _Raw:
                 return self.offset + len(self.window)
         return self.offset + position + 1 + max(0, column - 1)
 
-    def starts_before(self, absolute: int) -> tuple[int, list[int]]:
-        """How many record starts lie before ``absolute``, and the lines of the last of them."""
+    def starts_before(self, absolute: int, accounted: int) -> tuple[int, list[int]]:
+        """How many record starts before ``absolute`` are beyond the first ``accounted`` ones, and the lines of
+        those (the most recent ``_STARTS_KEPT`` known).  Walks from the newest start back, so a file with many
+        broken records costs each break only the records it lost."""
         self.scan_to(absolute)
-        lines = [line for offset, line in self.start_offsets if offset < absolute]
-        return self.start_count - (len(self.start_offsets) - len(lines)), lines
+        after = 0
+        for offset, _ in reversed(self.start_offsets):
+            if offset < absolute:
+                break
+            after += 1
+        missing = self.start_count - after - accounted
+        if missing <= 0:
+            return 0, []
+        kept = len(self.start_offsets) - after
+        lines = [self.start_offsets[i][1] for i in range(max(0, kept - missing), kept)]
+        return missing, lines
 
 
 def iter_elements(stream: BinaryIO, file: str, errors: ErrorSink, tags: tuple[str, ...] | str,
@@ -228,6 +248,7 @@ def iter_elements(stream: BinaryIO, file: str, errors: ErrorSink, tags: tuple[st
     yielded = lost = 0
     line_base = 0
     resync_at = -1
+    prefix_length = 0
     wrapped = False
 
     def new_parser() -> Any:
@@ -238,13 +259,12 @@ def iter_elements(stream: BinaryIO, file: str, errors: ErrorSink, tags: tuple[st
 
     def report_lost(before: int, line: int, reason: str, *, fault: bool = True) -> None:
         nonlocal lost
-        count, lines = raw.starts_before(before)
-        missing = count - yielded - lost
+        missing, lines = raw.starts_before(before, yielded + lost)
         if missing <= 0:
             if fault:
                 errors.problem(file, line, reason)
             return
-        for start_line in (lines[-missing:] + [line] * missing)[:missing]:
+        for start_line in [line] * (missing - len(lines)) + lines:
             lost += 1
             errors.report(file, start_line, f"{reason}: record not read")
 
@@ -266,6 +286,8 @@ def iter_elements(stream: BinaryIO, file: str, errors: ErrorSink, tags: tuple[st
                 parser.close()
         except etree.XMLSyntaxError as exc:
             line, column = exc.position if exc.position else (exc.lineno or 1, 0)
+            if line == 1:  # the first line of a resynchronised parser starts with the prefix it was fed
+                column = max(0, column - prefix_length)
             failure = (line + line_base, column, f"broken XML: {getattr(exc, 'msg', None) or exc}")
         except (EOFError, zlib.error, OSError) as exc:
             compressed = f"truncated or corrupt compressed data: {exc}"
@@ -333,7 +355,9 @@ def iter_elements(stream: BinaryIO, file: str, errors: ErrorSink, tags: tuple[st
         broken.clear()
         line_base = raw.line_of(resync_at) - 1
         parser = new_parser()
-        pending = (prolog + wrapper).replace(b"\n", b" ") + raw.window[match.start():]
+        prefix = (prolog + wrapper).replace(b"\n", b" ")
+        prefix_length = len(prefix)
+        pending = prefix + raw.window[match.start():]
 
 
 def converted(elements: Iterator[etree._Element], convert: Callable[[etree._Element], Any], file: str,
