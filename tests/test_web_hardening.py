@@ -186,3 +186,34 @@ def test_a_trusted_proxy_names_the_client(fixture_store):
         scope = {"type": "http", "client": (peer, 1234), "headers": [(b"x-forwarded-for", forwarded.encode())]}
         asyncio.run(middleware(scope, None, None))
     assert seen == ["198.51.100.7", "192.0.2.1", "10.0.0.5"]
+
+
+def test_render_threads_setting(monkeypatch):
+    from paperatlas.web.app import DEFAULT_RENDER_THREADS, render_threads
+
+    monkeypatch.delenv("PAPERATLAS_WEB_THREADS", raising=False)
+    assert render_threads() == DEFAULT_RENDER_THREADS
+    monkeypatch.setenv("PAPERATLAS_WEB_THREADS", "3")
+    assert render_threads() == 3
+    for bad in ("0", "-1", "many", "1e3", "999"):
+        monkeypatch.setenv("PAPERATLAS_WEB_THREADS", bad)
+        with pytest.raises(ValueError):
+            render_threads()
+
+
+def test_the_lifespan_limits_render_threads(fixture_store, monkeypatch):
+    import anyio.to_thread
+
+    store, _ids = fixture_store
+    monkeypatch.setenv("PAPERATLAS_WEB_THREADS", "3")
+    app = create_app(store, public_url="", trusted_hosts=[], trusted_proxies=[])
+    seen = []
+
+    @app.get("/_threads")
+    async def threads():
+        seen.append(anyio.to_thread.current_default_thread_limiter().total_tokens)
+        return {}
+
+    with TestClient(app) as client:
+        assert client.get("/_threads").status_code == 200
+    assert seen == [3]

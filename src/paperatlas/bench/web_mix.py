@@ -30,6 +30,7 @@ import subprocess
 import sys
 import tempfile
 import threading
+import time
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlencode
@@ -223,7 +224,9 @@ def mix_run(data_dir: Path, database: str | None, sequence: list[str], *, connec
         env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
     )
     try:
-        _wait_ready(port, server)
+        started = time.perf_counter()
+        _wait_ready(port, server, timeout=600)  # the app loads the search model before it listens
+        ready_s = round(time.perf_counter() - started, 1)
         with tempfile.TemporaryDirectory() as tmp, PssSampler(server.pid) as pss:
             url_file = Path(tmp) / "urls.txt"
             url_file.write_text("\n".join(sequence) + "\n")
@@ -257,7 +260,7 @@ def mix_run(data_dir: Path, database: str | None, sequence: list[str], *, connec
             server.kill()
     requested = figures.get("requests", 0)
     figures["distinct_urls_requested"] = len(set(sequence[: max(0, requested)]))
-    figures.update(connections=connections, server_workers=workers, duration_s=duration)
+    figures.update(connections=connections, server_workers=workers, duration_s=duration, server_start_s=ready_s)
     return figures
 
 

@@ -8,8 +8,12 @@ from __future__ import annotations
 
 import importlib
 import logging
+import os
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
+import anyio.to_thread
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
@@ -44,6 +48,41 @@ def _include_optional_router(app: FastAPI, target: str) -> bool:
     return True
 
 
+# Threads that render pages at once, per worker (PAPERATLAS_WEB_THREADS).  anyio's default is 40; every render thread
+# keeps its own SQLite connection with its own page cache (64 MB at most) and memory map, and on two cores 40
+# threads only take turns at the GIL: more threads cost memory and tail latency, not throughput.
+DEFAULT_RENDER_THREADS = 8
+
+
+def render_threads() -> int:
+    value = os.environ.get("PAPERATLAS_WEB_THREADS", "")
+    if not value:
+        return DEFAULT_RENDER_THREADS
+    if not value.isdigit() or not 1 <= int(value) <= 256:
+        raise ValueError(f"PAPERATLAS_WEB_THREADS must be a whole number from 1 to 256, not {value!r}")
+    return int(value)
+
+
+def warm_up(store: Store) -> None:
+    """Load what the first search would otherwise load while a visitor waits: the query encoder (torch and the
+    MiniLM weights: seconds quiet, a minute on a busy 2-core machine, during which every render thread that takes a
+    search blocks on it) and the vector index.  Nothing happens for a store without embeddings."""
+    from ..search.engine import semantic_candidates
+
+    semantic_candidates(store, "warm up", 1)
+
+
+def _lifespan(store: Store, threads: int):
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        anyio.to_thread.current_default_thread_limiter().total_tokens = threads
+        # before uvicorn accepts the first connection (it binds its socket after startup)
+        await anyio.to_thread.run_sync(warm_up, store)
+        yield
+
+    return lifespan
+
+
 def create_app(store: Store, *, cache_size: int = 4096, public_url: str | None = None,
                trusted_hosts: list[str] | None = None, trusted_proxies: list[str] | None = None) -> FastAPI:
     """The whole site over ``store``; ``cache_size=0`` turns the rendered-response cache off (benchmarks).
@@ -62,6 +101,7 @@ def create_app(store: Store, *, cache_size: int = 4096, public_url: str | None =
         "carries ETag and Last-Modified and answers 304 to If-None-Match.",
         docs_url=None,
         redoc_url=None,
+        lifespan=_lifespan(store, render_threads()),
     )
     app.state.store = store
     app.state.templates = make_templates()
