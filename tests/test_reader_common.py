@@ -69,6 +69,11 @@ def test_xml_records_around_a_break_are_kept_in_any_chunking() -> None:
         assert keys == ["a", "b", "d"], chunk
         assert sink.count == 1 and sink.messages[0].startswith("f.xml:5: broken XML"), (chunk, sink.messages)
         assert sink.problems == 0
+    sink = ErrorSink(echo=False)
+    from paperatlas.sources import xml_records
+
+    lines = [(e.get("key"), e.sourceline) for e in xml_records.iter_elements(io.BytesIO(data), "f.xml", sink, "r")]
+    assert lines == [("a", 3), ("b", 4), ("d", 6)]  # after the resynchronisation too, the file's own lines
 
 
 def test_a_document_cut_short_yields_no_fragment_of_its_last_record() -> None:
