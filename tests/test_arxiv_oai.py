@@ -46,13 +46,16 @@ def test_sniffs_oai_pages_and_nothing_else(shared):
     assert not READER.sniff(b'{"id": "0704.0001"}', "x.jsonl")
 
 
-def test_broken_xml_reports_file_line_and_keeps_records_before(shared):
+def test_broken_xml_costs_the_broken_record_only(shared):
+    """The reader resynchronises at the next <record> after the break: the 1,000 good records are all read and the
+    broken one is reported at its line."""
     text = _page(shared)
+    clean, _ = _read(text, "clean.xml")
     cut = text.index(b"<record>", len(text) // 2)
     broken = text[:cut] + b"<record><header><identifier>oops</header>" + text[cut:]
     records, sink = _read(broken, "broken.xml")
-    assert 400 < len(records) < 1000
-    assert sink.count == 1
+    assert [r.ids for r in records] == [r.ids for r in clean]
+    assert sink.count == 1 and sink.problems == 0
     file, line, reason = sink.messages[0].split(":", 2)
     assert file == "broken.xml"
     assert int(line) == text[:cut].count(b"\n") + 1
@@ -64,9 +67,13 @@ def test_invalid_utf8_is_reported_with_its_line(shared):
     at = text.index(b"<title>", len(text) // 3) + len(b"<title>")
     damaged = text[:at] + b"\xff\xfe\xfa" + text[at:]
     records, sink = _read(damaged)
-    assert 200 < len(records) < 1000
+    assert len(records) == 999  # the damaged record only
     assert sink.count == 1
-    assert int(sink.messages[0].split(":")[1]) == text[:at].count(b"\n") + 1
+    # reported at the line where the damaged record starts; the reason names the line of the damage
+    record_start = text.rindex(b"<record>", 0, at)
+    assert int(sink.messages[0].split(":")[1]) == text[:record_start].count(b"\n") + 1
+    damage_line = text[:at].count(b"\n") + 1
+    assert f"line {damage_line}" in sink.messages[0]
 
 
 def test_truncated_gzip_keeps_the_records_read(shared, tmp_path):

@@ -171,8 +171,23 @@ def test_strict_cli_stops_with_exit_1_keeping_good_records(cli, shared, tmp_path
     assert 400 < store.db.scalar("SELECT COUNT(*) FROM papers") < 1000
     store.close()
     lenient = cli("ingest", "--json", str(tmp_path / "broken.xml"))
-    assert lenient.exit_code == 0
-    assert orjson.loads(lenient.stdout)["skipped"] == 1
+    assert lenient.exit_code == 1  # the run completes, and its status says a record was skipped
+    summary = orjson.loads(lenient.stdout)
+    assert summary["skipped"] == 1 and summary["problems"] == 0
+    assert store_count(data_dir) == 1000  # every good record of the page, the ones after the break included
+    again = cli("ingest", "--json", str(tmp_path / "broken.xml"))
+    assert again.exit_code == 1
+    clean = tmp_path / "clean.xml"
+    clean.write_bytes(text)
+    assert cli("ingest", "--json", str(clean)).exit_code == 0
+
+
+def store_count(data_dir) -> int:
+    store = open_store(data_dir)
+    try:
+        return store.db.scalar("SELECT COUNT(*) FROM papers")
+    finally:
+        store.close()
 
 
 def test_huge_line_is_refused_in_bounded_memory(shared, tmp_path):

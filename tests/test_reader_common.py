@@ -59,15 +59,21 @@ def _elements(data: bytes, chunk: int | None = None) -> tuple[list[str], ErrorSi
     return keys, sink
 
 
-def test_xml_records_before_a_break_are_kept_in_any_chunking() -> None:
-    """A break costs its own record and what follows, never the records the same chunk completed before it (what
-    lxml 6.2's iterparse drops with its exception)."""
+def test_xml_records_around_a_break_are_kept_in_any_chunking() -> None:
+    """A break costs its own record only: never the records the same chunk completed before it (what lxml 6.2's
+    iterparse drops with its exception), nor those after it (the reader resynchronises at the next record)."""
     data = (b"<?xml version='1.0'?>\n<root>\n<r key='a'><t>one</t></r>\n<r key='b'><t>two</t></r>\n"
             b"<r key='c'><t>three</tt></r>\n<r key='d'/>\n</root>\n")
     for chunk in (None, 7, 40):
         keys, sink = _elements(data, chunk)
-        assert keys == ["a", "b"], chunk
+        assert keys == ["a", "b", "d"], chunk
         assert sink.count == 1 and sink.messages[0].startswith("f.xml:5: broken XML"), (chunk, sink.messages)
+        assert sink.problems == 0
+    sink = ErrorSink(echo=False)
+    from paperatlas.sources import xml_records
+
+    lines = [(e.get("key"), e.sourceline) for e in xml_records.iter_elements(io.BytesIO(data), "f.xml", sink, "r")]
+    assert lines == [("a", 3), ("b", 4), ("d", 6)]  # after the resynchronisation too, the file's own lines
 
 
 def test_a_document_cut_short_yields_no_fragment_of_its_last_record() -> None:

@@ -144,3 +144,27 @@ def test_a_record_without_title_is_reported_by_its_tag_and_line_and_the_rest_kep
     records, sink = read("f.xml", data)
     assert [r.ids["dblp"] for r in records] == ["journals/acta/Simon83", "journals/acta/Later84"]
     assert sink.messages == ["f.xml:5: malformed <inproceedings>: conf/x/NoTitle: no <title>"]
+
+
+def test_entities_cut_by_any_chunk_boundary_read_the_same(shared, monkeypatch) -> None:
+    """The shipped DTD's entities are replaced in the byte stream: one split across two reads is finished with
+    the next, whatever the chunk size."""
+    import io
+
+    from paperatlas.sources import xml_records
+    from paperatlas.sources.base import ErrorSink
+
+    data = (shared / "dblp" / "dblp_2025_fragment.shenka123.xml").read_bytes()
+    assert b"&" in data
+
+    def titles() -> list[tuple[str | None, list[str]]]:
+        sink = ErrorSink(echo=False)
+        out = [(r.title, [a.name for a in r.authors]) for r in DblpReader().read(io.BytesIO(data), "d.xml", sink)
+               if hasattr(r, "title")]
+        assert sink.count == 0 and sink.problems == 0, sink.messages
+        return out
+
+    whole = titles()
+    for chunk in (5, 7, 33):
+        monkeypatch.setattr(xml_records, "CHUNK", chunk)
+        assert titles() == whole, chunk

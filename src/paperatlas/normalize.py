@@ -152,6 +152,7 @@ def title_key(title: str | None) -> str:
     return _NON_ALNUM.sub(" ", _ascii_fold(text)).strip()
 
 
+MAX_ARXIV_REF = 300  # characters; the longest spelling, a pdf URL of an old-style id with a version, is about 50
 _ARXIV_NEW = re.compile(r"(\d{4}\.\d{4,5})(v(\d+))?$")
 _ARXIV_OLD = re.compile(r"([a-z\-]+(?:\.[A-Z]{2})?/\d{7})(v(\d+))?$", re.IGNORECASE)
 
@@ -164,8 +165,12 @@ _ARXIV_PLAIN = re.compile(r"(\d{4}\.\d{4,5})(?:v(\d+))?")
 def parse_arxiv_id(raw: str) -> tuple[str, int | None] | None:
     """Canonical arXiv id and version from any spelling (``arXiv:1706.03762v5``, an abs/pdf URL, ``oai:arXiv.org:``).
 
-    Returns None for strings that are not arXiv ids.
+    Returns None for strings that are not arXiv ids, and for any longer than ``MAX_ARXIV_REF`` characters: the
+    patterns below are searched from every position of the string, which is quadratic in its length (a 10,000
+    character "id" in a URL took 2.6 s), and no spelling of an arXiv id comes near the cap.
     """
+    if len(raw) > MAX_ARXIV_REF:
+        return None
     text = raw.strip()
     plain = _ARXIV_PLAIN.fullmatch(text)  # the common spelling (every OAI-PMH and snapshot record), in one step
     if plain:

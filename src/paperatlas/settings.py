@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 import platformdirs
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
 
 PREFIX = "PAPERATLAS_"
 CONFIG_FILENAME = "paperatlas.toml"
@@ -86,8 +86,18 @@ class Settings(BaseModel):
     # -- web ------------------------------------------------------------------------------------------------------
     web_cache: int = Field(4096, ge=0, json_schema_extra=_section("web"),
                            description="Rendered responses kept in memory per worker (0: no cache).")
-    public_url: str = Field("http://127.0.0.1:8000", json_schema_extra=_section("web"),
-                            description="Base of every absolute link (feeds, mail); never taken from a request.")
+    public_url: str | None = Field(None, json_schema_extra=_section("web"),
+                                   description="Base of every absolute link (feeds, mail); never taken from a "
+                                               "request. Unset: a trusted host, else the listening address "
+                                               "(mail: http://127.0.0.1:8000).")
+    trusted_hosts: list[str] = Field(default_factory=list, json_schema_extra=_section("web"),
+                                     description="Host names the site answers for when public_url is unset "
+                                                 "(comma-separated); any other Host header gets 400.")
+    trusted_proxies: list[str] = Field(default_factory=list, json_schema_extra=_section("web"),
+                                       description="Proxy addresses or networks whose X-Forwarded-For is believed "
+                                                   "(comma-separated); nobody else's is.")
+    web_threads: int = Field(8, ge=1, le=256, json_schema_extra=_section("web"),
+                             description="Threads that render pages at once, per worker.")
     # -- mail -----------------------------------------------------------------------------------------------------
     smtp_url: SecretStr | None = Field(None, json_schema_extra=_section("digest"),
                                        description="smtp://user:pass@host:587?starttls=1 or smtps://host:465.")
@@ -106,6 +116,12 @@ class Settings(BaseModel):
     spark_workdir: Path | None = Field(None, json_schema_extra=_section("spark"),
                                        description="Where Parquet hand-offs go (shared storage on a cluster); "
                                                    "default <data_dir>/spark.")
+
+    @field_validator("trusted_hosts", "trusted_proxies", mode="before")
+    @classmethod
+    def _comma_separated(cls, value: Any) -> Any:
+        """A variable holds "a, b"; a TOML file may hold a list."""
+        return [part.strip() for part in value.split(",") if part.strip()] if isinstance(value, str) else value
 
     # ------------------------------------------------------------------------------------------------------------
     @classmethod
@@ -142,6 +158,8 @@ class Settings(BaseModel):
                 value = _mask(value.get_secret_value())
             elif isinstance(value, Path):
                 value = str(value)
+            elif isinstance(value, list):
+                value = ",".join(value)
             out[name] = value
         return out
 

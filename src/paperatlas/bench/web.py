@@ -189,7 +189,7 @@ end
 """
 
 
-def _wait_ready(port: int, proc: subprocess.Popen, timeout: float = 60) -> None:
+def wait_ready(port: int, proc: subprocess.Popen, timeout: float = 60) -> None:
     import httpx
 
     deadline = time.time() + timeout
@@ -218,7 +218,7 @@ def _warm(port: int, urls: list[str], rounds: int) -> float:
     return round(time.perf_counter() - started, 1)
 
 
-def _parse_wrk(text: str) -> dict[str, Any]:
+def parse_wrk(text: str) -> dict[str, Any]:
     import re
 
     def ms(value: str, unit: str) -> float:
@@ -252,7 +252,7 @@ def _parse_wrk(text: str) -> dict[str, Any]:
 
 def load_run(data_dir: Path, urls: list[str], *, connections: int, duration: float, max_requests: int,
              workers: int, tool: str, cache: bool = True) -> dict[str, Any]:
-    from ..web.serve import free_port
+    from ..web.serve import UVICORN_FLAGS, free_port
 
     port = free_port()
     env = {**os.environ, "PAPERATLAS_DATA_DIR": str(data_dir), "PAPERATLAS_QUIET": "1",
@@ -260,11 +260,11 @@ def load_run(data_dir: Path, urls: list[str], *, connections: int, duration: flo
     env.pop("PAPERATLAS_DATABASE_URL", None)
     server = subprocess.Popen(
         [sys.executable, "-m", "uvicorn", "--factory", "paperatlas.web.serve:app_from_env", "--host", "127.0.0.1",
-         "--port", str(port), "--workers", str(workers), "--log-level", "warning", "--no-access-log"],
+         "--port", str(port), "--workers", str(workers), "--log-level", "warning", "--no-access-log", *UVICORN_FLAGS],
         env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
     )
     try:
-        _wait_ready(port, server)
+        wait_ready(port, server)
         warm_s = _warm(port, urls, rounds=4 * workers if cache else 1)
         with tempfile.TemporaryDirectory() as tmp:
             url_file = Path(tmp) / "urls.txt"
@@ -279,7 +279,7 @@ def load_run(data_dir: Path, urls: list[str], *, connections: int, duration: flo
                     env={**os.environ, "PA_URLS": str(url_file)}, capture_output=True, text=True,
                     timeout=duration + 60,
                 )
-                figures = _parse_wrk(run.stdout)
+                figures = parse_wrk(run.stdout)
             else:
                 run = subprocess.run(
                     [sys.executable, "-m", "paperatlas.bench.web", f"http://127.0.0.1:{port}", str(url_file),
@@ -324,12 +324,28 @@ def load_run(data_dir: Path, urls: list[str], *, connections: int, duration: flo
 @click.option("--no-load", is_flag=True, help="Only the server-side render times.")
 @click.option("--cache/--no-cache", default=True, show_default=True,
               help="The server's rendered-response cache during the load run.")
+@click.option("--mix", is_flag=True,
+              help="Replay a realistic workload on the store of --data-dir (the demo store, say): Zipf over "
+                   "--distinct URLs of every kind, a cold server per run, 1 and 2 workers x 32 and 64 "
+                   "connections unless --workers / --connections name one; reports peak PSS per worker.")
+@click.option("--distinct", default=12_000, show_default=True, type=click.IntRange(min=100),
+              help="--mix: distinct URLs drawn from the store (where it has that many).")
 @json_option
 @pass_app
-def bench_web(app: AppContext, n_papers: int, samples: int, connections: int, duration: float, max_requests: int,
-              workers: int, tool: str, store_dir: str | None, shared: str | None, no_load: bool, cache: bool,
-              as_json: bool) -> None:
+@click.pass_context
+def bench_web(ctx: click.Context, app: AppContext, n_papers: int, samples: int, connections: int, duration: float,
+              max_requests: int, workers: int, tool: str, store_dir: str | None, shared: str | None, no_load: bool,
+              cache: bool, mix: bool, distinct: int, as_json: bool) -> None:
     """Server-side render time p50/p99 per page type, and requests/s, p99 and errors under load."""
+    if mix:
+        from click.core import ParameterSource
+
+        given = {name: ctx.get_parameter_source(name) == ParameterSource.COMMANDLINE
+                 for name in ("connections", "workers")}
+        _bench_mix(app, distinct=distinct, duration=duration, tool=tool, as_json=as_json,
+                   connection_counts=[connections] if given["connections"] else [32, 64],
+                   worker_counts=[workers] if given["workers"] else [1, 2])
+        return
     shared_dir = _shared_dir(shared)
     if not (shared_dir / "arxiv" / "atom-api").is_dir():
         fail(f"real data not found at {shared_dir} (pass --shared or set PAPERATLAS_SHARED_DATA)")
@@ -370,6 +386,26 @@ def bench_web(app: AppContext, n_papers: int, samples: int, connections: int, du
     figures["peak_rss_mb"] = round(peak_rss_mb(), 1)
     figures["machine"] = machine()
     emit(f"bench web ({n_papers:,} papers)", figures, as_json)
+
+
+def _bench_mix(app: AppContext, *, distinct: int, duration: float, tool: str, as_json: bool,
+               connection_counts: list[int], worker_counts: list[int]) -> None:
+    from .web_mix import matrix, prepare_mix
+
+    store = app.store
+    papers = store.db.scalar("SELECT COUNT(*) FROM papers") or 0
+    if papers == 0:
+        fail(f"the store at {app.data_dir} has no papers: build one first (paperatlas demo --no-serve)")
+    plan = prepare_mix(store, distinct=distinct, tool=tool)
+    app.close()  # the servers open the store themselves
+    figures: dict[str, Any] = {"store": str(store.db.url), "papers": papers}
+    try:
+        figures.update(matrix(app.data_dir, app.database, plan, connection_counts=connection_counts,
+                              worker_counts=worker_counts, duration=duration))
+    except (RuntimeError, subprocess.SubprocessError, OSError) as exc:
+        fail(f"load run failed: {exc}")
+    figures["machine"] = machine()
+    emit("bench web --mix (cold cache, Zipf over the store's URLs)", figures, as_json)
 
 
 async def _loadgen(base: str, paths: list[str], connections: int, duration: float, max_requests: int) -> dict:

@@ -51,7 +51,8 @@ def demo(app: AppContext, corpus: Path | None, host: str, port: int, no_serve: b
     import uvicorn
 
     from ..web.app import create_app
+    from ..web.serve import UVICORN_OPTIONS
 
     click.echo(f"[3/3] serving on http://{host}:{port}  (Ctrl-C stops)", err=True)
     site = create_app(store, cache_size=app.settings.web_cache, settings=app.settings)
-    uvicorn.run(site, host=host, port=port, log_level="warning")
+    uvicorn.run(site, host=host, port=port, log_level="warning", **UVICORN_OPTIONS)

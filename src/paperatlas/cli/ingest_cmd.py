@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sys
+
 import click
 import orjson
 
@@ -23,7 +25,10 @@ def ingest(app: AppContext, paths: tuple[str, ...], format_name: str | None, str
 
     Reads arXiv (OAI-PMH, API Atom, bulk snapshot), DBLP XML, OpenAlex, Semantic Scholar / S2ORC, ACL Anthology
     Network and code-link files.  The same paper seen in several sources becomes one paper; re-ingesting a file
-    changes nothing; a malformed record is reported as FILE:LINE: reason and skipped."""
+    changes nothing; a malformed record is reported as FILE:LINE: reason and skipped.
+
+    Exit status: 0 when every record was stored; 1 when some were reported and skipped (the rest are stored) or
+    --strict stopped at the first; 2 when the input was refused before anything was written."""
     from ..ingest import IngestError, StrictStop, ingest_paths
 
     try:
@@ -39,17 +44,25 @@ def ingest(app: AppContext, paths: tuple[str, ...], format_name: str | None, str
         fail(f"stopped at the first malformed record (--strict): {exc}", 1)
         return
     figures = summary.as_dict()
+    incomplete = summary.skipped > 0 or summary.problems > 0
     if as_json:
         click.echo(orjson.dumps(figures).decode())
+        if incomplete:
+            sys.exit(1)
         return
     click.echo(
         f"read {summary.read:,} records from {summary.files:,} file(s) in {summary.seconds:.1f} s "
         f"({summary.records_per_s:,.0f} records/s)"
     )
-    for key in ("new", "merged", "updated", "unchanged", "skipped", "citations", "entities"):
+    for key in ("new", "merged", "updated", "unchanged", "skipped", "problems", "cleaned", "citations", "entities"):
         click.echo(f"  {key:<10} {figures[key]:>10,}")
     for name, count in sorted(summary.per_format.items()):
         click.echo(f"  [{name}] {count:,} read")
+    if incomplete:
+        # the records that could be read are stored; the status says that some could not (see the lines above)
+        click.echo(f"{summary.skipped:,} record(s) not stored and {summary.problems:,} other problem(s) reported "
+                   "as FILE:LINE: reason (exit status 1)", err=True)
+        sys.exit(1)
 
 
 def _list_formats(ctx: click.Context) -> None:

@@ -23,7 +23,7 @@ def serve(app: AppContext, host: str, port: int, workers: int, log_level: str) -
     """Serve the web pages, feeds and JSON API (docs at /docs, OpenAPI at /openapi.json)."""
     import uvicorn
 
-    from ..web.serve import port_is_free
+    from ..web.serve import UVICORN_FLAGS, UVICORN_OPTIONS, port_is_free
 
     try:
         socket.getaddrinfo(host, port)
@@ -37,7 +37,7 @@ def serve(app: AppContext, host: str, port: int, workers: int, log_level: str) -
         from ..web.app import create_app
 
         site = create_app(store, cache_size=app.settings.web_cache, settings=app.settings)
-        uvicorn.run(site, host=host, port=port, log_level=log_level)
+        uvicorn.run(site, host=host, port=port, log_level=log_level, **UVICORN_OPTIONS)
         return
     os.environ["PAPERATLAS_DATA_DIR"] = str(app.data_dir)
     if app.database:
@@ -46,5 +46,5 @@ def serve(app: AppContext, host: str, port: int, workers: int, log_level: str) -
     # Become `python -m uvicorn`: its workers are spawned processes that re-import the main module, which must be
     # uvicorn's own small one, not this CLI with every stage's commands.
     argv = [sys.executable, "-m", "uvicorn", "--factory", "paperatlas.web.serve:app_from_env", "--host", host,
-            "--port", str(port), "--workers", str(workers), "--log-level", log_level]
+            "--port", str(port), "--workers", str(workers), "--log-level", log_level, *UVICORN_FLAGS]
     os.execv(sys.executable, argv)

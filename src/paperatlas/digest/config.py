@@ -155,7 +155,7 @@ def config_from(settings: Settings, data_dir: Path | None) -> DigestConfig:
     mail_from = settings.mail_from or None
     if mail_from and ("\r" in mail_from or "\n" in mail_from):
         raise ConfigError("PAPERATLAS_MAIL_FROM must be one line")
-    public_url = settings.public_url or "http://127.0.0.1:8000"
+    public_url = settings.public_url or "http://127.0.0.1:8000"  # mail has no request to take an address from
     scheme = urlsplit(public_url).scheme
     if scheme not in ("http", "https") or not urlsplit(public_url).netloc:
         raise ConfigError(f"PAPERATLAS_PUBLIC_URL must be an http(s) URL (got {public_url!r})")

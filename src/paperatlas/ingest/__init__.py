@@ -58,6 +58,8 @@ class IngestSummary:
     updated: int = 0
     unchanged: int = 0
     skipped: int = 0
+    problems: int = 0  # faults reported that cost no record (a broken prologue, junk between records)
+    cleaned: int = 0  # records stored with control characters removed from their text
     citations: int = 0
     entities: int = 0
     batches: int = 0
@@ -75,6 +77,7 @@ class IngestSummary:
         return {
             "files": self.files, "read": self.read, "new": self.new, "merged": self.merged,
             "updated": self.updated, "unchanged": self.unchanged, "skipped": self.skipped,
+            "problems": self.problems, "cleaned": self.cleaned,
             "citations": self.citations, "entities": self.entities, "batches": self.batches,
             "seconds": round(self.seconds, 3), "records_per_s": round(self.records_per_s, 1),
             "per_format": dict(self.per_format), "errors": self.errors[:100], "error_count": self.skipped,
@@ -227,8 +230,10 @@ def _apply_messages(messages: Iterator[Message], groups: CommitGroups, summary: 
         elif kind == "idle":  # the parser has nothing ready: do not hold the write lock while waiting
             groups.commit()
         elif kind == "errors":
-            count, lines = payload
+            count, lines, problems, cleaned = payload
             summary.skipped += count
+            summary.problems += problems
+            summary.cleaned += cleaned
             summary.errors.extend(lines[: max(0, 1000 - len(summary.errors))])
             if echo_errors:
                 for line in lines:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import bz2
 import gzip
 import os
+import stat
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
@@ -57,8 +58,15 @@ def open_binary(path: Path) -> BinaryIO:
 
 def read_head(path: Path, size: int = HEAD_BYTES) -> bytes:
     """The first ``size`` decompressed bytes; a truncated or corrupt file gives what could be read."""
+    return read_head_checked(path, size)[0]
+
+
+def read_head_checked(path: Path, size: int = HEAD_BYTES) -> tuple[bytes, str | None]:
+    """The first ``size`` decompressed bytes and, when decompressing failed before that, why (a truncated bz2
+    should say so, not look like an empty file)."""
     chunks: list[bytes] = []
     got = 0
+    problem = None
     try:
         with open_binary(path) as stream:
             while got < size:
@@ -67,9 +75,10 @@ def read_head(path: Path, size: int = HEAD_BYTES) -> bytes:
                     break
                 chunks.append(chunk)
                 got += len(chunk)
-    except (EOFError, OSError, ValueError):
-        pass
-    return b"".join(chunks)
+    except (EOFError, OSError, ValueError) as exc:
+        kind = compression(path) or "the"
+        problem = f"truncated or corrupt {kind} data ({exc or type(exc).__name__})"
+    return b"".join(chunks), problem
 
 
 def detect(head: bytes, filename: str) -> Reader | None:
@@ -88,6 +97,11 @@ def _walk(folder: Path) -> list[Path]:
         dirs[:] = sorted(d for d in dirs if not d.startswith("."))
         found.extend(Path(root) / name for name in sorted(files) if not name.startswith("."))
     return found
+
+
+def _why(notes: list[str]) -> str:
+    """The notes that explain an empty plan, for its one-line error (at most three)."""
+    return (" (" + "; ".join(notes[-3:]) + ")") if notes else ""
 
 
 def plan(paths: list[str | Path], format: str | None = None) -> tuple[list[PlannedFile], list[str]]:
@@ -118,12 +132,27 @@ def plan(paths: list[str | Path], format: str | None = None) -> tuple[list[Plann
         readable_here = 0
         for file in candidates:
             try:
-                size = file.stat().st_size
-                head = read_head(file, 4096 if forced else HEAD_BYTES)
+                status = file.stat()
             except OSError as exc:
                 raise IngestError(f"{file}: cannot read: {exc.strerror or exc}") from exc
+            if not stat.S_ISREG(status.st_mode):
+                # a named pipe would block the ingest forever on its first read; a device never ends
+                if explicit:
+                    raise IngestError(f"{file}: not a regular file (a named pipe, socket or device): refused")
+                notes.append(f"{file}: not a regular file (a named pipe, socket or device), skipped")
+                continue
+            try:
+                head, problem = read_head_checked(file, 4096 if forced else HEAD_BYTES)
+            except OSError as exc:
+                raise IngestError(f"{file}: cannot read: {exc.strerror or exc}") from exc
+            size = status.st_size
             if not head.strip():
-                notes.append(f"{file}: empty, nothing to read")
+                if problem:
+                    if explicit:
+                        raise IngestError(f"{file}: {problem}: nothing could be read")
+                    notes.append(f"{file}: {problem}: nothing could be read, skipped")
+                else:
+                    notes.append(f"{file}: empty, nothing to read")
                 continue
             reader = forced or detect(head, file.name)
             if reader is None:
@@ -135,7 +164,7 @@ def plan(paths: list[str | Path], format: str | None = None) -> tuple[list[Plann
             planned.append(PlannedFile(file, reader, size))
             readable_here += 1
         if path.is_dir() and readable_here == 0:
-            raise IngestError(f"{raw}: nothing readable in this folder")
+            raise IngestError(f"{raw}: nothing readable in this folder" + _why(notes))
     if not planned:
-        raise IngestError("nothing readable in " + ", ".join(str(p) for p in paths))
+        raise IngestError("nothing readable in " + ", ".join(str(p) for p in paths) + _why(notes))
     return planned, notes

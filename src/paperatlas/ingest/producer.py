@@ -10,7 +10,8 @@ OAI-PMH harvest: all-or-nothing left one side a fifth busier than the other, the
 slower depends on the format and the store, so no split is fixed.
 The child dies with its parent (``PR_SET_PDEATHSIG``), so a ``kill -9`` of the ingest leaves no orphan behind.
 
-Messages, in order: ``("batch", [Item...])``, ``("errors", (count, [line...]))``, ``("file", path)`` when a file starts,
+Messages, in order: ``("batch", [Item...])``, ``("errors", (records skipped, [line...], problems, records cleaned))``,
+``("file", path)`` when a file starts,
 ``("idle", None)`` when the child has had nothing ready for a second,
 and finally ``("done", None)``, ``("strict", message)`` or ``("crash", traceback)``.
 """
@@ -30,6 +31,7 @@ from ..merge.writer import Item
 from ..sources.base import ErrorSink, ReadError, StrictStop
 from .encode import encode, pack, unpack, with_prepared
 from .files import PlannedFile, open_binary
+from .scrub import might_hold_control, scrub
 
 BATCH_SIZE = 2000
 QUEUE_BATCHES = 4
@@ -40,15 +42,15 @@ Message = tuple[str, Any]
 def parse(planned: list[PlannedFile], *, strict: bool = False, batch_size: int = BATCH_SIZE) -> Iterator[Message]:
     """Read every file in order and yield messages (see the module docstring)."""
     sink = ErrorSink(strict=strict, echo=False)
-    reported = 0
+    reported = problems = notices = shown = 0
     batch: list[Item] = []
 
     def errors_since() -> Iterator[Message]:
-        nonlocal reported
-        if sink.count > reported:
-            new = sink.messages[reported:] if reported < len(sink.messages) else []
-            yield "errors", (sink.count - reported, new)
-            reported = sink.count
+        nonlocal reported, problems, notices, shown
+        if sink.count > reported or sink.problems > problems or sink.notices > notices:
+            new = sink.messages[shown:]
+            yield "errors", (sink.count - reported, new, sink.problems - problems, sink.notices - notices)
+            reported, problems, notices, shown = sink.count, sink.problems, sink.notices, len(sink.messages)
 
     def stop(message: str) -> Iterator[Message]:
         """--strict: hand over what was read before the bad record, then say why the ingest stops."""
@@ -66,6 +68,12 @@ def parse(planned: list[PlannedFile], *, strict: bool = False, batch_size: int =
             with open_binary(file.path) as stream:
                 for record in file.reader.read(stream, name, sink):
                     item = encode(record, file.format)
+                    if might_hold_control(item.data) or might_hold_control(item.key):
+                        record, removed = scrub(record)
+                        if removed:
+                            item = encode(record, file.format)
+                            sink.notice(name, item.locator.removeprefix("line "),
+                                        f"{removed} control character(s) removed from the record's text fields")
                     last = item.locator
                     batch.append(item)
                     if len(batch) >= batch_size:

@@ -33,11 +33,33 @@ class ErrorSink:
     echo: bool = True
     messages: list[str] = field(default_factory=list)
     max_kept: int = 1000
-    count: int = 0
+    count: int = 0  # records not stored
+    problems: int = 0  # faults that cost no record (a broken prologue, junk between records)
+    notices: int = 0  # records stored after a repair (control characters removed)
 
     def report(self, file: str, line: int | str, reason: str) -> None:
-        message = f"{file}:{line}: {reason}"
+        """One record not stored, and why."""
         self.count += 1
+        self._emit(f"{file}:{line}: {reason}")
+
+    def problem(self, file: str, line: int | str, reason: str) -> None:
+        """A fault in the file that cost no record: reported the same way, counted apart, so that records read +
+        records reported still equals the records in the file."""
+        self.problems += 1
+        self._emit(f"{file}:{line}: {reason}")
+
+    def notice(self, file: str, line: int | str, reason: str) -> None:
+        """A record stored after a repair: said once per record, never a reason to stop (not even ``--strict``)."""
+        self.notices += 1
+        message = f"{file}:{line}: {reason}"
+        if len(self.messages) < self.max_kept:
+            self.messages.append(message)
+        if self.echo:
+            import sys
+
+            print(message, file=sys.stderr)
+
+    def _emit(self, message: str) -> None:
         if len(self.messages) < self.max_kept:
             self.messages.append(message)
         if self.echo:

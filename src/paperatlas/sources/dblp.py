@@ -1,11 +1,11 @@
 """dblp.xml and fragments of it: publication records and ``<www key="homepages/...">`` person records.
 
 dblp.xml is ISO-8859-1 and writes accented letters as character entities (``&uuml;``) that only its DTD
-defines.  The DTD ships inside this package (``dtd/dblp.dtd``) and a resolver hands it to lxml for any
-``SYSTEM "dblp.dtd"``, so entities resolve offline; a fragment that lost its ``<!DOCTYPE>`` gets one added in
-front of its root element.  Names keep DBLP's homonym number (``Jun Wang 0006``) as written and as
-``dblp_homonym``; ``ee`` links to arxiv.org and doi.org become identifiers (CoRR keys ``journals/corr/abs-1706-03762``
-too), so DBLP records merge with the arXiv records of the same paper.
+defines.  The DTD ships inside this package (``dtd/dblp.dtd``); its character entities are replaced by numeric
+references before parsing and no DTD is ever loaded (``xml_records.SafeXmlStream``: no external entities, no
+network), so a fragment with or without a ``<!DOCTYPE>`` reads the same.  Names keep DBLP's homonym number
+(``Jun Wang 0006``) as written and as ``dblp_homonym``; ``ee`` links to arxiv.org and doi.org become identifiers
+(CoRR keys ``journals/corr/abs-1706-03762`` too), so DBLP records merge with the arXiv records of the same paper.
 """
 
 from __future__ import annotations
@@ -34,43 +34,15 @@ _WORKSHOP = re.compile(r"\bworkshops?\b|\bW\d*$", re.IGNORECASE)
 _HEAD_LIMIT = 64 * 1024
 
 
-class _DtdResolver(etree.Resolver):
-    """Any ``*.dtd`` system id -> the dblp.dtd packaged here: no network, no dependence on the file's folder."""
-
-    def resolve(self, system_url, public_id, context):  # type: ignore[override]
-        if system_url and system_url.rsplit("/", 1)[-1].lower().endswith(".dtd"):
-            return self.resolve_filename(str(DTD_PATH), context)
-        return None
+def _dtd_entities() -> dict[bytes, bytes]:
+    """The shipped DTD's character entities as name -> numeric character reference (``uuml`` -> ``&#252;``)."""
+    text = DTD_PATH.read_bytes()
+    return {name: b"&#" + number + b";" for name, number in
+            re.findall(rb'<!ENTITY\s+([A-Za-z][A-Za-z0-9]*)\s+"&#(\d+);"\s*>', text)}
 
 
-class _WithDoctype:
-    """A read-only stream that adds ``<!DOCTYPE dblp SYSTEM "dblp.dtd">`` before the root when it is missing
-    (on the root's own line, so that reported line numbers stay those of the file)."""
-
-    def __init__(self, stream: BinaryIO) -> None:
-        self._stream = stream
-        head = b""
-        while len(head) < 16 * _HEAD_LIMIT and not re.search(rb"<[A-Za-z_]", head):
-            chunk = stream.read(_HEAD_LIMIT)  # decompressing streams may return short reads
-            if not chunk:
-                break
-            head += chunk
-        if b"<!DOCTYPE" not in head:
-            match = re.search(rb"<(?![?!])", head)
-            if match:
-                root = re.match(rb"<([A-Za-z_][\w.\-]*)", head[match.start():])
-                name = root.group(1) if root else b"dblp"
-                head = head[: match.start()] + b'<!DOCTYPE ' + name + b' SYSTEM "dblp.dtd">' + head[match.start():]
-        self._pending = head
-
-    def read(self, size: int = -1) -> bytes:
-        if self._pending:
-            if size is None or size < 0:
-                out, self._pending = self._pending + self._stream.read(), b""
-                return out
-            out, self._pending = self._pending[:size], self._pending[size:]
-            return out
-        return self._stream.read(size)
+_ENTITIES = _dtd_entities()
+_ENTITY_REF = re.compile(rb"&([A-Za-z][A-Za-z0-9]{0,31});")
 
 
 def _children(element: etree._Element) -> dict[str, list[etree._Element]]:
@@ -140,13 +112,7 @@ class DblpReader:
             b"<www key=\"homepages/" in head or (b"mdate=" in head and b"key=\"" in head and b"<author>" in head))
 
     def read(self, stream: BinaryIO, file: str, errors: ErrorSink) -> Iterator[Record]:
-        def setup(context: Any) -> None:
-            context.resolvers.add(_DtdResolver())
-
-        elements = iter_elements(_WithDoctype(stream), file, errors, PUBLICATIONS + PEOPLE, setup=setup,  # type: ignore[arg-type]
-                                 load_dtd=True, resolve_entities=True, no_network=True, attribute_defaults=False)
-        # never nested in dblp.xml: a nested one is ignored rather than read twice
-        outermost = (e for e in elements if e.getparent() is None or e.getparent().tag not in PUBLICATIONS + PEOPLE)
+        elements = iter_elements(stream, file, errors, PUBLICATIONS + PEOPLE, entities=_ENTITIES)
 
         def convert(element: etree._Element) -> Record | None:
             line = element.sourceline or 0
@@ -154,7 +120,7 @@ class DblpReader:
                 return self._person(element, file, line)
             return self._publication(element, file, line, errors)
 
-        yield from converted(outermost, convert, file, errors, "<{tag}>")
+        yield from converted(elements, convert, file, errors, "<{tag}>")
 
     def _publication(self, element: etree._Element, file: str, line: int, errors: ErrorSink) -> SourceRecord | None:
         tag = element.tag

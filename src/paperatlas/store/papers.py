@@ -14,9 +14,16 @@ from ..model import ARXIV, DOI, ID_SCHEMES, Authorship, Paper, Venue, unpack_pro
 from ..normalize import normalize_doi, parse_arxiv_id
 from .database import Database
 
+MAX_REF_CHARS = 1024  # DOIs have no set limit but real ones stay under 300 characters
+
 
 def parse_ref(ref: str) -> tuple[str, str] | None:
-    """``"arxiv:1706.03762v2"`` -> ``("arxiv", "1706.03762")``; bare arXiv ids, DOIs and URLs work too."""
+    """``"arxiv:1706.03762v2"`` -> ``("arxiv", "1706.03762")``; bare arXiv ids, DOIs and URLs work too.
+
+    A reference longer than ``MAX_REF_CHARS`` is no id at all (None) and is not even scanned: it comes from a URL
+    anyone can type, and every step below is then bounded by the cap."""
+    if len(ref) > MAX_REF_CHARS:
+        return None
     text = ref.strip()
     scheme, sep, value = text.partition(":")
     if sep and scheme.lower() in ID_SCHEMES:

@@ -8,8 +8,11 @@ Every router is included by a plain import: a broken module fails at start-up, n
 from __future__ import annotations
 
 import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
+import anyio.to_thread
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
@@ -21,6 +24,7 @@ from ..digest import web as digest_web
 from ..search import IndexNotBuilt
 from ..settings import Settings, current
 from ..store import Store
+from . import security
 from .caching import CachedResponses, DataVersion, ResponseCache
 
 HERE = Path(__file__).parent
@@ -33,10 +37,43 @@ def make_templates() -> Jinja2Templates:
     return templates
 
 
-def create_app(store: Store, *, cache_size: int = 4096, settings: Settings | None = None) -> FastAPI:
+# Threads that render pages at once, per worker (setting web_threads, default 8).  anyio's default is 40; every
+# render thread keeps its own SQLite connection with its own page cache (64 MB at most) and memory map, and on two
+# cores 40 threads only take turns at the GIL: more threads cost memory and tail latency, not throughput.
+
+
+def warm_up(store: Store) -> None:
+    """Load what the first search would otherwise load while a visitor waits: the query encoder (torch and the
+    MiniLM weights: seconds quiet, a minute on a busy 2-core machine, during which every render thread that takes a
+    search blocks on it) and the vector index.  Nothing happens for a store without embeddings."""
+    from ..search.engine import semantic_candidates
+
+    semantic_candidates(store, "warm up", 1)
+
+
+def _lifespan(store: Store, threads: int):
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        anyio.to_thread.current_default_thread_limiter().total_tokens = threads
+        # before uvicorn accepts the first connection (it binds its socket after startup)
+        await anyio.to_thread.run_sync(warm_up, store)
+        yield
+
+    return lifespan
+
+
+def create_app(store: Store, *, cache_size: int = 4096, settings: Settings | None = None,
+               public_url: str | None = None, trusted_hosts: list[str] | None = None,
+               trusted_proxies: list[str] | None = None) -> FastAPI:
     """The whole site over ``store``; ``cache_size=0`` turns the rendered-response cache off (benchmarks).
 
-    ``settings``: those the command line built (default: this process's, :func:`paperatlas.settings.current`)."""
+    ``settings``: those the command line built (default: this process's, :func:`paperatlas.settings.current`);
+    ``public_url``, ``trusted_hosts`` and ``trusted_proxies`` override theirs (tests)."""
+    settings = settings or current()
+    public_url = public_url if public_url is not None else settings.public_url
+    trusted_hosts = trusted_hosts if trusted_hosts is not None else settings.trusted_hosts
+    trusted_proxies = trusted_proxies if trusted_proxies is not None else settings.trusted_proxies
+    security.parse_public_url(public_url)  # a malformed one stops the server at start, not at the first request
     app = FastAPI(
         title="PaperAtlas",
         version="1",
@@ -45,14 +82,25 @@ def create_app(store: Store, *, cache_size: int = 4096, settings: Settings | Non
         "carries ETag and Last-Modified and answers 304 to If-None-Match.",
         docs_url=None,
         redoc_url=None,
+        lifespan=_lifespan(store, settings.web_threads),
     )
     app.state.store = store
-    app.state.settings = settings or current()
+    app.state.settings = settings
     app.state.templates = make_templates()
     app.state.data_version = DataVersion(store)
     app.state.response_cache = ResponseCache(cache_size)
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
     app.add_middleware(CachedResponses, state=app.state)
+    # outermost last: HEAD -> GET, then the trusted origin and client address, then the cache
+    app.add_middleware(security.ClientAddress, trusted_proxies=trusted_proxies)
+    app.add_middleware(security.PublicOrigin, public_url=public_url, trusted_hosts=trusted_hosts)
+    app.add_middleware(security.HeadAsGet)
+    build_stack = app.build_middleware_stack
+
+    def build_with_headers():  # outside Starlette's ServerErrorMiddleware too, so that a 500 page has them
+        return security.SecurityHeaders(build_stack())
+
+    app.build_middleware_stack = build_with_headers  # type: ignore[method-assign]
 
     from . import api, routes
 

@@ -11,14 +11,16 @@ import hashlib
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, MutableMapping
 from datetime import UTC, datetime
 from email.utils import format_datetime, parsedate_to_datetime
+from typing import Any
 
 from fastapi import Request, Response
 from starlette.concurrency import run_in_threadpool
 
 from ..store import Store
+from .security import origin_of
 
 
 class DataVersion:
@@ -109,6 +111,13 @@ def _fresh(match: str | None, since: str | None, etag: str, last_modified: datet
     return False
 
 
+def cache_url(scope: MutableMapping[str, Any]) -> str:
+    """Everything a cached response varies by: scheme and host (feeds carry absolute links, see
+    ``security.PublicOrigin``), path and query.  Pages that vary by anything else (cookies) are never cached."""
+    query = scope.get("query_string", b"").decode("latin-1")
+    return origin_of(scope) + scope["path"] + ("?" + query if query else "")
+
+
 def etag_for(version: str, url: str) -> str:
     return '"' + hashlib.blake2b(f"{version}|{url}".encode(), digest_size=10).hexdigest() + '"'
 
@@ -128,8 +137,7 @@ class CachedResponses:
         if scope["type"] != "http" or scope["method"] != "GET":
             await self.app(scope, receive, send)
             return
-        query = scope.get("query_string", b"").decode("latin-1")
-        url = scope["path"] + ("?" + query if query else "")
+        url = cache_url(scope)
         version, last_modified = self.state.data_version.get()
         etag = etag_for(version, url)
         hit = self.state.response_cache.get(etag)
@@ -160,8 +168,7 @@ async def cached_response(request: Request, render: Callable[[], tuple[bytes, st
     """
     state = request.app.state
     version, last_modified = state.data_version.get()
-    url = request.url.path + ("?" + request.url.query if request.url.query else "")
-    etag = etag_for(version, url)
+    etag = etag_for(version, cache_url(request.scope))
     headers = {
         "ETag": etag,
         "Last-Modified": format_datetime(last_modified, usegmt=True),

@@ -15,6 +15,12 @@ from ..settings import Settings
 from ..store import open_store
 from .app import create_app
 
+# How every server of the site runs uvicorn.  proxy_headers off: uvicorn's own handling trusts X-Forwarded-For from
+# 127.0.0.1 by default, so anyone on the machine (or behind a local proxy that passes the header on) could pick the
+# client address rate limits count by; web.security.ClientAddress trusts only PAPERATLAS_TRUSTED_PROXIES.
+UVICORN_OPTIONS = {"proxy_headers": False}
+UVICORN_FLAGS = ["--no-proxy-headers"]
+
 
 def app_from_env() -> FastAPI:
     settings = Settings.load()
