@@ -40,6 +40,7 @@ COMMANDS: dict[tuple[str, ...], str] = {
     ("bench", "web"): "paperatlas.bench.web:bench_web",
     ("bench", "digest"): "paperatlas.bench.digest:bench_digest",
     ("bench", "build"): "paperatlas.bench.build:bench_build",
+    ("bench", "ai-score"): "paperatlas.bench.ai_score:bench_ai_score",
 }
 
 GROUP_HELP = {

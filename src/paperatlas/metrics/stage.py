@@ -10,8 +10,10 @@ papers changed since the last build, or all when the model changes).
 from __future__ import annotations
 
 import time
+from pathlib import Path
 from typing import Any
 
+from ..embeddings.store import load_vectors_for
 from ..store import Database, Store
 from . import ai_score, authors, citations, novelty, trending
 from .common import dumps, ensure_paper_rows, now_iso, upsert_paper_metrics
@@ -48,20 +50,25 @@ def update_citations(db: Database) -> int:
     return len(changed)
 
 
-def update_ai_scores(db: Database, since: int, *, full: bool = False) -> dict[str, Any]:
+def update_ai_scores(db: Database, since: int, *, full: bool = False, data_dir: Path | None = None) -> dict[str, Any]:
+    """Score papers changed since ``since`` (all when the model changed), with their stored vector where the model
+    has a vector head and the store holds that embedder's vector; words only otherwise (said in the reason)."""
     try:
-        model = ai_score.shipped_model()
+        model = ai_score.shipped_model(data_dir)
     except (OSError, ValueError) as exc:
         return {"ai_score_status": f"no AI-Score model: {exc}"}
     where = "" if full else " WHERE p.change_seq > ? OR m.ai_score_model IS NULL OR m.ai_score_model <> ?"
     params: tuple = () if full else (since, model.version)
     sql = ("SELECT p.id, p.title, p.abstract FROM papers p LEFT JOIN paper_metrics m ON m.paper_id = p.id" + where)
-    done = 0
+    done = with_vector = 0
     batch: list[tuple] = []
 
     def flush() -> None:
-        nonlocal done
-        scored = model.score([ai_score.text_of(t, a) for _, t, a in batch], [None] * len(batch))
+        nonlocal done, with_vector
+        vectors = load_vectors_for(db, model.embedder, [pid for pid, _, _ in batch]) if model.embedder else {}
+        with_vector += len(vectors)
+        scored = model.score([ai_score.text_of(t, a) for _, t, a in batch], [vectors.get(pid) for pid, _, _ in batch],
+                             has_abstract=[bool((a or "").strip()) for _, _, a in batch])
         with db.transaction():
             upsert_paper_metrics(db, ["ai_score", "ai_score_reason", "ai_score_model"], [
                 (pid, s if (t or a) else None, dumps(r if (t or a) else {"model": model.version,
@@ -78,7 +85,7 @@ def update_ai_scores(db: Database, since: int, *, full: bool = False) -> dict[st
             flush()
     if batch:
         flush()
-    return {"ai_scored": done, "ai_score_model": model.version}
+    return {"ai_scored": done, "ai_scored_with_vector": with_vector, "ai_score_model": model.version}
 
 
 def update_embeddings_and_novelty(store: Store, options: Any) -> dict[str, Any]:
@@ -133,7 +140,8 @@ def run(store: Store, options: Any) -> dict[str, Any]:
         report["papers_new"] = ensure_paper_rows(db)
     report["citations_changed"] = timed("citations", update_citations, db)
     report.update(timed("embeddings_novelty", update_embeddings_and_novelty, store, options))
-    report.update(timed("ai_score", update_ai_scores, db, since, full=getattr(options, "full", False)))
+    report.update(timed("ai_score", update_ai_scores, db, since, full=getattr(options, "full", False),
+                        data_dir=store.data_dir))
     report["authors_updated"] = timed("authors", authors.compute_all, db)
     as_of = getattr(options, "as_of", None) or trending.default_as_of(db)
     report["trending_as_of"] = as_of.isoformat()

@@ -27,6 +27,7 @@ import functools
 import importlib
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 from ..store import Store
@@ -110,13 +111,16 @@ def spark_author_metrics(store: Store) -> Callable[[Any], int]:
 # --- metrics: AI Score ---------------------------------------------------------------------------------------------
 
 
-def _ai_scores(rows: list[tuple]) -> list[tuple]:
-    """Score a batch of (paper_id, title, abstract) with the shipped model (loaded once per executor)."""
+def _ai_scores(rows: list[tuple], model_file: str | None = None) -> list[tuple]:
+    """Score a batch of (paper_id, title, abstract) with the driver's model (loaded once per executor).
+
+    Words only: executors do not read the store's vectors, so the reason says the vector was not used."""
     from ..metrics import ai_score
     from ..metrics.common import dumps
 
-    model = ai_score.shipped_model()
-    scored = model.score([ai_score.text_of(t, a) for _, t, a in rows], [None] * len(rows))
+    model = ai_score.load_model(Path(model_file)) if model_file else ai_score.shipped_model()
+    scored = model.score([ai_score.text_of(t, a) for _, t, a in rows], [None] * len(rows),
+                         has_abstract=[bool((a or "").strip()) for _, _, a in rows])
     out = []
     for (paper_id, title, abstract), (value, reason) in zip(rows, scored, strict=True):
         has_text = bool(title or abstract)
@@ -128,19 +132,20 @@ def _ai_scores(rows: list[tuple]) -> list[tuple]:
 
 
 def spark_ai_scores(store: Store) -> Callable[..., dict[str, Any]]:
-    def update_ai_scores(db, since: int, *, full: bool = False) -> dict[str, Any]:
+    def update_ai_scores(db, since: int, *, full: bool = False, data_dir: Path | None = None) -> dict[str, Any]:
         from ..metrics import ai_score
         from ..metrics.common import upsert_paper_metrics
         from . import map_batches
 
         try:
-            model = ai_score.shipped_model()
+            model = ai_score.shipped_model(data_dir)
         except (OSError, ValueError) as exc:
             return {"ai_score_status": f"no AI-Score model: {exc}"}
         where = "" if full else " WHERE p.change_seq > ? OR m.ai_score_model IS NULL OR m.ai_score_model <> ?"
         params: tuple = () if full else (since, model.version)
         sql = "SELECT p.id, p.title, p.abstract FROM papers p LEFT JOIN paper_metrics m ON m.paper_id = p.id" + where
-        rows = map_batches(store, sql, _ai_scores, params=params, engine="spark", batch=2000,
+        score_batch = functools.partial(_ai_scores, model_file=str(ai_score.model_path(data_dir)))
+        rows = map_batches(store, sql, score_batch, params=params, engine="spark", batch=2000,
                            schema="paper_id long, ai_score double, ai_score_reason string, ai_score_model string")
         with db.transaction():
             upsert_paper_metrics(db, ["ai_score", "ai_score_reason", "ai_score_model"], rows)
