@@ -89,7 +89,7 @@ def test_vector_cache_is_reused_and_refuses_another_model(tmp_path):
 
 def test_train_words_only_writes_to_the_data_folder(cli, data_dir, small_shared, monkeypatch):
     monkeypatch.delenv(ai_score.ENV_MODEL, raising=False)
-    result = cli("train", "ai-score", "--shared", str(small_shared), "--words-only", "--quick", "--json")
+    result = cli("train", "ai-score", "--shared", str(small_shared), "--quick", "--json")
     assert result.exit_code == 0, result.output
     report = json.loads(result.output)
     assert set(report["venue_years"]) == set(VENUE_YEARS)
@@ -111,13 +111,13 @@ def test_shipped_model_scores_fast_explains_and_flags_title_only(shared):
     texts = [p.text for p in papers]
     results = model.score(texts, [None] * len(texts))
     assert len({s for s, _ in results}) > 250 and all(0 <= s <= 100 for s, _ in results)
-    score, reason = results[0]
+    _score, reason = results[0]
     assert reason["model"] == model.version and "impact percentile" in reason["meaning"]
     for word, weight in reason["raised_by"]:
         assert weight > 0 and word.split()[0] in texts[0].lower()
     assert reason["heldout"]["mean_spearman"] >= 0.30  # the shipped model's own leave-one-venue-year-out figure
     assert "confidence" not in reason
-    (title_only, flagged), = model.score([papers[0].title], [None], has_abstract=[False])
+    (_title_only, flagged), = model.score([papers[0].title], [None], has_abstract=[False])
     assert flagged["confidence"].startswith("low")
     with pytest.raises(ValueError, match="vectors"):
         model.score(texts[:2], [None])

@@ -44,14 +44,15 @@ def _speed(model: Any, texts: list[str], vectors: list[Any], rounds: int) -> dic
 @click.command("ai-score")
 @click.option("--shared", "shared_dir", type=click.Path(file_okay=False, path_type=Path),
               help="The real data folder [env PAPERATLAS_SHARED_DATA; default ../shared/data].")
-@click.option("--words-only", is_flag=True, help="Validate the words-only family (no embedding model, no vectors).")
+@click.option("--vectors", "use_vectors", is_flag=True,
+              help="Also validate words+MiniLM (the training vectors are embedded once and cached).")
 @click.option("--cache", "cache_path", type=click.Path(dir_okay=False, path_type=Path),
               help="Training vectors by text hash (default <data dir>/ai-score/training-vectors.npz).")
 @click.option("--rounds", default=3, show_default=True, help="Timed scoring rounds (the best is kept).")
 @json_option
 @pass_app
-def bench_ai_score(app: AppContext, shared_dir: Path | None, words_only: bool, cache_path: Path | None, rounds: int,
-                   as_json: bool) -> None:
+def bench_ai_score(app: AppContext, shared_dir: Path | None, use_vectors: bool, cache_path: Path | None,
+                   rounds: int, as_json: bool) -> None:
     """AI Score: held-out Spearman per venue-year vs the two baselines, and papers scored per CPU-second."""
     from ..metrics import ai_score, ai_score_train
 
@@ -60,7 +61,7 @@ def bench_ai_score(app: AppContext, shared_dir: Path | None, words_only: bool, c
         fail(f"no citations/papercopilot-gs under {shared_dir or '../shared/data'} (use --shared PATH)")
     if rounds < 1:
         fail("--rounds must be at least 1")
-    cache_path = None if words_only else (cache_path or app.data_dir / ai_score.DATA_SUBDIR / "training-vectors.npz")
+    cache_path = (cache_path or app.data_dir / ai_score.DATA_SUBDIR / "training-vectors.npz") if use_vectors else None
     try:
         data = ai_score_train.load_dataset(shared_dir, cache_path)
         report = ai_score_train.evaluate(data, candidates={})

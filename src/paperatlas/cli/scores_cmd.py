@@ -95,14 +95,15 @@ def author_show(app: AppContext, author_ref: str, as_json: bool) -> None:
 @click.option("--cache", "cache_path", type=click.Path(dir_okay=False, path_type=Path),
               help="The training papers' MiniLM vectors, by text hash (default: "
               "<data dir>/ai-score/training-vectors.npz; made on the first run, ~14,000 abstracts).")
-@click.option("--words-only", is_flag=True, help="Train on tf-idf words alone: no embedding model, no vectors "
-              "(the model then scores every paper from its words).")
+@click.option("--vectors", "use_vectors", is_flag=True,
+              help="Also try the MiniLM vectors (embedding ~14,000 abstracts the first time, minutes of CPU; cached): "
+              "candidates over the vector are compared, and words+vector ships only if its held-out mean is better.")
 @click.option("--quick", is_flag=True, help="Validate the shipped model family and the baselines only (skip the "
               "other candidate models).")
 @click.option("--json", "as_json", is_flag=True, help="Print the evaluation as one JSON object.")
 @pass_app
 def train_ai_score(app: AppContext, shared_dir: Path | None, output: Path | None, cache_path: Path | None,
-                   words_only: bool, quick: bool, as_json: bool) -> None:
+                   use_vectors: bool, quick: bool, as_json: bool) -> None:
     """Train the AI Score (citation percentile within venue-year); print held-out figures and both baselines."""
     from ..bench.report import emit
     from ..metrics import ai_score, ai_score_train
@@ -113,8 +114,8 @@ def train_ai_score(app: AppContext, shared_dir: Path | None, output: Path | None
     cache_path = cache_path or app.data_dir / ai_score.DATA_SUBDIR / "training-vectors.npz"
     progress = None if app.quiet else _progress("embedding training papers (cached by text hash)")
     try:
-        data = ai_score_train.load_dataset(shared_dir, None if words_only else cache_path, progress=progress)
-        report = ai_score_train.evaluate(data, candidates=None if not quick else {})
+        data = ai_score_train.load_dataset(shared_dir, cache_path if use_vectors else None, progress=progress)
+        report = ai_score_train.evaluate(data, candidates=None if not quick else {}, time_split=not quick)
         model = ai_score_train.train_final(data, heldout=report)
     except (ValueError, OSError, ImportError) as exc:
         fail(str(exc))
