@@ -131,6 +131,17 @@ def _ai_scores(rows: list[tuple], model_file: str | None = None) -> list[tuple]:
     return out
 
 
+class AIScoreBatches:
+    """``_ai_scores`` bound to one model file.  A class, not ``functools.partial``: Spark ships callables of
+    modules outside paperatlas by value, and a partial would drag the ``functools`` module along."""
+
+    def __init__(self, model_file: str):
+        self.model_file = model_file
+
+    def __call__(self, rows: list[tuple]) -> list[tuple]:
+        return _ai_scores(rows, self.model_file)
+
+
 def spark_ai_scores(store: Store) -> Callable[..., dict[str, Any]]:
     def update_ai_scores(db, since: int, *, full: bool = False, data_dir: Path | None = None) -> dict[str, Any]:
         from ..metrics import ai_score
@@ -144,7 +155,7 @@ def spark_ai_scores(store: Store) -> Callable[..., dict[str, Any]]:
         where = "" if full else " WHERE p.change_seq > ? OR m.ai_score_model IS NULL OR m.ai_score_model <> ?"
         params: tuple = () if full else (since, model.version)
         sql = "SELECT p.id, p.title, p.abstract FROM papers p LEFT JOIN paper_metrics m ON m.paper_id = p.id" + where
-        score_batch = functools.partial(_ai_scores, model_file=str(ai_score.model_path(data_dir)))
+        score_batch = AIScoreBatches(str(ai_score.model_path(data_dir)))
         rows = map_batches(store, sql, score_batch, params=params, engine="spark", batch=2000,
                            schema="paper_id long, ai_score double, ai_score_reason string, ai_score_model string")
         with db.transaction():
