@@ -9,7 +9,6 @@ import pytest
 
 from paperatlas.bench.fixtures.oai_papers import insert_papers, make_identity, read_oai
 from paperatlas.metrics import signals, stage, trending
-from paperatlas.metrics.ai_score import shipped_model, shipped_path, text_of
 from paperatlas.pipeline.build import BuildOptions
 from paperatlas.store import open_store
 
@@ -120,34 +119,3 @@ def test_build_as_of_option(built, cli):
     assert result.exit_code == 0, result.output
     report = json.loads(result.output)
     assert report["metrics"]["trending_as_of"] == "2007-05-01"
-
-
-def test_ai_score_model_is_fast_and_explains(oai):
-    model = shipped_model()
-    results = model.score([text_of(p.title, p.abstract) for p in oai], [None] * len(oai))
-    assert len(results) == len(oai)
-    assert all(0 <= s <= 100 for s, _ in results)
-    assert len({s for s, _ in results}) > len(oai) // 2  # it discriminates
-    _, reason = results[0]
-    assert reason["model"] == model.version and "weak signal" in reason["meaning"]
-    # the shipped evaluation holds every held-out figure the model card quotes
-    evaluation = json.loads((shipped_path().parent / "evaluation.json").read_text())
-    assert evaluation["model"] == model.version
-    assert {"heldout_iclr2022", "heldout_iclr2018", "heldout_citations"} <= set(evaluation)
-    for word, weight in reason["raised_by"]:
-        assert weight > 0 and word.split()[0] in text_of(oai[0].title, oai[0].abstract).lower()
-
-
-@pytest.mark.slow
-def test_train_ai_score_reports_heldout(cli, tmp_path, shared, monkeypatch):
-    monkeypatch.setenv("PAPERATLAS_SHARED_DATA", str(shared))
-    out = tmp_path / "model.json.gz"
-    result = cli("train", "ai-score", "--output", str(out), "--quick", "--json")
-    assert result.exit_code == 0, result.output
-    report = json.loads(result.output)
-    held = report["heldout_iclr2022"]
-    assert held["papers"] > 1000 and held["auc"] > 0.5  # better than chance on a year it never saw
-    assert -1 <= held["spearman_rating"] <= 1
-    assert out.exists()
-    monkeypatch.setenv("PAPERATLAS_AI_SCORE_MODEL", str(out))
-    assert shipped_model().version == report["model"]

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import click
 
+from .ai_score import bench_ai_score
 from .build import bench_build
 from .digest import bench_digest
 from .disambiguation import bench_disambiguation
@@ -21,7 +22,8 @@ from .web import bench_web
 group = click.Group("bench", help="Benchmarks on real data: each prints a table, or one JSON object with --json.")
 for _name, _command in (("ingest", bench_ingest), ("merge", bench_merge), ("disambiguation", bench_disambiguation),
                         ("embed", bench_embed), ("search", bench_search), ("relevance", bench_relevance),
-                        ("web", bench_web), ("digest", bench_digest), ("build", bench_build)):
+                        ("web", bench_web), ("digest", bench_digest), ("build", bench_build),
+                        ("ai-score", bench_ai_score)):
     group.add_command(_command, name=_name)
 
 __all__ = ["group"]

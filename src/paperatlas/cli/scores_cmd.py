@@ -52,7 +52,9 @@ def paper_show(app: AppContext, paper_ref: str, as_json: bool) -> None:
                + (f"  (nearest earlier: {near[0].get('title')!r}, similarity {near[0]['similarity']})" if near else ""))
     reason = figures["ai_score_reason"] or {}
     words = ", ".join(w for w, _ in reason.get("raised_by", []))
-    click.echo(f"  AI Score   {_fmt(figures['ai_score'])}  (weak signal{'; raised by: ' + words if words else ''})")
+    low = "; low confidence: title only" if reason.get("confidence") else ""
+    click.echo(f"  AI Score   {_fmt(figures['ai_score'])}  (estimated impact percentile, a weak signal{low}"
+               f"{'; raised by: ' + words if words else ''})")
     click.echo(f"  trending   {_fmt(figures['trending'])}")
 
 
@@ -83,33 +85,49 @@ def author_show(app: AppContext, author_ref: str, as_json: bool) -> None:
         click.echo(f"  {item['citations']:>6}  {item['year'] or '':<4}  {item['title']}  [{item['id']}]")
 
 
-def _default_shared() -> Path | None:
-    return shared_data_dir("peer-review")
-
 @click.command("ai-score")
 @click.option("--shared", "shared_dir", type=click.Path(file_okay=False, path_type=Path),
-              help="The real data folder holding peer-review/ and code-links/ [env PAPERATLAS_SHARED_DATA; "
-              "default: ../shared/data].")
-@click.option("--output", type=click.Path(dir_okay=False, path_type=Path),
-              help="Where to write the model (default: the model shipped in paperatlas/models/ai_score/). "
-              "Use it with PAPERATLAS_AI_SCORE_MODEL=PATH.")
-@click.option("--quick", is_flag=True, help="Evaluate on ICLR 2022 only (skip the refits for the other held-out sets).")
+              help="The real data folder holding citations/papercopilot-gs/ and peer-review/ "
+              "[env PAPERATLAS_SHARED_DATA; default: ../shared/data].")
+@click.option("--out", "--output", "output", type=click.Path(dir_okay=False, path_type=Path),
+              help="Where to write the model (default: <data dir>/ai-score/model.json.gz, which builds of that "
+              "data folder then use).  Elsewhere, use it with PAPERATLAS_AI_SCORE_MODEL=PATH.")
+@click.option("--cache", "cache_path", type=click.Path(dir_okay=False, path_type=Path),
+              help="The training papers' MiniLM vectors, by text hash (default: "
+              "<data dir>/ai-score/training-vectors.npz; made on the first run, ~14,000 abstracts).")
+@click.option("--vectors", "use_vectors", is_flag=True,
+              help="Also try the MiniLM vectors (embedding ~14,000 abstracts the first time, minutes of CPU; cached): "
+              "candidates over the vector are compared, and words+vector ships only if its held-out mean is better.")
+@click.option("--quick", is_flag=True, help="Validate the shipped model family and the baselines only (skip the "
+              "other candidate models).")
 @click.option("--json", "as_json", is_flag=True, help="Print the evaluation as one JSON object.")
-def train_ai_score(shared_dir: Path | None, output: Path | None, quick: bool, as_json: bool) -> None:
-    """Train the AI Score (ICLR 2017-2021 decisions + citation counts); report held-out AUC / Spearman."""
+@pass_app
+def train_ai_score(app: AppContext, shared_dir: Path | None, output: Path | None, cache_path: Path | None,
+                   use_vectors: bool, quick: bool, as_json: bool) -> None:
+    """Train the AI Score (citation percentile within venue-year); print held-out figures and both baselines."""
     from ..bench.report import emit
-    from ..metrics import ai_score
+    from ..metrics import ai_score, ai_score_train
 
-    shared_dir = shared_dir or _default_shared()
-    if shared_dir is None or not (shared_dir / "peer-review").is_dir():
-        fail(f"no peer-review data under {shared_dir or '../shared/data'} (use --shared PATH)")
+    shared_dir = shared_dir or shared_data_dir("citations")
+    if shared_dir is None or not (shared_dir / "citations" / "papercopilot-gs").is_dir():
+        fail(f"no citations/papercopilot-gs under {shared_dir or '../shared/data'} (use --shared PATH)")
+    cache_path = cache_path or app.data_dir / ai_score.DATA_SUBDIR / "training-vectors.npz"
+    progress = None if app.quiet else _progress("embedding training papers (cached by text hash)")
     try:
-        data, report = ai_score.train(shared_dir, refits=not quick)
-    except ValueError as exc:
+        data = ai_score_train.load_dataset(shared_dir, cache_path if use_vectors else None, progress=progress)
+        report = ai_score_train.evaluate(data, candidates=None if not quick else {}, time_split=not quick)
+        model = ai_score_train.train_final(data, heldout=report)
+    except (ValueError, OSError, ImportError) as exc:
         fail(str(exc))
-    target = output or ai_score.shipped_path()
-    ai_score.save(data, target)
-    if output is None and not quick:
-        target.with_name("evaluation.json").write_text(orjson.dumps(report, option=orjson.OPT_INDENT_2).decode() + "\n")
+    target = output or ai_score.data_dir_path(app.data_dir)
+    ai_score.save(model, target)
+    target.with_name("evaluation.json").write_text(orjson.dumps(report, option=orjson.OPT_INDENT_2).decode() + "\n")
     report["written_to"] = str(target)
-    emit("AI Score training (held-out evaluation)", report, as_json)
+    emit("AI Score training (leave-one-venue-year-out)", report, as_json)
+
+
+def _progress(label: str):
+    def show(done: int, total: int) -> None:
+        click.echo(f"{label}: {done}/{total}", err=True)
+
+    return show

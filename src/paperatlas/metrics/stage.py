@@ -10,8 +10,10 @@ papers changed since the last build, or all when the model changes).
 from __future__ import annotations
 
 import time
+from pathlib import Path
 from typing import Any
 
+from ..embeddings.store import from_blob
 from ..scale import LOCAL, SPARK, check_engine, map_batches
 from ..store import Database, Store
 from . import ai_score, authors, citations, novelty, trending
@@ -53,34 +55,53 @@ def update_citations(store: Store, engine: str = LOCAL) -> int:
 AI_SCORE_SCHEMA = "paper_id long, ai_score double, ai_score_reason string, ai_score_model string"
 
 
-def ai_score_batch(rows: list[tuple]) -> list[tuple]:
-    """Score a batch of (paper_id, title, abstract) with the model in use (loaded once per process or executor):
-    the per-batch step of :func:`update_ai_scores`."""
-    model = ai_score.shipped_model()
-    scored = model.score([ai_score.text_of(t, a) for _, t, a in rows], [None] * len(rows))
-    out = []
-    for (paper_id, title, abstract), (value, reason) in zip(rows, scored, strict=True):
-        has_text = bool(title or abstract)
-        out.append((paper_id, value if has_text else None,
-                    dumps(reason if has_text else {"model": model.version, "meaning": "no title or abstract to score"}),
-                    model.version))
-    return out
+class AIScoreBatches:
+    """The per-batch step of :func:`update_ai_scores`, bound to one model file: rows of (paper_id, title, abstract,
+    dim, vector blob or None) -> ``paper_metrics`` rows.  The vector comes with the row (a join in the query), so
+    the same function scores with the model's vector head in this process and on Spark's executors, which cannot
+    read the store.  A class, not ``functools.partial``: Spark ships callables of modules outside paperatlas by
+    value, and a partial would drag the ``functools`` module along."""
+
+    def __init__(self, model_file: str):
+        self.model_file = model_file
+
+    def __call__(self, rows: list[tuple]) -> list[tuple]:
+        model = ai_score.load_model(Path(self.model_file))
+        vectors = [from_blob(blob, dim) if blob is not None else None for _, _, _, dim, blob in rows]
+        scored = model.score([ai_score.text_of(t, a) for _, t, a, _, _ in rows], vectors,
+                             has_abstract=[bool((a or "").strip()) for _, _, a, _, _ in rows])
+        out = []
+        for (paper_id, title, abstract, _, _), (value, reason) in zip(rows, scored, strict=True):
+            has_text = bool(title or abstract)
+            out.append((paper_id, value if has_text else None,
+                        dumps(reason if has_text else {"model": model.version,
+                                                       "meaning": "no title or abstract to score"}),
+                        model.version))
+        return out
 
 
 def update_ai_scores(store: Store, since: int, *, full: bool = False, engine: str = LOCAL) -> dict[str, Any]:
-    """AI Scores of the papers changed since ``since`` (all when the model changed), in batches on ``engine``."""
+    """Score papers changed since ``since`` (all when the model changed), in batches on ``engine``, with their
+    stored vector where the model has a vector head and the store holds that embedder's vector; words only
+    otherwise (said in the reason)."""
     db = store.db
     try:
-        model = ai_score.shipped_model()
+        path = ai_score.model_path(store.data_dir)
+        model = ai_score.load_model(path)
     except (OSError, ValueError) as exc:
         return {"ai_score_status": f"no AI-Score model: {exc}"}
     where = "" if full else " WHERE p.change_seq > ? OR m.ai_score_model IS NULL OR m.ai_score_model <> ?"
-    params: tuple = () if full else (since, model.version)
-    sql = ("SELECT p.id, p.title, p.abstract FROM papers p LEFT JOIN paper_metrics m ON m.paper_id = p.id" + where)
-    rows = map_batches(store, sql, ai_score_batch, params=params, engine=engine, batch=2000, schema=AI_SCORE_SCHEMA)
+    params: tuple = (model.embedder or "",) + (() if full else (since, model.version))
+    sql = ("SELECT p.id, p.title, p.abstract, e.dim, e.vector FROM papers p "
+           "LEFT JOIN paper_metrics m ON m.paper_id = p.id "
+           "LEFT JOIN embeddings e ON e.paper_id = p.id AND e.model = ?" + where)
+    rows = map_batches(store, sql, AIScoreBatches(str(path)), params=params, engine=engine, batch=2000,
+                       schema=AI_SCORE_SCHEMA)
     with db.transaction():
         upsert_paper_metrics(db, ["ai_score", "ai_score_reason", "ai_score_model"], rows)
-    return {"ai_scored": len(rows), "ai_score_model": model.version}
+    with_vector = db.scalar("SELECT COUNT(*) FROM embeddings WHERE model = ?", (model.embedder,)) \
+        if model.embedder else 0
+    return {"ai_scored": len(rows), "ai_score_model": model.version, "ai_score_vectors_available": with_vector}
 
 
 def update_embeddings_and_novelty(store: Store, options: Any, engine: str = LOCAL) -> dict[str, Any]:
