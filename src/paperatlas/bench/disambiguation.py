@@ -28,7 +28,8 @@ def score_collection(data, model, parts=None) -> dict[str, Any]:
     (name-subset, model) pairs covering the collection) scores each subset with its own model instead."""
     import numpy as np
 
-    from ..disambiguation.clustering import _swap_aware_blocks, cluster_mentions
+    from ..disambiguation.blocking import swap_aware_blocks
+    from ..disambiguation.clustering import cluster_mentions
     from ..disambiguation.evaluation import scores
     from ..disambiguation.mentions import name_parts
 
@@ -50,7 +51,7 @@ def score_collection(data, model, parts=None) -> dict[str, Any]:
     figures["mentions"] = len(mentions)
     figures["names"] = len(data.group_names)
     figures["mentions_per_s"] = round(len(mentions) / seconds, 1) if seconds else 0.0
-    blocks = _swap_aware_blocks(name_parts(mentions))
+    blocks = swap_aware_blocks(name_parts(mentions))
     one_per_block = scores(blocks, gold)
     alone = scores(np.arange(len(mentions)), gold)
     figures["baseline_one_cluster_per_block"] = {k: one_per_block[k] for k in ("b3_f1", "pairwise_f1")}

@@ -33,7 +33,8 @@ from typing import Any
 import numpy as np
 
 from . import name_counts
-from .clustering import _swap_aware_blocks, blocks_of, candidate_pairs, cut, hard_rules, score, seeded_method
+from .blocking import blocks_of, candidate_pairs, hard_rules, swap_aware_blocks
+from .clustering import cut, score, seeded_method
 from .datasets import Labelled, read_all
 from .evaluation import scores
 from .features import FEATURES, Evidence, pair_features
@@ -75,7 +76,7 @@ def labelled_pairs(data: Labelled, rng: np.random.Generator) -> tuple[np.ndarray
     """Features and same-person labels for (sampled) candidate pairs, exactly as clustering would see them."""
     mentions = data.mentions
     parts = name_parts(mentions)
-    blocks = blocks_of(parts, _swap_aware_blocks(parts))
+    blocks = blocks_of(parts, swap_aware_blocks(parts))
     left, right, owner = candidate_pairs(blocks)
     ev = Evidence.build(mentions, parts)
     cannot, must = hard_rules(mentions, ev, left, right, np.zeros(len(mentions), dtype=np.int64))

@@ -222,16 +222,18 @@ def spark_cluster_mentions(store: Store) -> Callable[..., Any]:
     def cluster_mentions(mentions, model=None, *, pins=None, threshold=None, keys=None):
         import numpy as np
 
+        from ..disambiguation import blocking as b
         from ..disambiguation import clustering as c
+        from ..disambiguation import linkage
         from ..disambiguation.features import Evidence
         from ..disambiguation.mentions import name_parts
         from . import map_items
 
         model = model or c.shipped_model()
         parts = name_parts(mentions)
-        keys = keys if keys is not None else c._swap_aware_blocks(parts)
-        blocks = c.blocks_of(parts, keys)
-        pin_codes = c._codes(list(pins) if pins is not None else [None] * len(mentions))
+        keys = keys if keys is not None else b.swap_aware_blocks(parts)
+        blocks = b.blocks_of(parts, keys)
+        pin_codes = b.codes(list(pins) if pins is not None else [None] * len(mentions))
         evidence = Evidence.build(mentions, parts)
         cut_at = model.threshold if threshold is None else threshold
         method = getattr(model, "linkage", "average")
@@ -261,7 +263,7 @@ def spark_cluster_mentions(store: Store) -> Callable[..., Any]:
             next_label += int(local_labels.max()) + 1
             pairs += scored_pairs
         if pins is not None:
-            labels = c._enforce_pins(labels, pin_codes)
+            labels = linkage.enforce_pins(labels, pin_codes)
         return c.Clustering(labels=labels, blocks=keys, pairs_scored=pairs)
 
     return cluster_mentions
