@@ -24,6 +24,7 @@ COMMANDS: dict[tuple[str, ...], str] = {
     ("harvest",): "paperatlas.cli.harvest_cmd:harvest",
     ("author",): "paperatlas.cli.author_cmd:author",
     ("author", "show"): "paperatlas.cli.scores_cmd:author_show",
+    ("check",): "paperatlas.cli.check_cmd:check",
     ("paper",): "paperatlas.cli.scores_cmd:paper",
     ("search",): "paperatlas.cli.search_cmd:search",
     ("serve",): "paperatlas.cli.serve_cmd:serve",
