@@ -43,7 +43,6 @@ FEATURES: list[str] = [
     "full_count",
     "coauthor_full_shared",  # coauthors shared by full written name (stricter than surname + initial)
     "coauthor_idf",  # shared coauthor keys weighted by rarity: a rare collaborator says more than "Wang X"
-    "first_variant",  # both written out, spelled differently, yet one name (nickname, romanization, joined syllables)
 ]
 
 _STOP = frozenset({
@@ -312,5 +311,4 @@ def pair_features(ev: Evidence, left: np.ndarray, right: np.ndarray) -> np.ndarr
     out[:, 16] = _rowdot(ev.coauthors_full, left, right)
     out[:, 17] = _rowdot(ev.coauthor_idf, left, right)
     # pairs that reach the model passed the given-name hard rule, so two different written names here are variants
-    out[:, 18] = ~init_l & ~init_r & (ev.first_ids[left] != ev.first_ids[right])
     return out
