@@ -109,6 +109,9 @@ def test_bench_scores_a_folder_beside_both_baselines(shared, cli):
         assert 0 <= figures[key] <= 1 or key == "mentions_per_s"
     assert figures["b3_f1"] > figures["baseline_one_cluster_per_block"]["b3_f1"]
     assert figures["b3_f1"] > figures["baseline_every_mention_alone"]["b3_f1"]
+    pooled = figures["pooled"]  # every mention through the live blocking together
+    assert set(pooled) >= {"b3_precision", "b3_recall", "b3_f1"}
+    assert 0 < pooled["b3_f1"] <= 1 and pooled["live_blocks"] >= 1
     bad = cli("bench", "disambiguation", "--data", str(shared / "disambiguation" / "s2and" / "name_data"))
     assert bad.exit_code != 0 and "Traceback" not in bad.output
 

@@ -88,7 +88,7 @@ def test_small_average_linkage_cuts_as_scipy_does():
     """The plain-Python UPGMA used for blocks of up to five seeds gives scipy's partition."""
     from scipy.cluster.hierarchy import fcluster, linkage
 
-    from paperatlas.disambiguation.clustering import SMALL_LINKAGE, _average_small
+    from paperatlas.disambiguation.linkage import SMALL_LINKAGE, average_small
 
     rng = np.random.default_rng(7)
     for _ in range(3000):
@@ -96,6 +96,6 @@ def test_small_average_linkage_cuts_as_scipy_does():
         dist = rng.random(n * (n - 1) // 2)
         dist[rng.random(len(dist)) < 0.2] = 1e6  # cannot-links
         threshold = float(rng.choice([0.3, 0.5, 0.6, 0.8]))
-        ours = _average_small(n, dist, threshold)
+        ours = average_small(n, dist, threshold)
         theirs = fcluster(linkage(dist, method="average"), t=threshold - 1e-12, criterion="distance")
         assert all((ours[i] == ours[j]) == (theirs[i] == theirs[j]) for i in range(n) for j in range(n))

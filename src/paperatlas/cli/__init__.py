@@ -16,6 +16,7 @@ from ..context import AppContext
 from . import (
     author_cmd,
     build_cmd,
+    check_cmd,
     config_cmd,
     demo_cmd,
     digest_cmd,
@@ -62,6 +63,7 @@ for _name, _command in (
     ("build", build_cmd.build), ("ingest", ingest_cmd.ingest), ("harvest", harvest_cmd.harvest),
     ("author", author_cmd.author), ("paper", scores_cmd.paper), ("search", search_cmd.search),
     ("serve", serve_cmd.serve), ("digest", digest_cmd.digest), ("config", config_cmd.config),
+    ("check", check_cmd.check),
     ("train", train), ("bench", bench.group),
 ):
     main.add_command(_command, name=_name)

@@ -15,7 +15,9 @@ import numpy as np
 
 from ..scale import map_items
 from . import clustering as c
+from .blocking import blocks_of, codes, swap_aware_blocks
 from .features import Evidence
+from .linkage import enforce_pins
 from .mentions import name_parts
 
 TASKS = 64  # chunks of blocks: spread over executors, yet one model call per many blocks
@@ -34,9 +36,9 @@ def cluster_mentions_on(engine: str, mentions: list, model: Any = None, *, pins:
     """``clustering.cluster_mentions`` with chunks of whole blocks mapped through ``engine``."""
     model = model or c.shipped_model()
     parts = name_parts(mentions)
-    keys = keys if keys is not None else c.swap_aware_blocks(parts)
-    blocks = c.blocks_of(parts, keys)
-    pin_codes = c.codes_of(list(pins) if pins is not None else [None] * len(mentions))
+    keys = keys if keys is not None else swap_aware_blocks(parts)
+    blocks = blocks_of(parts, keys)
+    pin_codes = codes(list(pins) if pins is not None else [None] * len(mentions))
     evidence = Evidence.build(mentions, parts)
     cut_at = model.threshold if threshold is None else threshold
     method = getattr(model, "linkage", "average")
@@ -65,5 +67,5 @@ def cluster_mentions_on(engine: str, mentions: list, model: Any = None, *, pins:
         next_label += int(local_labels.max()) + 1
         pairs += scored_pairs
     if pins is not None:
-        labels = c.enforce_pins(labels, pin_codes)
+        labels = enforce_pins(labels, pin_codes)
     return c.Clustering(labels=labels, blocks=keys, pairs_scored=pairs)

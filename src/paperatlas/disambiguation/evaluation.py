@@ -21,6 +21,26 @@ def b3(predicted: Sequence[object], gold: Sequence[object]) -> tuple[float, floa
     return precision, recall, f1
 
 
+def b3_of(predicted: Sequence[object], gold: Sequence[object], scored: Sequence[bool]) -> dict[str, float]:
+    """B-cubed averaged over the ``scored`` mentions only, with clusters and people over *all* mentions: a
+    scored mention's precision counts every other mention its cluster holds, scored or not.  So a pooled run can
+    cluster distractors beside the mentions it scores and still charge every wrong merge with them."""
+    joint = Counter(zip(predicted, gold, strict=True))
+    pred_size = Counter(predicted)
+    gold_size = Counter(gold)
+    n = precision = recall = 0.0
+    for p, g, keep in zip(predicted, gold, scored, strict=True):
+        if keep:
+            n += 1
+            precision += joint[(p, g)] / pred_size[p]
+            recall += joint[(p, g)] / gold_size[g]
+    if not n:
+        return {"b3_precision": 0.0, "b3_recall": 0.0, "b3_f1": 0.0}
+    precision, recall = precision / n, recall / n
+    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+    return {"b3_precision": round(precision, 4), "b3_recall": round(recall, 4), "b3_f1": round(f1, 4)}
+
+
 def pairwise(predicted: Sequence[object], gold: Sequence[object]) -> tuple[float, float, float]:
     """Pairwise precision / recall / F1 over all same-cluster pairs, counted from the contingency table."""
     joint = Counter(zip(predicted, gold, strict=True))

@@ -22,7 +22,7 @@ from scipy import sparse
 from ..normalize import ascii_fold
 from . import name_counts
 from .mentions import Mention, name_parts
-from .names import NameParts, coauthor_key, fold
+from .names import NameParts, coauthor_key, fold, given_key
 
 FEATURES: list[str] = [
     "first_same",  # both full first names and equal
@@ -122,6 +122,7 @@ class Evidence:
     years: np.ndarray
     n_authors: np.ndarray
     first_ids: np.ndarray  # id of the folded first forename within this corpus
+    given_ids: np.ndarray  # id of the given-name reading (names.given_key) within this corpus: the hard rule's unit
     first_initial: np.ndarray  # bool: only an initial is known
     middle_code: np.ndarray  # code point of the first middle initial, 0 when none
     surname_count: np.ndarray
@@ -172,6 +173,7 @@ class Evidence:
         df = np.bincount(coauthors.indices, minlength=coauthors.shape[1]).astype(np.float32)
         co_idf = coauthors.multiply(np.log((1.0 + n) / (1.0 + df))[None, :] ** 0.5).tocsr()
         first_vocab: dict[str, int] = {}
+        given_vocab: dict[tuple[str, str, str], int] = {}
         counts = name_counts.shipped()
         last_c, first_c, full_c = counts["last"], counts["first"], counts["full"]
         return cls(
@@ -182,6 +184,8 @@ class Evidence:
             coauthors_full=coauthors_full,
             coauthor_idf=co_idf,
             first_ids=np.array([first_vocab.setdefault(p.first, len(first_vocab)) for p in names],
+                               dtype=np.int64)[part_index],
+            given_ids=np.array([given_vocab.setdefault(given_key(p), len(given_vocab)) for p in names],
                                dtype=np.int64)[part_index],
             first_initial=np.array([p.first_is_initial for p in names], dtype=bool)[part_index],
             middle_code=np.array([ord(p.middle[0]) if p.middle else 0 for p in names], dtype=np.int32)[part_index],
@@ -306,4 +310,5 @@ def pair_features(ev: Evidence, left: np.ndarray, right: np.ndarray) -> np.ndarr
     out[:, 15] = np.fmax(ev.full_count[left], ev.full_count[right])
     out[:, 16] = _rowdot(ev.coauthors_full, left, right)
     out[:, 17] = _rowdot(ev.coauthor_idf, left, right)
+    # pairs that reach the model passed the given-name hard rule, so two different written names here are variants
     return out

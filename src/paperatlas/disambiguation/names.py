@@ -2,8 +2,10 @@
 
 Blocking key = folded surname + first initial (``"steinhardt j"``), so "Jacob Steinhardt", "J. Steinhardt" and
 "Jacob N. Steinhardt" meet in one block while the pair model decides.  Forenames are folded (diacritics, case,
-hyphens: "Xiao-Ming" = "Xiaoming" = "xiao ming" is *not* assumed, but hyphen-joined is) and compared: two full
-first names that differ and are not known nickname variants ("bill"/"william") are different people, a hard rule.
+hyphens) and compared by :func:`given_compatible`, a hard rule: a written-out given name is an abbreviation only of
+itself ("Xin" is not "Xinggang"), while an initial, the same name hyphenated, spaced or joined ("Xing-Gang",
+"Xing Gang", "Xinggang"), its romanizations, a dropped middle name, and known nickname pairs ("bill"/"william")
+may be one person.
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ class NameParts:
     homonym: str | None = None
     block: str = ""  # filled by parts_of: folded surname + first initial
     first_is_initial: bool = True
+    first_alt: str = ""  # the German spelling of an umlauted first name ("juergen" for "Jürgen"), else ""
 
     @property
     def initial(self) -> str:
@@ -61,8 +64,12 @@ def fast_surname_key(surname: str | None) -> str:
     return "".join(tokens)
 
 
+_UMLAUTS = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue", "Ä": "Ae", "Ö": "Oe", "Ü": "Ue"})
+
+
 @lru_cache(maxsize=262_144)
-def _fold_forenames(forenames: str) -> tuple[str, str]:
+def _fold_forenames(forenames: str) -> tuple[str, str, str]:
+    """(first, middle, first_alt) of written forenames; ``first_alt`` is the umlaut spelling where one exists."""
     raw = forenames.strip()
     if _INITIALS_RUN.match(raw):  # "JN" -> "j n"
         raw = " ".join(raw)
@@ -71,8 +78,12 @@ def _fold_forenames(forenames: str) -> tuple[str, str]:
     folded = re.sub(r"(?<=[a-z]{2})-(?=[a-z]{2})", "", folded)
     tokens = _TOKEN.findall(folded)
     if not tokens:
-        return "", ""
-    return tokens[0], " ".join(tokens[1:])
+        return "", "", ""
+    alt = ""
+    if any(c in raw for c in "äöüÄÖÜ"):
+        alt_tokens = _TOKEN.findall(re.sub(r"(?<=[a-z]{2})-(?=[a-z]{2})", "", fold(raw.translate(_UMLAUTS))))
+        alt = alt_tokens[0] if alt_tokens and alt_tokens[0] != tokens[0] else ""
+    return tokens[0], " ".join(tokens[1:]), alt
 
 
 @lru_cache(maxsize=262_144)
@@ -81,15 +92,17 @@ def parts_of(name: str, forenames: str | None = None, surname: str | None = None
     bare, homonym = split_homonym(name or "")
     if surname is None:
         forenames, surname, _ = parse_name(bare)
-    first, middle = _fold_forenames(forenames or "")
+    first, middle, alt = _fold_forenames(forenames or "")
     folded = fast_surname_key(surname)
     return NameParts(first=first, middle=middle, surname=folded, homonym=homonym,
-                     block=f"{folded} {first[:1]}".strip(), first_is_initial=len(first) <= 1)
+                     block=f"{folded} {first[:1]}".strip(), first_is_initial=len(first) <= 1, first_alt=alt)
 
 
 @lru_cache(maxsize=1)
 def nickname_pairs() -> frozenset[tuple[str, str]]:
-    """Known first-name variants (S2AND's name tuples, shipped with the model): ("bill", "william")..."""
+    """Known first-name variants ("bill"/"william", "dan"/"daniel", "alec"/"alexander"): S2AND's name tuples
+    (allenai/S2AND ``data/s2and_name_tuples.txt``, CC BY 4.0, a copy in ../shared/data/disambiguation/s2and/
+    name_data), shipped with the model.  The table is the only way a written-out name may meet a different one."""
     pairs: set[tuple[str, str]] = set()
     try:
         data = resources.files("paperatlas.models.disambiguation").joinpath("name_tuples.txt.gz").read_bytes()
@@ -103,26 +116,73 @@ def nickname_pairs() -> frozenset[tuple[str, str]]:
     return frozenset(pairs)
 
 
+_CYRILLIC_ENDINGS = (("iy", "i"), ("ij", "i"), ("ii", "i"), ("yy", "i"), ("ey", "ei"), ("ej", "ei"))
+_CONSONANT_Y = re.compile(r"(?<=[bcdfghklmnprstvz])y$")
+
+
 @lru_cache(maxsize=262_144)
+def transliterated(name: str) -> str:
+    """One spelling for the romanizations of a Slavic given name ("Sergey"/"Sergei"/"Sergej", "Dmitry"/"Dmitrii",
+    "Aleksei"/"Alexei"), folded the same way on both sides.  Only spellings pinyin never produces are rewritten
+    ("ks", a final "iy"/"ii"/"ij"/"ey"/"ej", a final "y" after a consonant), so Chinese given names, where one
+    letter is one name, are left exactly as written."""
+    out = name.replace("ks", "x")
+    for ending, repl in _CYRILLIC_ENDINGS:
+        if out.endswith(ending) and len(out) > 3:
+            return out[: -len(ending)] + repl
+    return _CONSONANT_Y.sub("i", out) if len(out) > 3 else out
+
+
+def given_key(p: NameParts) -> tuple[str, str, str]:
+    """What the given-name rule reads of a name: the first forename, the next one (a split syllable: "Xing Gang"
+    is "Xinggang"), and the German spelling of an umlaut ("Jürgen" is also "Juergen"), "" where absent."""
+    second = p.middle.split(" ", 1)[0] if p.middle else ""
+    return p.first, second, p.first_alt
+
+
 def first_names_compatible(a: str, b: str) -> bool:
-    """Can two folded first forenames belong to one person?  Initials match any name with that initial;
-    full names must be equal, a known nickname pair, or one a prefix of the other ("alex"/"alexander")."""
+    """Can two folded first forenames belong to one person?  An initial matches any name it starts; a written-out
+    name is an abbreviation only of itself: "xin", "xing", "xinggang" and "xinbing" are four names.  Two different
+    written names meet only as a known nickname pair or as romanizations of one name (:func:`transliterated`)."""
+    return given_compatible((a, "", ""), (b, "", ""))
+
+
+@lru_cache(maxsize=262_144)
+def given_compatible(x: tuple[str, str, str], y: tuple[str, str, str]) -> bool:
+    """The given-name hard rule over :func:`given_key` readings (see :func:`first_names_compatible`); besides
+    equal, nickname and transliterated first names, one side's first two forenames written joined are the other's
+    first ("Xing Gang" / "Xing-Gang" / "Xinggang"; "Xing G." / "Xinggang"), and a dropped or added middle name is
+    no conflict ("Xin Eric Wang" / "Xin Wang": evidence decides)."""
+    a, b = x[0], y[0]
     if not a or not b:
         return True
-    if a[0] != b[0]:
-        return (a, b) in nickname_pairs()
-    if len(a) == 1 or len(b) == 1 or a == b:
+    if len(a) == 1 or len(b) == 1:
+        return a[0] == b[0] or (a, b) in nickname_pairs()
+    if a == b or (a, b) in nickname_pairs():
         return True
-    if (a.startswith(b) or b.startswith(a)) and min(len(a), len(b)) >= 3:
+    spellings_a = {a, transliterated(a), *([x[2]] if x[2] else [])}
+    spellings_b = {b, transliterated(b), *([y[2]] if y[2] else [])}
+    if spellings_a & spellings_b:
         return True
-    return (a, b) in nickname_pairs()
+    return _joined(a, x[1], b) or _joined(b, y[1], a)
+
+
+def _joined(first: str, second: str, other: str) -> bool:
+    """``first`` + ``second`` written as one name is ``other`` ("xing" + "gang" = "xinggang"); an initial for the
+    second ("xing" + "g") must start the rest of ``other`` with at least two letters left over."""
+    if not second or not other.startswith(first) or len(other) <= len(first):
+        return False
+    rest = other[len(first):]
+    if len(second) == 1:
+        return rest.startswith(second) and len(rest) >= 2
+    return rest == second
 
 
 def compatible(x: NameParts, y: NameParts) -> bool:
-    """The hard rule on names: incompatible first names, or different DBLP homonym numbers, are two people."""
+    """The hard rule on names: incompatible given names, or different DBLP homonym numbers, are two people."""
     if x.homonym and y.homonym and x.homonym != y.homonym:
         return False
-    return first_names_compatible(x.first, y.first)
+    return given_compatible(given_key(x), given_key(y))
 
 
 def middle_agreement(x: NameParts, y: NameParts) -> int:

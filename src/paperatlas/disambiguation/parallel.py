@@ -31,7 +31,9 @@ import numpy as np
 
 from ..settings import current
 from . import compiled
+from .blocking import blocks_of, codes, swap_aware_blocks
 from .features import Evidence, prepare
+from .linkage import enforce_pins
 from .mentions import Mention, name_parts
 from .pairmodel import PairModel
 
@@ -110,7 +112,7 @@ def cluster_in_parallel(mentions: list[Mention], model: PairModel, workers: int,
                         pins: Sequence[object | None] | None = None, threshold: float | None = None,
                         keys: list[str] | None = None):
     """``clustering.cluster_mentions`` with the work dealt over ``workers`` processes."""
-    from .clustering import Clustering, blocks_of, codes_of, enforce_pins, swap_aware_blocks
+    from .clustering import Clustering
 
     if not model.warm():  # no compiled models: workers could not predict safely, so every share stays here
         workers = 1
@@ -121,7 +123,7 @@ def cluster_in_parallel(mentions: list[Mention], model: PairModel, workers: int,
     keys = keys if keys is not None else swap_aware_blocks(parts)
     blocks = blocks_of(parts, keys)
     evidence = Evidence.build(mentions, parts, prepared=prepared.result())
-    pin_codes = codes_of(list(pins)) if pins is not None else None
+    pin_codes = codes(list(pins)) if pins is not None else None
     cut_at = model.threshold if threshold is None else threshold
     labels = np.full(len(mentions), -1, dtype=np.int64)
     singles = [b[0] for b in blocks if len(b) == 1]

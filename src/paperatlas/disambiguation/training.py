@@ -33,7 +33,8 @@ from typing import Any
 import numpy as np
 
 from . import name_counts
-from .clustering import blocks_of, candidate_pairs, cut, hard_rules, score, seeded_method, swap_aware_blocks
+from .blocking import blocks_of, candidate_pairs, hard_rules, swap_aware_blocks
+from .clustering import cut, score, seeded_method
 from .datasets import Labelled, read_all
 from .evaluation import scores
 from .features import FEATURES, Evidence, pair_features
@@ -120,6 +121,34 @@ def _fit(x: np.ndarray, y: np.ndarray, names: list[str] | None = None) -> Any:
     return lgb.train(PARAMS, lgb.Dataset(x, y, feature_name=names or FEATURES, free_raw_data=True), ROUNDS)
 
 
+SMALL_STORES_PER_NAME = 3
+SMALL_STORES_PER_FOLD = 25  # per collection and fold: enough to show the case, cheap enough to score in training
+
+
+def small_stores(data: Labelled, rng: np.random.Generator) -> list[Labelled]:
+    """Two people of one name, alone: each a store of its own (its own TF-IDF weights, few seeds, no rivals).  A
+    user who ingests a handful of papers gets blocks like these, and the seed model must not read "few seeds"
+    as "one person"; real names, where one person often fills a block, would teach it just that."""
+    out = []
+    for group in data.group_names:
+        idx = [i for i, g in enumerate(data.groups) if g == group]
+        people: dict[str, list[int]] = {}
+        for i in idx:
+            people.setdefault(data.gold[i], []).append(i)
+        names = sorted(p for p, members in people.items() if len(members) >= 2)
+        if len(names) < 2:
+            continue
+        pairs = [(a, b) for k, a in enumerate(names) for b in names[k + 1:]]
+        for j in rng.permutation(len(pairs))[:SMALL_STORES_PER_NAME].tolist():
+            store = Labelled(data.name)
+            for person in pairs[j]:
+                for i in people[person]:
+                    store.add(data.mentions[i], data.gold[i], group)
+            out.append(store)
+    keep = sorted(rng.permutation(len(out))[:SMALL_STORES_PER_FOLD].tolist())
+    return [out[k] for k in keep]
+
+
 class _Folds:
     """Training pairs of every (collection, fold), featurized once; models over any set of folds."""
 
@@ -139,6 +168,7 @@ class _Folds:
                 row.append((x, y))
             self.pairs.append(row)
         self._scored: dict[tuple[frozenset[int], int, int], Any] = {}
+        self.small = [[small_stores(f, rng) for f in folds] for folds in self.parts]  # [collection][fold]
 
     def seed_model(self, folds: set[int], models: dict[frozenset[int], Any]) -> Any:
         """The seed-pair model trained on the names of ``folds``.  Each fold's seeds come from the pair model
@@ -146,12 +176,13 @@ class _Folds:
         imperfect as those it will meet on names no model saw, and no name outside ``folds`` is looked at.
         Label: the seeds' majority people are one.  The pseudo-blocks the pair model learns from are seeds here too:
         a block of several people, each in a few seeds, is where comparing a seed with its rivals matters most,
-        and real names rarely make blocks that large."""
+        and real names rarely make blocks that large; so are :func:`small_stores`, two people of a name alone."""
         xs, ys = [], []
         for f in sorted(folds):
             model = PairModel(booster=models[frozenset(folds) - {f}])
             sets = [self.parts[c][f] for c in range(len(self.parts))]
             sets += [self.pooled[(c, f)] for c in range(len(self.parts)) if (c, f) in self.pooled]
+            sets += [store for c in range(len(self.parts)) for store in self.small[c][f]]
             for data in sets:
                 if not data.mentions:
                     continue
@@ -208,13 +239,14 @@ def train(data_root: Path, out_dir: Path, log=print) -> dict[str, Any]:
     if missing:
         raise FileNotFoundError(f"missing training collections under {data_root}: {', '.join(missing)}")
     harvest = Path(data_root).parent / "arxiv" / "oai-pmh-cs-2016"
-    if harvest.is_dir():  # the name-count prior the features read, rebuilt from the same real corpus
+    if harvest.is_dir():  # the name-count census the features read, rebuilt from the same real corpora
         mentions, _ = read_oai_mentions(sorted(harvest.glob("page*.xml.gz")))
-        name_counts.save(name_counts.count_names(mentions), out_dir)
+        dblp = name_counts.dblp_mentions(Path(data_root).parent / "dblp")
+        name_counts.save(name_counts.count_names([*mentions, *dblp]), out_dir)
         name_counts.shipped.cache_clear()
         if out_dir.resolve() != shipped_dir().resolve():
             log("note: features read the name counts shipped in the package; copy them there to use this model")
-        log(f"name counts from {len(mentions):,} arXiv mentions")
+        log(f"name counts from {len(mentions):,} arXiv and {len(dblp):,} DBLP mentions")
     collections = [found[n] for n in TRAINED_ON]
     log(f"training on {sum(len(c.mentions) for c in collections):,} mentions "
         f"({', '.join(f'{c.name}: {len(c.group_names)} names' for c in collections)}), {FOLDS} folds over names")
