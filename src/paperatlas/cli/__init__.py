@@ -26,6 +26,7 @@ COMMANDS: dict[tuple[str, ...], str] = {
     ("author", "show"): "paperatlas.cli.scores_cmd:author_show",
     ("paper",): "paperatlas.cli.scores_cmd:paper",
     ("search",): "paperatlas.cli.search_cmd:search",
+    ("recommend",): "paperatlas.cli.recommend_cmd:recommend",
     ("serve",): "paperatlas.cli.serve_cmd:serve",
     ("digest",): "paperatlas.cli.digest_cmd:digest",
     ("train", "disambiguation"): "paperatlas.cli.author_cmd:train_disambiguation",
@@ -40,6 +41,7 @@ COMMANDS: dict[tuple[str, ...], str] = {
     ("bench", "web"): "paperatlas.bench.web:bench_web",
     ("bench", "digest"): "paperatlas.bench.digest:bench_digest",
     ("bench", "build"): "paperatlas.bench.build:bench_build",
+    ("bench", "recommend"): "paperatlas.bench.recommend:bench_recommend",
 }
 
 GROUP_HELP = {
