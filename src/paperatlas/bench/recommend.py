@@ -29,7 +29,7 @@ from .report import emit, json_option, machine, peak_rss_mb
 
 FIT_YEARS = (2009, 2010)
 BASELINES = ("popularity", "tfidf_svm", "embedding_centroid")
-GRID = (0.0, 0.03, 0.1, 0.3, 1.0, 3.0, 10.0)
+GRID = (0.0, 0.03, 0.1, 0.3, 1.0, 2.0, 3.0, 5.0, 10.0, 20.0, 30.0, 100.0)
 
 
 def fit_weights(splits: list[SplitData], rounds: int = 3) -> tuple[rec.Weights, float]:

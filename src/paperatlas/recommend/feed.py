@@ -67,7 +67,7 @@ def _marks(values: Sequence[object]) -> str:
 
 def recommend_for(store: Store, profile: ReaderProfile, limit: int = 20, *,
                   since_year: int | None = None) -> list[Recommendation]:
-    """The ``limit`` best papers for ``profile`` (never one it saved or rejected), newest-first on ties.
+    """The ``limit`` best papers for ``profile`` (never one it saved or rejected), best first.
 
     ``since_year`` keeps only papers of that year or later (a feed of new papers).  A profile with saved papers
     needs the vector index of ``paperatlas build``; a cold-start profile (follows only) does not.
@@ -131,8 +131,10 @@ def recommend_for(store: Store, profile: ReaderProfile, limit: int = 20, *,
     category_hit = np.array([bool(followed_categories & set(info[int(i)]["categories"])) for i in ids])
     scores = scores + CATEGORY_WEIGHT * category_hit
 
+    # Ties (a cold start: every paper of a followed category scores alike) go to the more cited, then the newer.
     years = np.array([info[int(i)]["year"] or 0 for i in ids])
-    order = np.lexsort((ids, -years, -scores))[:limit]
+    cited = np.array([info[int(i)]["citations"] for i in ids])
+    order = np.lexsort((ids, -years, -cited, -np.round(scores, 9)))[:limit]
     titles = _titles(db, {int(p) for p in (nearest_paper[order] if nearest_paper is not None else []) if p >= 0}
                      | {p for p in profile.positives})
     names = _identity_names(db, {a for i in ids[order] for a in paper_authors.get(int(i), ())

@@ -35,7 +35,7 @@ class Weights:
     negative: float  # mean cosine similarity to the TOP_K nearest negatives (subtracted)
 
 
-WEIGHTS = Weights(nearest=1.0, centroid=1.0, coupling=1.0, authors=1.0, popularity=0.1, negative=1.0)
+WEIGHTS = Weights(nearest=1.0, centroid=0.03, coupling=10.0, authors=5.0, popularity=0.0, negative=1.0)
 
 FEATURES = ("nearest", "centroid", "coupling", "authors", "popularity")
 
