@@ -25,9 +25,12 @@ from ..search.vectors import open_vectors
 from ..store import Database, Store
 from . import model as rec
 
-NEIGHBOURS = 60  # ANN neighbours taken per saved paper
-MAX_SEEDS = 64  # the most recent this many saved papers seed the ANN search (a page must not scale with a library)
-PER_SOURCE = 400  # the most candidates taken from each of citing / followed-author / followed-category papers
+# A page's cost is the number of candidates scored, so each source has a budget (measured: ~1,800 candidates cost
+# ~300 ms on the demo store on a busy machine, ~600 about a quarter of that).
+ANN_BUDGET = 360  # ANN neighbours in all, shared out over the seeds (at least MIN_NEIGHBOURS each)
+MIN_NEIGHBOURS = 10
+MAX_SEEDS = 32  # the most recent this many saved papers seed the ANN search (a page must not scale with a library)
+PER_SOURCE = 200  # the most candidates taken from each of citing / followed-author / followed-category papers
 FOLLOW_WEIGHT = 3.0  # a followed author counts as much as three saved papers by them (not fitted: AAN has no follows)
 CATEGORY_WEIGHT = 0.5  # score added to a paper in a followed category (not fitted: AAN has no categories)
 
@@ -91,10 +94,11 @@ def recommend_for(store: Store, profile: ReaderProfile, limit: int = 20, *,
         vectors = load_vectors_for(db, model_name, [*profile.positives, *profile.negatives])
         seeds = [p for p in profile.positives[-MAX_SEEDS:] if p in vectors]
         if seeds and vindex is not None:
-            for hits in vindex.search(np.vstack([vectors[p] for p in seeds]), NEIGHBOURS):
+            per_seed = max(MIN_NEIGHBOURS, ANN_BUDGET // len(seeds))
+            for hits in vindex.search(np.vstack([vectors[p] for p in seeds]), per_seed):
                 candidates.update(pid for pid, _ in hits)
     coupling = _citing_counts(db, profile.positives)
-    candidates.update(list(coupling)[:PER_SOURCE * 4])
+    candidates.update(list(coupling)[:PER_SOURCE])
     author_weight = _author_weights(db, profile)
     candidates.update(_papers_by(db, [i for i, _ in sorted(author_weight.items(), key=lambda kv: -kv[1])][:200]))
     in_category = _papers_in_categories(db, profile.categories, since_year)
@@ -103,7 +107,7 @@ def recommend_for(store: Store, profile: ReaderProfile, limit: int = 20, *,
     if not candidates:
         return []
 
-    info = _paper_info(db, sorted(candidates), since_year)
+    info = _paper_info(db, sorted(candidates), since_year, with_categories=bool(profile.categories))
     ids = np.array(sorted(info), dtype=np.int64)
     if len(ids) == 0:
         return []
@@ -221,7 +225,8 @@ def _papers_in_categories(db: Database, categories: Sequence[str], since_year: i
     return found
 
 
-def _paper_info(db: Database, ids: Sequence[int], since_year: int | None) -> dict[int, dict]:
+def _paper_info(db: Database, ids: Sequence[int], since_year: int | None, *,
+                with_categories: bool) -> dict[int, dict]:
     info: dict[int, dict] = {}
     for chunk in _chunks(list(ids)):
         for paper_id, pid, title, year, categories, citations in db.query_tuples(
@@ -231,7 +236,7 @@ def _paper_info(db: Database, ids: Sequence[int], since_year: int | None) -> dic
             if since_year is not None and (year is None or year < since_year):
                 continue
             info[int(paper_id)] = {"pid": pid, "title": title or "", "year": year,
-                                   "categories": json.loads(categories) if categories else [],
+                                   "categories": json.loads(categories) if categories and with_categories else [],
                                    "citations": int(citations)}
     return info
 
