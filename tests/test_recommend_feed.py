@@ -142,3 +142,30 @@ def test_training_normalises_and_blend_subtracts_negatives():
     assert plain[0] == pytest.approx(rec.WEIGHTS.nearest * 0.5)
     penalised = rec.blend({"nearest": np.array([0.5]), "negative": np.array([0.5])})
     assert penalised[0] == pytest.approx(plain[0] - rec.WEIGHTS.negative * 0.5)
+
+
+def test_cli_recommends_with_reasons(feed_store, cli):
+    import orjson
+
+    store, ids, _ = feed_store
+    pids = dict(store.db.query_tuples("SELECT id, pid FROM papers"))
+    result = cli("recommend", "--positives", f"{pids[ids['s1']]},{pids[ids['s2']]}", "--limit", "3", "--json")
+    assert result.exit_code == 0, result.output
+    found = orjson.loads(result.output)["results"]
+    assert len(found) == 3
+    assert found[0]["pid"] == pids[ids["citing"]] and found[0]["reasons"][0] == "cites 2 papers you saved"
+    assert not {pids[ids["s1"]], pids[ids["s2"]]} & {r["pid"] for r in found}
+    text = cli("recommend", "--positives", pids[ids["s1"]], "--limit", "2")
+    assert text.exit_code == 0 and "close to" in text.output
+
+
+def test_cli_refuses_unknown_ids_and_an_empty_profile(feed_store, cli):
+    result = cli("recommend", "--positives", "nosuchpaper")
+    assert result.exit_code == 2 and "no paper with id 'nosuchpaper'" in result.output
+    result = cli("recommend")
+    assert result.exit_code == 2 and "--positives" in result.output
+
+
+def test_bench_says_where_the_data_is_missing(cli, tmp_path):
+    result = cli("bench", "recommend", "--shared", str(tmp_path / "nothing"))
+    assert result.exit_code == 2 and "ACL Anthology Network" in result.output
