@@ -15,6 +15,7 @@ from .disambiguation import bench_disambiguation
 from .embed import bench_embed
 from .ingest import bench_ingest
 from .merge import bench_merge
+from .recommend import bench_recommend
 from .relevance import bench_relevance
 from .search import bench_search
 from .web import bench_web
@@ -23,7 +24,7 @@ group = click.Group("bench", help="Benchmarks on real data: each prints a table,
 for _name, _command in (("ingest", bench_ingest), ("merge", bench_merge), ("disambiguation", bench_disambiguation),
                         ("embed", bench_embed), ("search", bench_search), ("relevance", bench_relevance),
                         ("web", bench_web), ("digest", bench_digest), ("build", bench_build),
-                        ("ai-score", bench_ai_score)):
+                        ("ai-score", bench_ai_score), ("recommend", bench_recommend)):
     group.add_command(_command, name=_name)
 
 __all__ = ["group"]

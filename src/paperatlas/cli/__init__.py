@@ -22,6 +22,7 @@ from . import (
     digest_cmd,
     harvest_cmd,
     ingest_cmd,
+    recommend_cmd,
     scores_cmd,
     search_cmd,
     serve_cmd,
@@ -63,7 +64,7 @@ for _name, _command in (
     ("build", build_cmd.build), ("ingest", ingest_cmd.ingest), ("harvest", harvest_cmd.harvest),
     ("author", author_cmd.author), ("paper", scores_cmd.paper), ("search", search_cmd.search),
     ("serve", serve_cmd.serve), ("digest", digest_cmd.digest), ("config", config_cmd.config),
-    ("check", check_cmd.check),
+    ("check", check_cmd.check), ("recommend", recommend_cmd.recommend),
     ("train", train), ("bench", bench.group),
 ):
     main.add_command(_command, name=_name)
