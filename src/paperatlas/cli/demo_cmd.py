@@ -55,4 +55,6 @@ def demo(app: AppContext, corpus: Path | None, host: str, port: int, no_serve: b
     from ..web.app import create_app
 
     click.echo(f"[3/3] serving on http://{host}:{port}  (Ctrl-C stops)", err=True)
-    uvicorn.run(create_app(store), host=host, port=port, log_level="warning")
+    # on a loopback address the demo serves its mail outbox (no SMTP needed to click a sign-in link)
+    app_ = create_app(store, outbox=host in ("127.0.0.1", "::1", "localhost"))
+    uvicorn.run(app_, host=host, port=port, log_level="warning")

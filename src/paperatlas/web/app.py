@@ -43,8 +43,12 @@ def _include_optional_router(app: FastAPI, target: str) -> bool:
     return True
 
 
-def create_app(store: Store, *, cache_size: int = 4096) -> FastAPI:
-    """The whole site over ``store``; ``cache_size=0`` turns the rendered-response cache off (benchmarks)."""
+def create_app(store: Store, *, cache_size: int = 4096, outbox: bool = False) -> FastAPI:
+    """The whole site over ``store``; ``cache_size=0`` turns the rendered-response cache off (benchmarks).
+
+    ``outbox=True`` (the demo on a loopback address) serves the local mail outbox at /outbox to loopback clients,
+    so sign-in and confirmation links can be clicked without a mail server.
+    """
     app = FastAPI(
         title="PaperAtlas",
         version="1",
@@ -55,16 +59,20 @@ def create_app(store: Store, *, cache_size: int = 4096) -> FastAPI:
         redoc_url=None,
     )
     app.state.store = store
+    app.state.outbox = outbox
     app.state.templates = make_templates()
     app.state.data_version = DataVersion(store)
     app.state.response_cache = ResponseCache(cache_size)
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
     app.add_middleware(CachedResponses, state=app.state)
 
-    from . import api, routes
+    from . import accounts, api, reader_api, reader_pages, routes
 
     routes.install(app)
     app.include_router(api.router)
+    app.include_router(accounts.router)
+    app.include_router(reader_pages.router)
+    app.include_router(reader_api.router)
     app.state.digest_router = _include_optional_router(app, "paperatlas.digest.web:router")
 
     @app.exception_handler(StarletteHTTPException)
