@@ -20,7 +20,7 @@ from email.utils import format_datetime, make_msgid
 from pathlib import Path
 
 FOLDER = "outbox"
-_NAME = re.compile(r"^\d{8}T\d{6}-[A-Za-z0-9_-]{8,}\.eml$")
+_NAME = re.compile(r"^\d{8}T\d{12}-[A-Za-z0-9_-]{8,}\.eml$")
 
 
 @dataclass(frozen=True)
@@ -52,7 +52,7 @@ def write(data_dir: Path, message: EmailMessage) -> Path:
     """Store one message; the name sorts by time and cannot be guessed (it is served to loopback only anyway)."""
     folder = outbox_dir(data_dir)
     folder.mkdir(parents=True, exist_ok=True, mode=0o700)
-    name = f"{datetime.now(UTC):%Y%m%dT%H%M%S}-{secrets.token_urlsafe(9)}.eml"
+    name = f"{datetime.now(UTC):%Y%m%dT%H%M%S%f}-{secrets.token_urlsafe(9)}.eml"  # sorts by time
     path = folder / name
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "wb") as handle:

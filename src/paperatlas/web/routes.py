@@ -14,6 +14,8 @@ from fastapi import FastAPI, HTTPException, Query, Request
 from fastapi.responses import RedirectResponse
 from starlette.concurrency import run_in_threadpool
 
+from ..readers.claims import verified_profile
+from ..readers.votes import vote_count, vote_counts
 from . import queries
 from .caching import cached_response
 from .chart import per_year_svg
@@ -62,6 +64,9 @@ def install(app: FastAPI) -> None:
         def build():
             ids = queries.trending_ids(store, limit=PAGE_SIZE + 1, offset=offset)
             cards = queries.paper_cards(store.db, ids[:PAGE_SIZE])
+            counted = vote_counts(store.db, [c["id"] for c in cards])
+            for c in cards:
+                c["votes"] = counted.get(c["id"], 0)
             more = len(ids) > PAGE_SIZE
             return render(request, "home.html", {
                 "papers": cards, "as_of": queries.trending_as_of(store), "offset": offset,
@@ -150,6 +155,7 @@ def install(app: FastAPI) -> None:
             if page is None:
                 raise not_found(f"No paper with the id {ref}.")
             page["bibtex"] = bibtex(page["paper"])
+            page["votes"] = vote_count(store.db, paper_id)
             return render(request, "paper.html", page)
 
         return await cached_response(request, build)
@@ -181,6 +187,7 @@ def install(app: FastAPI) -> None:
             if page is None:
                 raise not_found(f"No author with the id {ref}.")
             page["links"] = page_links(request, offset, 100, page["total"])
+            page["verified"] = verified_profile(store.db, page["person"]["aid"])
             return render(request, "author.html", page)
 
         return await cached_response(request, build)
