@@ -28,6 +28,8 @@ COMMANDS: dict[tuple[str, ...], str] = {
     ("search",): "paperatlas.cli.search_cmd:search",
     ("serve",): "paperatlas.cli.serve_cmd:serve",
     ("digest",): "paperatlas.cli.digest_cmd:digest",
+    ("claims",): "paperatlas.cli.claims_cmd:claims",
+    ("accounts",): "paperatlas.cli.claims_cmd:accounts",
     ("train", "disambiguation"): "paperatlas.cli.author_cmd:train_disambiguation",
     ("train", "ai-score"): "paperatlas.cli.scores_cmd:train_ai_score",
     ("train", "topics"): "paperatlas.cli.author_cmd:train_topics",
