@@ -332,3 +332,45 @@ def test_pages_work_for_anonymous_readers(site):
     assert anon.get("/library").status_code == 303
     assert anon.get("/signin?next=//evil.example").status_code == 200
     assert 'value="/"' in anon.get("/signin?next=//evil.example").text
+
+
+def test_subscribe_without_smtp_goes_to_the_outbox_and_picks_authors_by_name(site):
+    store, ids, app = site
+    c = client(app)
+    # an author found by name (never by id): a name that means one person is taken at once
+    name, aid = store.db.query_tuples(
+        "SELECT name, aid FROM identities i WHERE (SELECT COUNT(*) FROM identities j WHERE j.name_key = i.name_key)"
+        " = 1 ORDER BY id LIMIT 1")[0]
+    form = c.get("/subscribe")
+    assert form.status_code == 200 and "author ids" not in form.text
+    found = c.post("/subscribe", data={"author_name": name, "find": "1", "csrf": csrf_of(form.text)})
+    assert found.status_code == 200 and f'value="{aid}"' in found.text and name in found.text
+    # the shared name of the fixture means two people: both are offered, nothing is subscribed yet
+    shared_name = store.db.scalar("SELECT name FROM identities GROUP BY name_key, name HAVING COUNT(*) > 1 LIMIT 1")
+    if shared_name:
+        two = c.post("/subscribe", data={"email": "pick@example.org", "author_name": shared_name,
+                                         "csrf": csrf_of(form.text)})
+        assert two.status_code == 200 and two.text.count('name="author"') >= 2
+        assert store.db.scalar("SELECT 1 FROM digest_subscribers WHERE email = 'pick@example.org'") is None
+    form = c.get(f"/subscribe?author={aid}")
+    assert name in form.text and f'value="{aid}" checked' in form.text
+    done = c.post("/subscribe", data={"email": "digest-reader@example.org", "frequency": "daily", "author": aid,
+                                      "category": "cs.CL", "csrf": csrf_of(form.text)})
+    assert done.status_code == 200 and "outbox" in done.text
+    mail = next(m for m in outbox.messages(store.data_dir) if m.to == "digest-reader@example.org")
+    confirm = re.search(r"https?://\S+/subscribe/confirm\?token=\S+", mail.text).group(0)
+    assert confirm.startswith("http://testserver/")  # the address the demo was reached at, not a made-up one
+    answer = c.get(urlsplit(confirm).path + "?" + urlsplit(confirm).query)
+    assert answer.status_code == 200 and "confirmed" in answer.text
+    follows = set(store.db.query_tuples(
+        "SELECT f.kind, f.value FROM digest_follows f JOIN digest_subscribers s ON s.id = f.subscriber_id "
+        "WHERE s.email = 'digest-reader@example.org'"))
+    assert follows == {("author", aid), ("category", "cs.CL")}
+
+
+def test_category_page_has_a_follow_button(site):
+    store, _, app = site
+    category = store.db.scalar("SELECT primary_category FROM papers WHERE primary_category IS NOT NULL LIMIT 1")
+    page = client(app).get(f"/c/{category}")
+    assert page.status_code == 200
+    assert 'action="/follow"' in page.text and f'name="value" value="{category}"' in page.text
