@@ -335,7 +335,7 @@ def test_pages_work_for_anonymous_readers(site):
 
 
 def test_subscribe_without_smtp_goes_to_the_outbox_and_picks_authors_by_name(site):
-    store, ids, app = site
+    store, _, app = site
     c = client(app)
     # an author found by name (never by id): a name that means one person is taken at once
     name, aid = store.db.query_tuples(

@@ -103,7 +103,6 @@ def _people(request: Request, aids: list[str]) -> list[dict[str, Any]]:
 def _candidates(request: Request, name: str) -> list[dict[str, Any]]:
     """The people a typed name may mean (the author search's own ranking), with what tells them apart."""
     from ..disambiguation.author_search import search_authors
-
     from ..normalize import name_key
 
     if not name.strip():
