@@ -374,3 +374,11 @@ def test_category_page_has_a_follow_button(site):
     page = client(app).get(f"/c/{category}")
     assert page.status_code == 200
     assert 'action="/follow"' in page.text and f'name="value" value="{category}"' in page.text
+
+
+def test_signed_in_readers_revalidate_shared_pages(site):
+    store, _, app = site
+    pid = pid_of(store, 2)
+    assert client(app).get(f"/paper/{pid}").headers["cache-control"].startswith("public")
+    reader = sign_in(app, store, "fresh@example.org")
+    assert reader.get(f"/paper/{pid}").headers["cache-control"] == "private, no-cache"

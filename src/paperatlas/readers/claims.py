@@ -28,6 +28,7 @@ from ..store import Database, Store
 from ..store.papers import resolve_author, resolve_paper
 from .accounts import Account
 from .common import NotFound, ReaderError, stamp, utcnow
+from .votes import bump_activity
 
 STATUSES = ("pending", "approved", "rejected", "revoked")
 WEBMAIL = frozenset({
@@ -124,6 +125,8 @@ def request_claim(db: Database, account: Account, ref: str, now: datetime | None
         db.execute("INSERT INTO reader_claims (account_id, aid, status, method, evidence, created_at, decided_at, "
                    "decided_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                    (account.id, aid, status, method, evidence, stamp(now), decided, by))
+        if status == "approved":
+            bump_activity(db, now)  # the author page's "verified by the author" mark changes
         return _claim(db.query(_SELECT + "WHERE c.account_id = ? AND c.aid = ? ORDER BY c.id DESC LIMIT 1",
                                (account.id, aid))[0])
 
@@ -162,6 +165,7 @@ def _decide(db: Database, claim_id: int, from_status: tuple[str, ...], to_status
         db.execute("UPDATE reader_claims SET status = ?, method = COALESCE(method, 'operator'), decided_at = ?, "
                    "decided_by = ? WHERE id = ?", (to_status, stamp(now), operator, claim_id))
         db.execute("UPDATE identities SET modified_at = ? WHERE aid = ?", (stamp(now), claim.aid))
+        bump_activity(db, now)
         return get_claim(db, claim_id)
 
 

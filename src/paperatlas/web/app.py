@@ -65,6 +65,9 @@ def create_app(store: Store, *, cache_size: int = 4096, outbox: bool = False) ->
     app.state.response_cache = ResponseCache(cache_size)
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
     app.add_middleware(CachedResponses, state=app.state)
+    from .reader_cache import ReaderRevalidation
+
+    app.add_middleware(ReaderRevalidation)  # outermost: also covers the answers CachedResponses gives itself
 
     from . import accounts, api, reader_api, reader_pages, routes
 

@@ -94,6 +94,8 @@ def message(request: Request, title: str, text: str, status: int = 200, **extra:
 
 
 def redirect(request: Request, to: str) -> RedirectResponse:
+    """After a change (every caller is a POST that did one): the cached pages' version is re-read at once."""
+    request.app.state.data_version.invalidate()
     return RedirectResponse(accounts.safe_next(to), status_code=303, headers={"Cache-Control": "no-store"})
 
 
