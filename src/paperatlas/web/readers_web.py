@@ -26,6 +26,7 @@ log = logging.getLogger(__name__)
 SESSION_COOKIE = "pa_session"
 CSRF_COOKIE = "pa_csrf"
 LOOPBACK = ("127.0.0.1", "::1", "localhost")
+_UNSET = object()
 
 
 def store_of(request: Request):
@@ -38,10 +39,11 @@ def client_of(request: Request) -> str:
 
 def current(request: Request) -> Session | None:
     """The signed-in reader's session (looked up once per request), or None."""
-    if "reader_session" not in request.state._state:
-        request.state.reader_session = accounts.session_for_cookie(store_of(request).db,
-                                                                   request.cookies.get(SESSION_COOKIE))
-    return request.state.reader_session
+    found = getattr(request.state, "reader_session", _UNSET)
+    if found is _UNSET:
+        found = accounts.session_for_cookie(store_of(request).db, request.cookies.get(SESSION_COOKIE))
+        request.state.reader_session = found
+    return found
 
 
 def anon_csrf(request: Request) -> str:
