@@ -18,11 +18,11 @@ import pytest
 
 from paperatlas.disambiguation import stage
 from paperatlas.disambiguation.datasets import read_dblp_homonyms
-from paperatlas.disambiguation.sample_store import insert_mentions
 from paperatlas.pipeline.build import BuildOptions
 from paperatlas.store import open_store
 from paperatlas.web.app import create_app
 from paperatlas.web.serve import free_port
+from support.mention_store import insert_mentions
 
 CHROMIUM = "/usr/bin/chromium"
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",

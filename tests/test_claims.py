@@ -8,10 +8,10 @@ import pytest
 
 from paperatlas.disambiguation import stage
 from paperatlas.disambiguation.datasets import read_dblp_homonyms
-from paperatlas.disambiguation.sample_store import insert_mentions
 from paperatlas.pipeline.build import BuildOptions
 from paperatlas.readers import accounts, claims
 from paperatlas.readers.common import NotFound, ReaderError
+from support.mention_store import insert_mentions
 
 
 def _person(store):

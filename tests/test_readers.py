@@ -14,12 +14,12 @@ import pytest
 import rispy
 from fastapi.testclient import TestClient
 
+from paperatlas.bench.fixtures.web_store import build_fixture_store
 from paperatlas.digest.config import load_config
 from paperatlas.readers import accounts, claims, library, outbox, votes
 from paperatlas.readers.common import utcnow
 from paperatlas.store import open_store
 from paperatlas.web.app import create_app
-from paperatlas.web.sample import build_fixture_store
 
 LOCAL = ("127.0.0.1", 50123)
 

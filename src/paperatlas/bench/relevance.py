@@ -147,7 +147,7 @@ def _rank(ids: list[int], target: int) -> int | None:
 def bench_relevance(app: Any, distractors: int, shared_dir: Path | None, as_json: bool) -> None:
     """Known-item retrieval (ICLR 2017 TL;DRs -> their papers): MRR@10 and recall@10 for BM25, semantic, hybrid;
     fusion tuned on a dev half of the queries, reported on the other half."""
-    from ..cli.context import fail
+    from ..context import fail
     from ..embeddings.store import content_hash, paper_text, to_blob
     from ..search.corpus import load_papers
     from ..search.engine import FUSION_METHOD, RRF_K, SCORE_ALPHA, SEMANTIC_WEIGHT, Fusion, fused, search_papers

@@ -8,7 +8,7 @@ import sys
 
 import click
 
-from .context import AppContext, fail, pass_app
+from ..context import AppContext, fail, pass_app
 
 
 @click.command()
@@ -36,7 +36,8 @@ def serve(app: AppContext, host: str, port: int, workers: int, log_level: str) -
     if workers == 1:
         from ..web.app import create_app
 
-        uvicorn.run(create_app(store), host=host, port=port, log_level=log_level)
+        site = create_app(store, cache_size=app.settings.web_cache, settings=app.settings)
+        uvicorn.run(site, host=host, port=port, log_level=log_level)
         return
     os.environ["PAPERATLAS_DATA_DIR"] = str(app.data_dir)
     if app.database:

@@ -20,7 +20,7 @@ from typing import Any
 from ..store import Store
 from . import query as q
 from .documents import venue_key
-from .index import ANALYZER, analyzer, open_index
+from .index import ANALYZER, IndexNotBuilt, analyzer, open_index
 from .snippets import Highlighter, plain, snippet_html
 
 SORTS = ("relevance", "date", "citations", "trending")
@@ -128,7 +128,7 @@ def filter_query(store: Store, schema: Any, filters: dict[str, Any] | None, prob
     return musts[0] if len(musts) == 1 else t.Query.boolean_query([(t.Occur.Must, m) for m in musts])
 
 
-def _and(*queries: Any) -> Any | None:
+def all_of(*queries: Any) -> Any | None:
     """All of these queries (None ones left out); None when there is nothing to require."""
     import tantivy as t
 
@@ -182,7 +182,7 @@ def _metric_order(store: Store, searcher: Any, schema: Any, query: Any, total: i
             break
         after += len(rows)
         value_of = {int(r[0]): float(r[1] or 0) for r in rows}
-        sub = _and(query, t.Query.term_set_query(schema, "paper_id", list(value_of)))
+        sub = all_of(query, t.Query.term_set_query(schema, "paper_id", list(value_of)))
         hits = searcher.search(sub, len(rows), count=False).hits
         matched = {int(v) for v in searcher.fast_field_values("paper_id", [a for _, a in hits])}
         found.extend((i, value_of[i]) for i in value_of if i in matched)
@@ -202,7 +202,7 @@ def _addresses(searcher: Any, schema: Any, paper_ids: list[int], restrict: Any |
 
     if not paper_ids:
         return {}
-    sub = _and(t.Query.term_set_query(schema, "paper_id", paper_ids), restrict)
+    sub = all_of(t.Query.term_set_query(schema, "paper_id", paper_ids), restrict)
     hits = searcher.search(sub, len(paper_ids), count=False).hits
     addrs = [a for _, a in hits]
     return {int(v): a for v, a in zip(searcher.fast_field_values("paper_id", addrs), addrs, strict=True)}
@@ -261,8 +261,11 @@ def fused(fusion: Fusion, bm25: list[tuple[int, float]], semantic: list[tuple[in
 
 def search_papers(store: Store, query: str, *, limit: int = 20, offset: int = 0, filters: dict | None = None,
                   sort: str = "relevance", mode: str = "auto", facets: bool = False,
-                  fusion: Fusion | None = None) -> dict[str, Any]:
+                  fusion: Fusion | None = None, require_all: bool = False) -> dict[str, Any]:
     """Ranked papers for ``query`` (see :mod:`paperatlas.search.query` for the syntax); never raises on input.
+
+    Raises :class:`IndexNotBuilt` when there is no index to search: the caller says what to run.
+    ``require_all``: only papers with every word (a saved search in a digest), never the any-word fallback.
 
     ``mode``: ``auto`` (hybrid when embeddings exist, else BM25), ``bm25``, ``semantic`` or ``hybrid``.
     Returns ``total``, ``results`` (paper_id, pid, score, snippet, title, authors, year, date), ``facets``
@@ -285,7 +288,7 @@ def search_papers(store: Store, query: str, *, limit: int = 20, offset: int = 0,
         sort = "relevance"
     index = open_index(store)
     if index is None:
-        return _empty("the search index is not built yet: run `paperatlas build`")
+        raise IndexNotBuilt(store.data_dir)
     searcher = index.searcher()
     schema = index.schema
     parsed = q.parse(query if isinstance(query, str) else str(query or ""))
@@ -300,7 +303,7 @@ def search_papers(store: Store, query: str, *, limit: int = 20, offset: int = 0,
     if browse and sort == "relevance":
         sort = "date"
     text_q = q.text_query(schema, parsed, all_words=True, searcher=searcher)
-    full = _and(text_q, restrict)
+    full = all_of(text_q, restrict)
     need = offset + limit
     fz = fusion or Fusion()
     use_semantic = mode in ("auto", "hybrid", "semantic") and sort == "relevance" and not browse
@@ -319,9 +322,9 @@ def search_papers(store: Store, query: str, *, limit: int = 20, offset: int = 0,
     found = searcher.search(full, depth, count=True, **order)
     count, hits = found.count, found.hits
     positive_words = [c for c in parsed.positive if c.kind != "id"]
-    if count < max(need, 1) and len(positive_words) > 1:
+    if count < max(need, 1) and len(positive_words) > 1 and not require_all:
         any_text = q.text_query(schema, parsed, all_words=False, searcher=searcher)
-        any_full = _and(any_text, restrict)
+        any_full = all_of(any_text, restrict)
         found = searcher.search(any_full, depth, count=True, **order)
         if found.count > count:
             if count == 0:
@@ -356,7 +359,7 @@ def search_papers(store: Store, query: str, *, limit: int = 20, offset: int = 0,
     if semantic is not None:
         sem_ids = [pid for pid, _ in semantic]
         must_not = [t.Query.boolean_query([(t.Occur.Must, t.Query.all_query()), *negations])] if negations else []
-        allowed = _addresses(searcher, schema, sem_ids, _and(restrict, *must_not))
+        allowed = _addresses(searcher, schema, sem_ids, all_of(restrict, *must_not))
         sem_ids = [pid for pid in sem_ids if pid in allowed]
         for pid in sem_ids:
             addresses.setdefault(pid, allowed[pid])

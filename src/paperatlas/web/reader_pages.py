@@ -17,6 +17,7 @@ from fastapi.responses import HTMLResponse, Response
 from ..readers import claims, export, follows, library, votes
 from ..readers.common import NotFound, RateLimited, ReaderError
 from . import queries
+from .feeds import feed_context
 from .readers_web import client_of, csrf_ok, current, message, page, redirect, store_of, to_signin
 
 router = APIRouter(include_in_schema=False)
@@ -239,9 +240,10 @@ def shared_feed(request: Request, token: str) -> Response:
         return message(request, "Not found", "This collection is not shared (any more).", 404)
     db = store_of(request).db
     env = request.app.state.templates.env
-    body = env.get_template("feed.atom").render({
-        "request": request, "title": f"PaperAtlas collection: {found.name}", "self": str(request.url),
-        "alternate": f"/shared/{token}", "papers": queries.paper_cards(db, library.paper_ids(db, found.id))})
+    body = env.get_template("feed.atom").render({"request": request, **feed_context(
+        request, f"PaperAtlas collection: {found.name}", f"/shared/{token}",
+        queries.paper_cards(db, library.paper_ids(db, found.id)),
+        f"The papers of the shared collection {found.name!r}, newest addition first.")})
     return Response(body, media_type="application/atom+xml; charset=utf-8", headers={"Cache-Control": "no-store"})
 
 

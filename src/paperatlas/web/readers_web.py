@@ -127,11 +127,11 @@ def outbox_url(request: Request) -> str | None:
 
 def mail_config(request: Request):
     """The digest's mail configuration (one per app), shared so both send through the same relay and secret."""
-    from ..digest.config import load_config
+    from ..digest.config import config_from
 
     config = getattr(request.app.state, "digest_config", None)
     if config is None:
-        config = load_config(store_of(request).data_dir)
+        config = config_from(request.app.state.settings, store_of(request).data_dir)
         request.app.state.digest_config = config
     return config
 
