@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import orjson
+import pytest
 
 from paperatlas.disambiguation import stage
 from paperatlas.disambiguation.datasets import read_dblp_homonyms
@@ -10,6 +11,7 @@ from paperatlas.pipeline.build import BuildOptions
 from support.mention_store import insert_mentions
 
 
+@pytest.mark.slow
 def test_merge_split_move_and_log(store, shared, cli):
     jz = read_dblp_homonyms(shared / "disambiguation" / "dblp-jun-zhang-homonyms")
     insert_mentions(store, [m for m, g in zip(jz.mentions, jz.gold, strict=True) if g == "0009"])

@@ -34,8 +34,9 @@ SHOWN_TITLE = HOSTILE_TITLE.replace("$\\alpha$", "\U0001d6fc")
 def shown(text: str) -> str:
     return re.sub(r"\n\s*", "", text)
 
-pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists() and not shutil.which("chromium"),
-                                reason="Debian's chromium is not installed (scripts/setup-env.sh installs it)")
+pytestmark = [pytest.mark.browser, pytest.mark.slow,
+              pytest.mark.skipif(not Path(CHROMIUM).exists() and not shutil.which("chromium"),
+                                 reason="Debian's chromium is not installed (scripts/setup-env.sh installs it)")]
 
 
 @pytest.fixture(scope="module")
@@ -79,6 +80,7 @@ def browser():
         chromium.close()
 
 
+@pytest.mark.slow
 def test_walk_home_search_paper_author_name(server, browser):
     base, ids, _, _ = server
     page = browser.new_page(viewport={"width": 1280, "height": 900})
@@ -152,6 +154,7 @@ def test_subscribe_from_home(server, browser):
     page.close()
 
 
+@pytest.mark.slow
 def test_phone_layout_needs_no_sideways_scrolling(server, browser):
     base, ids, _, _ = server
     context = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True)

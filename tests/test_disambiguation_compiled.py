@@ -34,6 +34,7 @@ def cache(tmp_path, monkeypatch) -> Path:
     return tmp_path / "compiled-trees"
 
 
+@pytest.mark.slow
 def test_compiled_model_gives_lightgbm_probabilities_and_is_cached(features, cache):
     model = load_model()
     expected = model.booster.predict(features, num_threads=1)
@@ -67,6 +68,7 @@ def test_a_failed_compile_falls_back_to_lightgbm(features, cache, monkeypatch):
     assert np.allclose(model.predict(features), model.booster.predict(features, num_threads=1), atol=1e-6)
 
 
+@pytest.mark.slow
 def test_a_model_with_compiled_code_still_pickles(features, cache):
     model = load_model()
     model.predict(features)
@@ -74,6 +76,7 @@ def test_a_model_with_compiled_code_still_pickles(features, cache):
     assert np.allclose(copy.predict(features), model.predict(features), atol=1e-6)
 
 
+@pytest.mark.slow
 def test_warm_needs_every_model_compiled(cache, monkeypatch):
     """The parallel clustering forks only when both models run as compiled code: one failure is enough to say no."""
     model = load_model()

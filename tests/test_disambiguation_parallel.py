@@ -43,6 +43,7 @@ def _model():
     return shipped_model()
 
 
+@pytest.mark.slow
 def test_parallel_gives_the_single_process_partition(mentions, monkeypatch):
     alone, shared = _both_ways(mentions, monkeypatch)
     assert len(mentions) > 10_000
@@ -61,6 +62,7 @@ def test_parallel_obeys_pins_across_shares(mentions, monkeypatch):
     assert _partition(shared.labels) == _partition(alone.labels)
 
 
+@pytest.mark.slow
 def test_a_dead_worker_is_redone_here(mentions, monkeypatch):
     monkeypatch.setattr(parallel, "_child", lambda work, send: os._exit(3))  # dies before sending anything
     alone, shared = _both_ways(mentions, monkeypatch)
@@ -81,6 +83,7 @@ def test_deal_balances_pairs():
     assert max(loads) / min(loads) < 1.3
 
 
+@pytest.mark.slow
 @pytest.mark.timeout(180)
 def test_workers_never_enter_lightgbm_after_fork(mentions, tmp_path, monkeypatch):
     """A model LightGBM has already predicted with in this process (its OpenMP pool started), not compiled yet:

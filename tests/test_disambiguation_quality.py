@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from paperatlas.disambiguation.clustering import cluster_mentions
 from paperatlas.disambiguation.datasets import read_aminer, read_dblp_homonyms, read_ufmg
@@ -96,6 +97,7 @@ def test_two_jun_zhang_homonyms_are_split(shared):
     assert p > 0.9
 
 
+@pytest.mark.slow
 def test_bench_scores_a_folder_beside_both_baselines(shared, cli):
     import orjson
 

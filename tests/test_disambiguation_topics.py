@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from paperatlas.disambiguation import topics
 from paperatlas.disambiguation.seeds import _versus_rivals
@@ -63,6 +64,7 @@ def test_shipped_table_places_titles_by_field():
     assert v[2] @ v[3] > v[2] @ v[1] + 0.1  # evolutionary scheduling
 
 
+@pytest.mark.slow
 def test_distilled_table_follows_the_sentence_model(shared):
     """The real MiniLM, a few hundred real titles: the fitted table reproduces the model's title cosines far
     better than the words-alone start it is fitted from."""

@@ -45,6 +45,7 @@ def test_paper_text():
     assert paper_text("Only a title", "") == "Only a title"
 
 
+@pytest.mark.slow
 def test_embed_missing_is_incremental(any_store, shared, embedder):
     store = any_store
     papers = list(read_oai(shared, limit=12))
@@ -80,6 +81,7 @@ def test_load_vectors_empty(store):
     assert ids.shape == (0,) and matrix.shape == (0, 0)
 
 
+@pytest.mark.slow
 def test_bench_embed_reports_both_rates(cli, shared, monkeypatch, embedder):
     import json
 
@@ -95,6 +97,7 @@ def test_bench_embed_reports_both_rates(cli, shared, monkeypatch, embedder):
     assert figures["target_overhead_pct"] == 10.0
 
 
+@pytest.mark.slow
 def test_vector_cache_replaces_the_model_for_texts_it_covers(tmp_path, shared, embedder, monkeypatch):
     """A cache exported from one store fills another without the model, with the very same vectors."""
     from paperatlas.embeddings.cache import CACHE_ENV, export_cache

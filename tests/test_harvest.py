@@ -137,6 +137,7 @@ def test_follows_tokens_honours_retry_after_and_survives_a_dropped_connection(oa
     assert state is not None and state.done and state.records == 2538 and state.complete_list_size == 102538
 
 
+@pytest.mark.slow
 def test_crash_then_resume_fetches_each_page_once_more_at_most(oai, tmp_path: Path) -> None:
     endpoint, replay = oai
     uninterrupted: list[str] = []
@@ -169,6 +170,7 @@ def rows(store) -> dict[str, list[tuple]]:
     }
 
 
+@pytest.mark.slow
 def test_crash_then_resume_ends_with_the_store_of_an_uninterrupted_run(oai, tmp_path: Path) -> None:
     ingest = pytest.importorskip("paperatlas.ingest")
     from paperatlas.store import open_store

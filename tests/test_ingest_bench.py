@@ -7,11 +7,13 @@ import subprocess
 import sys
 
 import orjson
+import pytest
 
 from paperatlas.bench.merge import _probe_records, evaluate
 from paperatlas.ingest import ingest_paths
 
 
+@pytest.mark.slow
 def test_bench_ingest_reports_rate_floor_ratio_and_rss(shared, tmp_path):
     # In its own process, as a user runs it: peak memory in the test runner's process would be the runner's.
     done = subprocess.run(

@@ -58,6 +58,7 @@ def test_a_failing_batch_rolls_back_its_group_only(shared, tmp_path, monkeypatch
     assert store.db.scalar("SELECT COUNT(*) FROM papers") == 3000
 
 
+@pytest.mark.slow
 def test_every_source_leaves_no_orphan_rows(shared, tmp_path):
     """The writer skips per-row foreign-key checks during an ingest; the whole store is checked here instead,
     after every kind of source, merges and citations included, and the checks are back on afterwards."""

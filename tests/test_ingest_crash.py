@@ -11,6 +11,8 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
+
 from paperatlas.store import STORE_FILENAME, open_store
 
 VOLATILE = {"created_at", "modified_at", "ingested_at"}
@@ -59,6 +61,7 @@ def _processes_mentioning(marker: str) -> list[int]:
     return found
 
 
+@pytest.mark.slow
 def test_kill_9_then_rerun_equals_uninterrupted_run(shared, tmp_path):
     files = [shared / "arxiv" / "oai-pmh-cs-2016" / f"page{n:03d}.xml.gz" for n in (10, 11, 12, 13, 14, 15)]
     killed, clean = tmp_path / "killed", tmp_path / "clean"

@@ -217,6 +217,7 @@ def test_format_option_overrides_detection(cli, shared, tmp_path):
     assert listed.exit_code == 0 and "arxiv-oai" in listed.output
 
 
+@pytest.mark.slow
 def test_reingest_of_sources_holding_two_versions_of_a_record_is_a_no_op(store, shared):
     """Semantic Scholar API responses name one paper in several files with different fields (and OpenAlex one
     author in several): the store keeps one version by a total order, so reading them again changes nothing."""

@@ -59,6 +59,7 @@ def test_citations_are_distinct_citing_papers(acl_store, network):
         assert stored == figures["citations"]
 
 
+@pytest.mark.slow
 def test_author_figures_come_from_the_listed_papers(acl_store):
     store, _ids, own = acl_store
     identity = make_identity(store, AUTHOR)

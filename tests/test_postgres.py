@@ -98,6 +98,7 @@ def test_cli_uses_the_server_store(postgres_url, tmp_path):
     assert not (tmp_path / "paperatlas.sqlite3").exists()
 
 
+@pytest.mark.slow
 def test_unreachable_server_is_one_clear_line(tmp_path):
     done = subprocess.run(
         [sys.executable, "-c", "from paperatlas.cli import run; run()", "--data-dir", str(tmp_path), "--database",

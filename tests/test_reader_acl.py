@@ -6,6 +6,8 @@ import collections
 import io
 from pathlib import Path
 
+import pytest
+
 from paperatlas.sources.acl_anthology import AclCitationsReader, AclMetadataReader
 from paperatlas.sources.base import ErrorSink
 from paperatlas.sources.registry import readers
@@ -17,6 +19,7 @@ def read(reader, path: Path | str, data: bytes | None = None) -> tuple[list, Err
         return list(reader.read(stream, str(path), sink)), sink
 
 
+@pytest.mark.slow
 def test_metadata_blocks(shared: Path) -> None:
     path = shared / "citations" / "acl-anthology-network" / "acl-metadata.txt"
     assert [r.name for r in readers() if r.sniff(path.read_bytes()[:65536], path.name)] == ["acl-metadata"]
@@ -33,6 +36,7 @@ def test_metadata_blocks(shared: Path) -> None:
     assert kinds["workshop"] > 1000 and kinds["journal"] > 100
 
 
+@pytest.mark.slow
 def test_citation_edges(shared: Path) -> None:
     path = shared / "citations" / "acl-anthology-network" / "acl.txt"
     assert [r.name for r in readers() if r.sniff(path.read_bytes()[:65536], path.name)] == ["acl-citations"]

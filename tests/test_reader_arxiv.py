@@ -6,6 +6,8 @@ import collections
 import io
 from pathlib import Path
 
+import pytest
+
 from paperatlas.model import SourceRecord
 from paperatlas.sources.arxiv_atom import ArxivAtomReader
 from paperatlas.sources.arxiv_snapshot import ArxivSnapshotReader
@@ -51,6 +53,7 @@ def test_atom_feed_pages(shared: Path) -> None:
     assert koch[1].affiliations == ["Machine Learning and Human Language Technology, RWTH Aachen University", "AppTek"]
 
 
+@pytest.mark.slow
 def test_atom_entries_under_a_nonstandard_root(shared: Path) -> None:
     path = shared / "arxiv" / "atom-api" / "stringologytimes_cs.DS_entries.atom.xml"
     assert sniffed(path) == ["arxiv-atom"]

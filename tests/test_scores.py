@@ -138,6 +138,7 @@ def test_ai_score_model_is_fast_and_explains(oai):
         assert weight > 0 and word.split()[0] in text_of(oai[0].title, oai[0].abstract).lower()
 
 
+@pytest.mark.slow
 def test_train_ai_score_reports_heldout(cli, tmp_path, shared, monkeypatch):
     monkeypatch.setenv("PAPERATLAS_SHARED_DATA", str(shared))
     out = tmp_path / "model.json.gz"

@@ -33,6 +33,7 @@ def _brute_force(store, model):
     return expected
 
 
+@pytest.mark.slow
 def test_novelty_matches_brute_force_and_stays_incremental(store, papers):
     ids = insert_papers(store, papers)
     report = stage.run(store, BuildOptions(show_progress=False))

@@ -10,7 +10,7 @@ from pathlib import Path
 import orjson
 import pytest
 
-from paperatlas.search import search_papers
+from paperatlas.search import IndexNotBuilt, search_papers
 from paperatlas.search.corpus import load_papers, oai_papers
 from paperatlas.search.stage import update
 from paperatlas.store import open_store
@@ -40,6 +40,7 @@ def real_store(shared: Path, tmp_path_factory: pytest.TempPathFactory):
     store.close()
 
 
+@pytest.mark.slow
 def test_nasty_queries_never_raise(real_store):
     store, _ = real_store
     for text in NASTY:
@@ -194,9 +195,11 @@ def test_incremental_update_after_a_second_ingest(shared: Path, tmp_path: Path):
     store.close()
 
 
-def test_no_index_yet_is_a_message(store):
-    found = search_papers(store, "graph")
-    assert found["results"] == [] and "not built" in found["message"]
+def test_no_index_yet_is_an_error_that_says_what_to_run(store, cli):
+    with pytest.raises(IndexNotBuilt, match="run `paperatlas build`"):
+        search_papers(store, "graph")
+    result = cli("search", "graph")
+    assert result.exit_code == 2 and "search index is not built: run `paperatlas build`" in result.output
 
 
 def test_cli_search_json_and_table(real_store, cli, data_dir):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 
 import orjson
+import pytest
 
 from paperatlas.bench.search import _floor_string
 
@@ -17,6 +18,7 @@ def test_floor_string_is_tantivy_syntax_for_the_same_query():
     assert any_word == '+(graph neural) +category:"cs.LG" +year:[2013 TO 2019]'
 
 
+@pytest.mark.slow
 def test_bench_search_reports_floors_that_answer_the_same_queries(cli, shared, monkeypatch):
     monkeypatch.setitem(os.environ, "PAPERATLAS_SHARED_DATA", str(shared))
     result = cli("bench", "search", "--papers", "3000", "--queries", "20", "--no-vectors", "--baseline-queries", "2",

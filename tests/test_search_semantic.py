@@ -56,6 +56,7 @@ def semantic_store(tmp_path: Path, embedded_papers):
     store.close()
 
 
+@pytest.mark.slow
 def test_similar_papers_are_semantically_close(semantic_store):
     store, papers, vectors, ids = semantic_store
     agree = Counter()

@@ -12,7 +12,7 @@ from paperatlas.normalize import name_key, parse_name, title_key
 from paperatlas.scale import map_batches, run_per_block
 from paperatlas.store import Store, open_store
 
-pytestmark = pytest.mark.spark
+pytestmark = [pytest.mark.spark, pytest.mark.slow]
 
 
 @pytest.fixture(scope="session")
@@ -95,6 +95,7 @@ BLOCK_SQL = (
 BLOCK_SCHEMA = "name_key string, papers long, citations long, h_index long, first_papers string"
 
 
+@pytest.mark.slow
 def test_per_block_function_gives_the_same_on_spark(spark, acl_store):
     local = run_per_block(acl_store, BLOCK_SQL, h_index_of_block, schema=BLOCK_SCHEMA)
     on_spark = run_per_block(acl_store, BLOCK_SQL, h_index_of_block, schema=BLOCK_SCHEMA, engine="spark")
@@ -168,21 +169,12 @@ def test_build_on_spark_equals_local_build(spark, shared, tmp_path):
 
     from click.testing import CliRunner
 
+    from paperatlas import ingest
     from paperatlas.cli import main
-    from paperatlas.pipeline.build import _load
 
-    ingest = pytest.importorskip("paperatlas.ingest")
     base = open_store(tmp_path / "base")
     summary = ingest.ingest_paths(base, write_acl_subset(shared, tmp_path / "input", 1500), show_progress=False)
     assert summary.as_dict()["new"] >= 1400
-    seeded = _load("paperatlas.disambiguation.stage:run") is None
-    if seeded:  # no identities stage yet: give both builds the same one-identity-per-name input
-        with base.db.transaction():
-            base.db.execute("INSERT INTO identities (aid, name, name_key, created_at, modified_at) "
-                            "SELECT 'a' || MIN(id), MIN(name), name_key, 'now', 'now' FROM authorships "
-                            "GROUP BY name_key")
-            base.db.execute("UPDATE authorships SET identity_id = (SELECT i.id FROM identities i "
-                            "WHERE i.name_key = authorships.name_key)")
     base.close()
     shutil.copytree(tmp_path / "base", tmp_path / "local")
     shutil.copytree(tmp_path / "base", tmp_path / "spark")
@@ -195,8 +187,7 @@ def test_build_on_spark_equals_local_build(spark, shared, tmp_path):
         assert result.exit_code == 0, result.output
         reports[engine] = orjson.loads(result.output.strip().splitlines()[-1])
     assert "metrics.authors.compute_all" in reports["spark"]["metrics"]["spark_steps"]
-    if not seeded:
-        assert reports["spark"]["identities"]["spark_steps"] == ["disambiguation.distributed.cluster_mentions_on"]
+    assert reports["spark"]["identities"]["spark_steps"] == ["disambiguation.distributed.cluster_mentions_on"]
 
     local, on_spark = open_store(tmp_path / "local"), open_store(tmp_path / "spark")
     try:
@@ -214,6 +205,7 @@ def test_build_on_spark_equals_local_build(spark, shared, tmp_path):
         on_spark.close()
 
 
+@pytest.mark.slow
 def test_spark_reads_the_postgresql_store(spark, shared, postgres_url, tmp_path):
     store = open_store(tmp_path, postgres_url)
     try:

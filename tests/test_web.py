@@ -228,6 +228,7 @@ def test_serve_command_help(cli):
     assert result.exit_code == 0 and "--port" in result.output and "--workers" in result.output
 
 
+@pytest.mark.slow
 def test_bench_web_small_run(cli, tmp_path):
     import orjson
 
