@@ -39,6 +39,7 @@ def clustered(store, shared):
     return store
 
 
+@pytest.mark.slow
 def test_removed_paper_stays_off_after_a_full_rebuild(clustered, cli):
     store = clustered
     aid, identity, pids = _person(store)
