@@ -17,6 +17,7 @@ from . import (
     author_cmd,
     build_cmd,
     check_cmd,
+    claims_cmd,
     config_cmd,
     demo_cmd,
     digest_cmd,
@@ -65,6 +66,7 @@ for _name, _command in (
     ("author", author_cmd.author), ("paper", scores_cmd.paper), ("search", search_cmd.search),
     ("serve", serve_cmd.serve), ("digest", digest_cmd.digest), ("config", config_cmd.config),
     ("check", check_cmd.check), ("recommend", recommend_cmd.recommend),
+    ("claims", claims_cmd.claims), ("accounts", claims_cmd.accounts),
     ("train", train), ("bench", bench.group),
 ):
     main.add_command(_command, name=_name)

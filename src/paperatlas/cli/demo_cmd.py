@@ -54,5 +54,7 @@ def demo(app: AppContext, corpus: Path | None, host: str, port: int, no_serve: b
     from ..web.serve import UVICORN_OPTIONS
 
     click.echo(f"[3/3] serving on http://{host}:{port}  (Ctrl-C stops)", err=True)
-    site = create_app(store, cache_size=app.settings.web_cache, settings=app.settings)
+    # on a loopback address the demo serves its mail outbox (no SMTP needed to click a sign-in link)
+    site = create_app(store, cache_size=app.settings.web_cache, settings=app.settings,
+                      outbox=host in ("127.0.0.1", "::1", "localhost"))
     uvicorn.run(site, host=host, port=port, log_level="warning", **UVICORN_OPTIONS)

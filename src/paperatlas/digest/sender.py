@@ -151,6 +151,17 @@ def send_notice(config: DigestConfig, subscriber: Subscriber, kind: str, mailer:
             mailer.close()
 
 
+def notice_to_outbox(config: DigestConfig, data_dir: Any, subscriber: Subscriber, kind: str) -> None:
+    """No SMTP relay configured: write the confirmation / manage mail to the data folder's outbox instead (the
+    demo serves it at /outbox to loopback clients), so subscribing is never a dead end."""
+    from ..readers import outbox
+
+    links = Links(config, Tokens(config.secret_key), subscriber)
+    subject, text, _ = render_notice(kind, links)
+    sender = config.mail_from or "PaperAtlas <no-reply@paperatlas.local>"
+    outbox.write(data_dir, outbox.compose(sender, subscriber.email, subject, text))
+
+
 def _set_state(store: Store, sid: int, period: str, state: str, error: str | None = None) -> None:
     store.db.execute("UPDATE digest_sends SET state = ?, last_error = ?, updated_at = ? "
                      "WHERE subscriber_id = ? AND period = ?", (state, error, stamp(utcnow()), sid, period))

@@ -8,6 +8,7 @@ signed double-submit CSRF token and by per-IP / per-address rate limits kept in 
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from datetime import UTC, date, datetime
 from typing import Any
@@ -20,7 +21,7 @@ from ..store import Store
 from .build import DigestBuilder, period_key
 from .config import ConfigError, DigestConfig, config_from
 from .render import TEMPLATES, Links, render_digest
-from .sender import send_notice
+from .sender import notice_to_outbox, send_notice
 from .smtp import DeliveryError
 from .subscriptions import (
     FREQUENCIES,
@@ -88,14 +89,59 @@ def _client_ip(request: Request) -> str:
     return request.client.host if request.client else "unknown"
 
 
-def _form_page(request: Request, *, status: int = 200, error: str | None = None, values: dict | None = None
-               ) -> HTMLResponse:
+def _people(request: Request, aids: list[str]) -> list[dict[str, Any]]:
+    """(aid, name, papers) of followed authors, so the form shows names, never ids."""
+    db = _store(request).db
+    out = []
+    for aid in aids:
+        rows = db.query("SELECT aid, name, paper_count FROM identities WHERE aid = ?", (aid,))
+        if rows:
+            out.append(rows[0])
+    return out
+
+
+def _candidates(request: Request, name: str) -> list[dict[str, Any]]:
+    """The people a typed name may mean (the author search's own ranking), with what tells them apart."""
+    from ..disambiguation.author_search import search_authors
+    from ..normalize import name_key
+
+    if not name.strip():
+        return []
+    found = [{"aid": p["id"], "name": p["name"], "paper_count": p["paper_count"],
+              "categories": p.get("top_categories", [])[:3]} for p in search_authors(_store(request), name, limit=8)]
+    if not found:  # identities the disambiguation stage has not blocked yet: the exact (folded) name still finds them
+        found = [{"aid": r["aid"], "name": r["name"], "paper_count": r["paper_count"], "categories": []}
+                 for r in _store(request).db.query("SELECT aid, name, paper_count FROM identities WHERE name_key = ? "
+                                                   "ORDER BY paper_count DESC, id LIMIT 8", (name_key(name),))]
+    return found
+
+
+def _form_page(request: Request, *, status: int = 200, error: str | None = None, values: dict | None = None,
+               candidates: list[dict[str, Any]] | None = None) -> HTMLResponse:
     cookie, signed = _tokens(request).new_csrf()
-    response = _page(request, "digest_subscribe.html", status, csrf=signed, error=error, values=values or {},
-                     frequencies=FREQUENCIES)
+    values = values or {}
+    chosen = [a for a in (values.get("authors") or "").split("\n") if a.strip()]
+    response = _page(request, "digest_subscribe.html", status, csrf=signed, error=error, values=values,
+                     frequencies=FREQUENCIES, people=_people(request, chosen), candidates=candidates or [],
+                     categories=_store_categories(request))
     response.set_cookie(CSRF_COOKIE, cookie, max_age=7200, httponly=True, samesite="strict", path="/",
                         secure=request.url.scheme == "https")
     return response
+
+
+def _store_categories(request: Request) -> list[tuple[str, int]]:
+    """Categories present in the store with their paper counts, offered as suggestions while typing."""
+    return [(c, int(n)) for c, n in _store(request).db.query_tuples(
+        "SELECT primary_category, COUNT(*) FROM papers WHERE primary_category IS NOT NULL "
+        "GROUP BY primary_category ORDER BY COUNT(*) DESC LIMIT 200")]
+
+
+def _mail_config(request: Request) -> DigestConfig:
+    """With no relay and no public URL configured (the demo), links point at the address this request came to."""
+    config = _config(request)
+    if config.smtp is None and config.public_url == "http://127.0.0.1:8000":
+        config = dataclasses.replace(config, public_url=str(request.base_url).rstrip("/"))
+    return config
 
 
 @router.get("/subscribe", response_class=HTMLResponse)
@@ -108,10 +154,24 @@ def subscribe_form(request: Request, author: list[str] = Query(default=[]), cate
 
 @router.post("/subscribe", response_class=HTMLResponse)
 def subscribe_submit(request: Request, email: str = Form(""), frequency: str = Form("daily"),
-                     authors: str = Form(""), categories: str = Form(""), queries: str = Form(""),
-                     csrf: str = Form("")) -> HTMLResponse:
-    values = {"email": email, "frequency": frequency, "authors": authors, "categories": categories,
-              "queries": queries}
+                     authors: str = Form(""), author: list[str] = Form([]), author_name: str = Form(""),
+                     find: str = Form(""), categories: str = Form(""), category: list[str] = Form([]),
+                     queries: str = Form(""), csrf: str = Form("")) -> HTMLResponse:
+    categories = "\n".join([categories, *category])
+    chosen = list(dict.fromkeys(a.strip() for a in [*authors.split("\n"), *author] if a.strip()))
+    typed = " ".join(author_name.split())
+    found = _candidates(request, typed) if typed else []
+    if typed and len(found) == 1 and not find:  # one clear match: take it
+        chosen.append(found[0]["aid"])
+        found, typed = [], ""
+    values = {"email": email, "frequency": frequency, "authors": "\n".join(dict.fromkeys(chosen)),
+              "categories": categories, "queries": queries, "author_name": typed}
+    if find or found:  # "Find" pressed, or the name means several people: let the person pick
+        return _form_page(request, values=values, candidates=found,
+                          error=f"No author named {typed!r} in PaperAtlas." if typed and not found else None)
+    if typed:
+        return _form_page(request, status=400, values=values, error=f"No author named {typed!r} in PaperAtlas.")
+    authors = values["authors"]
     if not _tokens(request).check_csrf(request.cookies.get(CSRF_COOKIE), csrf):
         return _form_page(request, status=403, values=values,
                           error="The form expired or did not come from this site; please submit it again.")
@@ -123,6 +183,15 @@ def subscribe_submit(request: Request, email: str = Form(""), frequency: str = F
         return _form_page(request, status=429, values=values, error=str(exc))
     except SubscriptionError as exc:
         return _form_page(request, status=400, values=values, error=str(exc))
+    if outcome.mail and _config(request).smtp is None:
+        # no relay configured (the demo, a laptop): the mail goes to the data folder's outbox, served on loopback
+        notice_to_outbox(_mail_config(request), store.data_dir, outcome.subscriber, outcome.mail)
+        outbox = bool(getattr(request.app.state, "outbox", False)) and _client_ip(request) in ("127.0.0.1", "::1")
+        return _message(request, "Check your inbox",
+                        "This server has no mail relay, so the confirmation mail was put in its outbox."
+                        if outbox else "If this address can receive digests, a mail with a confirmation link is "
+                        "on its way. Nothing else will be sent until you follow that link.",
+                        outbox_url="/outbox" if outbox else None)
     if outcome.mail:
         try:
             send_notice(_config(request), outcome.subscriber, outcome.mail)
@@ -173,20 +242,30 @@ def _manage_page(request: Request, subscriber: Subscriber, token: str, *, status
               "categories": "\n".join(f.categories), "queries": "\n".join(f.queries)}
     return _page(request, "digest_manage.html", status, subscriber=subscriber, token=token, values=values,
                  error=error, saved=saved, frequencies=FREQUENCIES, unsubscribe_url=links.unsubscribe,
-                 preview_url=links.preview)
+                 preview_url=links.preview, people=_people(request, f.authors), candidates=[],
+                 categories=_store_categories(request))
 
 
 @router.post("/manage", response_class=HTMLResponse)
 def manage_submit(request: Request, token: str = "", frequency: str = Form("daily"), authors: str = Form(""),
-                  categories: str = Form(""), queries: str = Form("")) -> HTMLResponse:
+                  author: list[str] = Form([]), author_name: str = Form(""), categories: str = Form(""),
+                  category: list[str] = Form([]), queries: str = Form("")) -> HTMLResponse:
     # No CSRF cookie here: the signed token in the URL is itself a secret another site cannot know.
     store = _store(request)
     try:
         subscriber = _subscriber(request, "manage", token)
     except TokenError as exc:
         return _bad_link(request, exc)
+    chosen = [a for a in [*authors.split("\n"), *author] if a.strip()]
+    if author_name.strip():  # a typed name is taken only when it means one person
+        found = _candidates(request, author_name)
+        if len(found) != 1:
+            return _manage_page(request, subscriber, token, status=400,
+                                error=f"{len(found) or 'No'} authors match {author_name!r}; "
+                                "use Follow on the right author's page, or a fuller name.")
+        chosen.append(found[0]["aid"])
     try:
-        follows = clean_follows(store, [authors], [categories], [queries])
+        follows = clean_follows(store, ["\n".join(chosen)], ["\n".join([categories, *category])], [queries])
         update_subscription(store, subscriber.id, frequency, follows)
     except SubscriptionError as exc:
         return _manage_page(request, subscriber, token, status=400, error=str(exc))

@@ -166,6 +166,31 @@ def move(store: Store, authorship_ref: str, to_ref: str, actor: str | None = Non
     return Outcome("move", cid, result)
 
 
+def profile(store: Store, ref: str, fields: dict[str, str | None], actor: str | None = None) -> Outcome:
+    """Set what a person shows beside their name (display name, affiliation, homepage), audited like the rest.
+
+    Kept in ``identity_profiles`` keyed by the public id, which pins keep across rebuilds, so a rebuild does not
+    lose it.  Only the keys given change; an empty value clears that key.
+    """
+    allowed = {"display_name", "affiliation", "homepage"}
+    unknown = set(fields) - allowed
+    if unknown:
+        raise CurationError(f"unknown profile field(s): {', '.join(sorted(unknown))}")
+    _, aid = _identity(store, ref)
+    with store.db.transaction():
+        cid = _log(store, "profile", {"author": aid, **fields}, actor)
+        stamp = now()
+        store.db.execute("INSERT INTO identity_profiles (aid, curation_id, updated_at) VALUES (?, ?, ?) "
+                         "ON CONFLICT (aid) DO UPDATE SET curation_id = excluded.curation_id, "
+                         "updated_at = excluded.updated_at", (aid, cid, stamp))
+        for key, value in fields.items():  # keys are from the fixed set above, never from input
+            store.db.execute(f"UPDATE identity_profiles SET {key} = ? WHERE aid = ?", (value or None, aid))
+        store.db.execute("UPDATE identities SET modified_at = ? WHERE aid = ?", (stamp, aid))
+        result = {"author": aid, "set": sorted(fields)}
+        _finish(store, cid, result)
+    return Outcome("profile", cid, result)
+
+
 def audit_log(store: Store, limit: int = 50) -> list[dict[str, Any]]:
     rows = store.db.query("SELECT id, action, args, result, actor, created_at FROM identity_curations "
                           "ORDER BY id DESC LIMIT ?", (limit,))

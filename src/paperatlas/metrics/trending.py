@@ -8,7 +8,8 @@
 
 ``age_days`` counts from first submission to ``as_of``; citations are the distinct citing papers in the store
 submitted on or before ``as_of`` (so a replayed corpus does not see the future); upvotes/saves are those made on
-this instance up to ``as_of`` (table ``paper_signals``).  Only papers submitted in the ``WINDOW_DAYS`` before
+this instance up to ``as_of`` (table ``paper_signals``, plus the account upvotes of ``reader_votes`` counted once
+per client and paper: see readers/votes.py).  Only papers submitted in the ``WINDOW_DAYS`` before
 ``as_of`` are ranked: older ones would score below 2^-12 anyway.
 
 ``as_of`` defaults to today, unless the newest paper in the store is older than ``STALE_DAYS`` (an old corpus,
@@ -73,6 +74,7 @@ def compute(db: Database, as_of: date, category: str | None = None) -> dict[int,
         return {}
     ids = [r[0] for r in rows]
     cites: dict[int, int] = {}
+    has_votes = db.table_exists("reader_votes")
     signals: dict[int, dict[str, int]] = {}
     for chunk_start in range(0, len(ids), 500):
         chunk = ids[chunk_start : chunk_start + 500]
@@ -89,6 +91,14 @@ def compute(db: Database, as_of: date, category: str | None = None) -> dict[int,
             "GROUP BY paper_id, kind", [*chunk, end]
         ):
             signals.setdefault(paper_id, {})[kind] = count
+        if has_votes:
+            # account upvotes (issue 21): one per client and paper, cast on or before as_of, so --as-of replays
+            for paper_id, count in db.query_tuples(
+                f"SELECT paper_id, COUNT(DISTINCT client_key) FROM reader_votes WHERE paper_id IN ({marks}) "
+                "AND created_at <= ? GROUP BY paper_id", [*chunk, end]
+            ):
+                bucket = signals.setdefault(paper_id, {})
+                bucket["upvote"] = bucket.get("upvote", 0) + count
     out = {}
     for paper_id, submitted, code_links, ai in rows:
         try:

@@ -64,11 +64,13 @@ def _lifespan(store: Store, threads: int):
 
 def create_app(store: Store, *, cache_size: int = 4096, settings: Settings | None = None,
                public_url: str | None = None, trusted_hosts: list[str] | None = None,
-               trusted_proxies: list[str] | None = None) -> FastAPI:
+               trusted_proxies: list[str] | None = None, outbox: bool = False) -> FastAPI:
     """The whole site over ``store``; ``cache_size=0`` turns the rendered-response cache off (benchmarks).
 
     ``settings``: those the command line built (default: this process's, :func:`paperatlas.settings.current`);
-    ``public_url``, ``trusted_hosts`` and ``trusted_proxies`` override theirs (tests)."""
+    ``public_url``, ``trusted_hosts`` and ``trusted_proxies`` override theirs (tests).  ``outbox=True`` (the demo on
+    a loopback address) serves the local mail outbox at /outbox to loopback clients, so sign-in and confirmation
+    links can be clicked without a mail server."""
     settings = settings or current()
     public_url = public_url if public_url is not None else settings.public_url
     trusted_hosts = trusted_hosts if trusted_hosts is not None else settings.trusted_hosts
@@ -86,12 +88,16 @@ def create_app(store: Store, *, cache_size: int = 4096, settings: Settings | Non
     )
     app.state.store = store
     app.state.settings = settings
+    app.state.outbox = outbox
     app.state.templates = make_templates()
     app.state.data_version = DataVersion(store)
     app.state.response_cache = ResponseCache(cache_size)
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
     app.add_middleware(CachedResponses, state=app.state)
-    # outermost last: HEAD -> GET, then the trusted origin and client address, then the cache
+    from .reader_cache import ReaderRevalidation
+
+    app.add_middleware(ReaderRevalidation)  # outside the cache: also covers the answers CachedResponses gives itself
+    # outermost last: HEAD -> GET, then the trusted origin and client address, then readers' revalidation, the cache
     app.add_middleware(security.ClientAddress, trusted_proxies=trusted_proxies)
     app.add_middleware(security.PublicOrigin, public_url=public_url, trusted_hosts=trusted_hosts)
     app.add_middleware(security.HeadAsGet)
@@ -102,11 +108,14 @@ def create_app(store: Store, *, cache_size: int = 4096, settings: Settings | Non
 
     app.build_middleware_stack = build_with_headers  # type: ignore[method-assign]
 
-    from . import api, routes
+    from . import accounts, api, reader_api, reader_pages, routes
 
     routes.install(app)
     app.include_router(api.router)
     app.include_router(digest_web.router)
+    app.include_router(accounts.router)
+    app.include_router(reader_pages.router)
+    app.include_router(reader_api.router)
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException):

@@ -54,6 +54,12 @@ class DataVersion:
             newest = max(newest, when)
         return hashlib.blake2b("|".join(parts).encode(), digest_size=8).hexdigest(), newest.replace(microsecond=0)
 
+    def invalidate(self) -> None:
+        """Re-read the version on the next request: a reader who just voted must see the vote, not a page
+        rendered up to ``ttl`` seconds earlier."""
+        with self._lock:
+            self._at = 0.0
+
     def get(self) -> tuple[str, datetime]:
         now = time.monotonic()
         if now - self._at > self.ttl:

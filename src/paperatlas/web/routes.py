@@ -16,6 +16,8 @@ from fastapi.responses import FileResponse, RedirectResponse
 from starlette.concurrency import run_in_threadpool
 
 from ..metrics import trending
+from ..readers.claims import verified_profile
+from ..readers.votes import vote_count, vote_counts
 from . import lists, queries
 from .caching import cached_response
 from .chart import per_year_svg
@@ -78,7 +80,7 @@ def docs_samples(store) -> dict[str, str]:
 
 def docs_example(path: str, method: str, sample: dict[str, str]) -> str | None:
     """An example request for one API route: its path parameters and required query filled with real values."""
-    if method.lower() != "get":
+    if method.lower() != "get" or path.startswith("/api/me"):  # a reader's own data needs a token: see below
         return None
     example = path.replace("{ref}", sample["aid"] if path.startswith("/api/authors/") else sample["pid"])
     example = example.replace("{name}", quote(sample["name"], safe=""))
@@ -118,6 +120,9 @@ def install(app: FastAPI) -> None:
                 ids = lists.newest(store, limit=PAGE_SIZE + 1, offset=offset)
                 cards = queries.paper_cards(store.db, ids[:PAGE_SIZE])
                 more = len(ids) > PAGE_SIZE
+            counted = vote_counts(store.db, [c["id"] for c in cards])
+            for c in cards:
+                c["votes"] = counted.get(c["id"], 0)
             return render(request, "home.html", {
                 "papers": cards, "as_of": lists.as_of(store), "offset": offset, "rank_from": offset + 1,
                 "newest_instead": not total,
@@ -238,6 +243,7 @@ def install(app: FastAPI) -> None:
                 raise not_found(f"No paper with the id {ref}.")
             page["bibtex"] = bibtex(page["paper"])
             page["links"] = paper_links(page["paper"]["ids"], page["paper"]["code_links"])
+            page["votes"] = vote_count(store.db, paper_id)
             return render(request, "paper.html", page)
 
         return await cached_response(request, build)
@@ -270,6 +276,7 @@ def install(app: FastAPI) -> None:
             if page is None:
                 raise not_found(f"No author with the id {ref}.")
             page["links"] = page_links(request, offset, AUTHOR_PAGE, page["total"])
+            page["verified"] = verified_profile(store.db, page["person"]["aid"])
             return render(request, "author.html", page)
 
         return await cached_response(request, build)
