@@ -52,7 +52,9 @@ def demo(app: AppContext, corpus: Path | None, host: str, port: int, no_serve: b
         return
     import uvicorn
 
+    from ..search.warm import warm
     from ..web.app import create_app
 
+    warm(store)  # before uvicorn listens: no request waits on the embedding model
     click.echo(f"[3/3] serving on http://{host}:{port}  (Ctrl-C stops)", err=True)
     uvicorn.run(create_app(store), host=host, port=port, log_level="warning")

@@ -22,6 +22,7 @@ from . import query as q
 from .documents import venue_key
 from .index import ANALYZER, analyzer, open_index
 from .snippets import Highlighter, plain, snippet_html
+from .suggest import did_you_mean
 
 SORTS = ("relevance", "date", "citations", "trending")
 _POOL = ThreadPoolExecutor(max_workers=2, thread_name_prefix="search-facets")
@@ -261,7 +262,7 @@ def fused(fusion: Fusion, bm25: list[tuple[int, float]], semantic: list[tuple[in
 
 def search_papers(store: Store, query: str, *, limit: int = 20, offset: int = 0, filters: dict | None = None,
                   sort: str = "relevance", mode: str = "auto", facets: bool = False,
-                  fusion: Fusion | None = None) -> dict[str, Any]:
+                  fusion: Fusion | None = None, explain: bool = False) -> dict[str, Any]:
     """Ranked papers for ``query`` (see :mod:`paperatlas.search.query` for the syntax); never raises on input.
 
     ``mode``: ``auto`` (hybrid when embeddings exist, else BM25), ``bm25``, ``semantic`` or ``hybrid``.
@@ -299,88 +300,223 @@ def search_papers(store: Store, query: str, *, limit: int = 20, offset: int = 0,
     browse = parsed.empty
     if browse and sort == "relevance":
         sort = "date"
-    text_q = q.text_query(schema, parsed, all_words=True, searcher=searcher)
-    full = _and(text_q, restrict)
-    need = offset + limit
     fz = fusion or Fusion()
-    use_semantic = mode in ("auto", "hybrid", "semantic") and sort == "relevance" and not browse
-    vindex = None
-    if use_semantic:
-        from .vectors import open_vectors
-
-        vindex = open_vectors(store)
-        use_semantic = vindex is not None and vindex.size > 0
-    # BM25 candidates: the page alone, or ``depth`` of them when they are fused with the semantic ranking
-    depth = max(need, fz.depth) if use_semantic else max(need, 1)
-    order = {"order_by_field": "date"} if sort == "date" else {}
-    # Facets aggregate over every match, the costliest part of a page at 1M papers; tantivy releases the GIL, so
-    # they run on a second core while we search, fetch documents and cut snippets.
-    facet_job = _POOL.submit(_facets, searcher, full) if facets else None
-    found = searcher.search(full, depth, count=True, **order)
-    count, hits = found.count, found.hits
-    positive_words = [c for c in parsed.positive if c.kind != "id"]
-    if count < max(need, 1) and len(positive_words) > 1:
-        any_text = q.text_query(schema, parsed, all_words=False, searcher=searcher)
-        any_full = _and(any_text, restrict)
-        found = searcher.search(any_full, depth, count=True, **order)
-        if found.count > count:
-            if count == 0:
-                problems.append("no paper has all the words: showing papers with any of them")
-            text_q, full, count, hits = any_text, any_full, found.count, found.hits
-            if facet_job is not None:
-                facet_job = _POOL.submit(_facets, searcher, full)
-
-    snippet_q = text_q if not browse else None
-    if not use_semantic and sort in ("relevance", "date"):
-        # tantivy's order is the answer: the page's paper ids come with its stored documents
-        if mode == "semantic":
-            problems.append("semantic search needs embeddings: none are indexed yet")
-        rows = [(None, float(key), addr) for key, addr in hits[offset:need]]
-        return {
-            "total": int(count),
-            "results": _results(searcher, schema, snippet_q, parsed, rows),
-            "facets": facet_job.result() if facet_job is not None else {"category": {}, "year": {}},
-            "message": "; ".join(problems) or None,
-        }
-
-    scored: list[tuple[int, float]] = []  # (paper_id, score) in final order, at least ``need`` when available
-    ids = [int(v) for v in searcher.fast_field_values("paper_id", [a for _, a in hits])]
-    addresses: dict[int, Any] = {pid: a for pid, (_, a) in zip(ids, hits, strict=True)}
-    if sort in ("relevance", "date"):
-        scored = [(pid, float(key)) for pid, (key, _) in zip(ids, hits, strict=True)]
+    plan = plan_query(store, searcher, schema, parsed, restrict, negations, mode=mode, browse=browse, fusion=fz)
+    problems.extend(plan.problems)
+    need = offset + limit
+    # Facets aggregate over the result set, the costliest part of a page at 1M papers; tantivy releases the GIL,
+    # so they run on a second core while we search, fetch documents and cut snippets.
+    facet_job = _POOL.submit(_facets, searcher, plan.result_set) if facets else None
+    count = searcher.search(plan.result_set, 1, count=True).count
+    if sort == "relevance":
+        scored, why = relevance_order(searcher, plan, offset, need, fz)
+    elif sort == "date":
+        hits = searcher.search(plan.result_set, max(need, 1), count=False, order_by_field="date").hits
+        ids = [int(v) for v in searcher.fast_field_values("paper_id", [a for _, a in hits])]
+        scored, why = [(pid, float(key)) for pid, (key, _) in zip(ids, hits, strict=True)], {}
     else:
-        scored = _metric_order(store, searcher, schema, full, count, sort, need)
-    semantic = semantic_candidates(store, parsed.free_text(), depth, vindex) if use_semantic else None
-    if semantic is None and mode == "semantic":
-        problems.append("semantic search needs embeddings: none are indexed yet")
-    if semantic is not None:
-        sem_ids = [pid for pid, _ in semantic]
-        must_not = [t.Query.boolean_query([(t.Occur.Must, t.Query.all_query()), *negations])] if negations else []
-        allowed = _addresses(searcher, schema, sem_ids, _and(restrict, *must_not))
-        sem_ids = [pid for pid in sem_ids if pid in allowed]
-        for pid in sem_ids:
-            addresses.setdefault(pid, allowed[pid])
-        if mode == "semantic":
-            sem_score = dict(semantic)
-            scored = [(pid, sem_score[pid]) for pid in sem_ids]
-            count = len(scored)
-        else:
-            sem_score = dict(semantic)
-            scored = fused(fz, scored, [(pid, sem_score[pid]) for pid in sem_ids])
-            count = max(count, len(scored))
-
+        scored, why = _metric_order(store, searcher, schema, plan.result_set, count, sort, need), {}
     page = scored[offset:need]
-    missing = [pid for pid, _ in page if pid not in addresses]
-    if missing:
-        addresses.update(_addresses(searcher, schema, missing, None))
+    addresses = _addresses(searcher, schema, [pid for pid, _ in page], None)
+    snippet_q = plan.text_query if not browse else None
     results = _results(searcher, schema, snippet_q, parsed,
                        [(pid, score, addresses[pid]) for pid, score in page if pid in addresses])
-    return {
+    if explain:
+        for r in results:
+            r["explain"] = why.get(r["paper_id"], {"order": sort})
+    out: dict[str, Any] = {
         "total": int(count),
         "results": results,
         "facets": facet_job.result() if facet_job is not None else {"category": {}, "year": {}},
         "message": "; ".join(problems) or None,
     }
+    if count == 0 and not browse:
+        out["message"] = "; ".join(["no papers match", *problems])
+        out["suggestions"] = did_you_mean(searcher, schema, parsed)
+    if explain:
+        out["explain"] = {"words": plan.words, "tiers": [name for name, _ in plan.tiers],
+                          "semantic_floor": SEMANTIC_FLOOR if plan.semantic is not None else None,
+                          "semantic_candidates": len(plan.semantic or {}),
+                          "semantic_only": len(plan.semantic_only)}
+    return out
+
+
+@dataclass
+class Plan:
+    """One query's result set and what ranks it, computed once, whatever page, sort or facet is asked for.
+
+    ``result_set`` is every paper the query returns: the lexical matches (all the words; any of them when fewer
+    than ``ANY_WORD_BELOW`` papers in the whole index have all of them; or the author name) plus the semantic
+    neighbours above ``SEMANTIC_FLOOR`` that match no word, within the filters.  Its count is the total, facets
+    count it, every sort orders it: so paging reaches exactly ``total`` papers, and a facet count is what clicking
+    it gives (a filter only narrows each part: the word mode is decided without filters, and the neighbours are
+    the same ``FUSION_DEPTH`` nearest papers, filtered).
+    """
+
+    schema: Any
+    result_set: Any
+    lexical: Any  # the papers with lexical evidence (words or the author name), filters applied
+    text_query: Any  # the words alone (snippets highlight them)
+    tiers: list[tuple[str, Any]]  # (why, query): papers matching an earlier tier rank before later ones
+    semantic: dict[int, float] | None  # paper id -> cosine, neighbours above the floor that pass the filters
+    semantic_only: list[int]
+    words: str
+    problems: list[str]
+
+
+ANY_WORD_BELOW = 10  # fewer papers than this (in the whole index) with all the words: match any of them instead
+# Cosine similarity (all-MiniLM-L6-v2, unit vectors) a semantic neighbour needs to join the results.  Calibrated
+# with `paperatlas bench relevance` on the demo store: the nearest paper to a nonsense string ("zzzxqwv", random
+# letters) scores 0.21-0.33, while a TL;DR's own paper scores 0.45-0.85 (5th percentile 0.47); 0.40 lets no
+# nonsense through and keeps every TL;DR target whose cosine would rank it in a top 10.
+SEMANTIC_FLOOR = 0.40
+
+
+def _not(query: Any) -> Any:
+    import tantivy as t
+
+    return t.Query.boolean_query([(t.Occur.Must, t.Query.all_query()), (t.Occur.MustNot, query)])
+
+
+def title_author_query(schema: Any, parsed: q.ParsedQuery, searcher: Any) -> Any | None:
+    """Papers whose title or author list holds every positive word (each word in either): lexical evidence that
+    no semantic neighbour may outrank.  None when a clause cannot match those fields (an abstract phrase, an id)."""
+    import tantivy as t
+
+    musts = []
+    for clause in parsed.positive:
+        fields = tuple(f for f in ("title", "authors") if f in clause.fields)
+        if clause.kind == "id" or not fields:
+            return None
+        musts.append((t.Occur.Must, q.clause_query(schema, q.Clause(clause.kind, clause.words, fields,
+                                                                       text=clause.text), searcher)))
+    return t.Query.boolean_query(musts) if musts else None
+
+
+def plan_query(store: Store, searcher: Any, schema: Any, parsed: q.ParsedQuery, restrict: Any | None,
+               negations: list[Any], *, mode: str, browse: bool, fusion: Fusion) -> Plan:
+    import tantivy as t
+
+    from .people import name_tiers
+
+    problems: list[str] = []
+    excluded = t.Query.boolean_query([(t.Occur.Must, t.Query.all_query()), *negations]) if negations else None
+    within = _and(restrict, excluded)
+    text_q = q.text_query(schema, parsed, all_words=True, searcher=searcher)
+    positive_words = [c for c in parsed.positive if c.kind != "id"]
+    if len(positive_words) > 1:
+        # decided on the whole index, not the filtered part: a filter (or a clicked facet) narrows the set but
+        # never changes which papers count as matches
+        all_count = searcher.search(text_q, 1, count=True).count
+        if all_count < ANY_WORD_BELOW:
+            any_q = q.text_query(schema, parsed, all_words=False, searcher=searcher)
+            if searcher.search(any_q, 1, count=True).count > all_count:
+                if all_count == 0:
+                    problems.append("no paper has all the words: showing papers with any of them")
+                text_q = any_q
+    tiers: list[tuple[str, Any]] = []
+    if not browse:
+        tiers = name_tiers(schema, parsed)
+        title_q = title_author_query(schema, parsed, searcher)
+        if title_q is not None:
+            tiers.append(("every word in the title or authors", title_q))
+    lexical_any = text_q if not tiers or mode == "semantic" else t.Query.boolean_query(
+        [(t.Occur.Should, text_q), *[(t.Occur.Should, tq) for _, tq in tiers]])
+    lexical = _and(lexical_any, within)
+    semantic: dict[int, float] | None = None
+    semantic_only: list[int] = []
+    use_semantic = mode in ("auto", "hybrid", "semantic") and not browse
+    if use_semantic:
+        from .vectors import open_vectors
+
+        vindex = open_vectors(store)
+        found = semantic_candidates(store, parsed.free_text(), fusion.depth, vindex) if vindex is not None else None
+        if found is not None:
+            near = [(pid, s) for pid, s in found if s >= SEMANTIC_FLOOR]
+            allowed = _addresses(searcher, schema, [pid for pid, _ in near], within)
+            semantic = {pid: s for pid, s in near if pid in allowed}
+            if semantic and mode != "semantic":
+                hits = searcher.search(_and(lexical, t.Query.term_set_query(schema, "paper_id", list(semantic))),
+                                       len(semantic), count=False).hits
+                matched = {int(v) for v in searcher.fast_field_values("paper_id", [a for _, a in hits])}
+                semantic_only = [pid for pid in semantic if pid not in matched]
+            elif semantic:
+                semantic_only = list(semantic)
+    if semantic is None and mode == "semantic":
+        problems.append("semantic search needs embeddings: none are indexed yet")
+    if mode == "semantic":
+        result_set = _and(t.Query.term_set_query(schema, "paper_id", semantic_only), within) if semantic_only \
+            else t.Query.empty_query()
+        tiers = []
+    elif semantic_only:
+        result_set = t.Query.boolean_query([
+            (t.Occur.Should, lexical),
+            (t.Occur.Should, _and(t.Query.term_set_query(schema, "paper_id", semantic_only), within))])
+    else:
+        result_set = lexical
+    return Plan(schema, result_set, lexical, text_q, tiers, semantic, semantic_only, parsed.free_text(), problems)
+
+
+def relevance_order(searcher: Any, plan: Plan, offset: int, need: int,
+                    fusion: Fusion) -> tuple[list[tuple[int, float]], dict[int, dict[str, Any]]]:
+    """The result set in relevance order, as far as ``need`` (earlier entries are placeholders we never read).
+
+    Tiers first (the author name, then every word in the title or authors), then the rest; within each, the first
+    ``fusion.depth`` lexical matches and the tier's semantic neighbours are fused, and the other lexical matches
+    follow in BM25 order.  Every step depends on the query alone, never on the page, so pages never overlap and
+    the last one ends at the total.
+    """
+    segments: list[tuple[str, Any]] = []
+    before: list[Any] = []
+    for name, tier_q in plan.tiers:
+        segments.append((name, _and(plan.result_set, tier_q, *[_not(b) for b in before])))
+        before.append(tier_q)
+    segments.append(("words" if plan.tiers or plan.semantic is None else "words or meaning",
+                     _and(plan.result_set, *[_not(b) for b in before])))
+    out: list[tuple[int, float]] = []
+    why: dict[int, dict[str, Any]] = {}
+    start = 0
+    for name, seg in segments:
+        size = searcher.search(seg, 1, count=True).count
+        if size and start + size > offset and start < need:
+            local_need = need - start
+            ordered, reasons = _segment_order(searcher, plan, seg, local_need, fusion)
+            for pid, _score in ordered[:size]:
+                why[pid] = {"tier": name, **reasons.get(pid, {})}
+            out.extend(ordered[:min(size, local_need)])
+        else:
+            out.extend([(-1, 0.0)] * min(size, max(0, need - start)))
+        start += size
+        if start >= need:
+            break
+    return out, why
+
+
+def _segment_order(searcher: Any, plan: Plan, seg: Any, need: int,
+                   fusion: Fusion) -> tuple[list[tuple[int, float]], dict[int, dict[str, Any]]]:
+    import tantivy as t
+
+    schema = plan.schema
+    lexical_hits = searcher.search(_and(seg, plan.lexical), fusion.depth, count=False).hits
+    lex_ids = [int(v) for v in searcher.fast_field_values("paper_id", [a for _, a in lexical_hits])]
+    bm25 = [(pid, float(s)) for pid, (s, _) in zip(lex_ids, lexical_hits, strict=True)]
+    sem: list[tuple[int, float]] = []
+    if plan.semantic:
+        hits = searcher.search(_and(seg, t.Query.term_set_query(schema, "paper_id", list(plan.semantic))),
+                               len(plan.semantic), count=False).hits
+        inside = {int(v) for v in searcher.fast_field_values("paper_id", [a for _, a in hits])}
+        sem = sorted(((pid, plan.semantic[pid]) for pid in inside), key=lambda x: -x[1])
+    pool = fused(fusion, bm25, sem)
+    bm_of, cos_of = dict(bm25), dict(sem)
+    reasons = {pid: {"bm25": round(bm_of[pid], 4) if pid in bm_of else None,
+                     "cosine": round(cos_of[pid], 4) if pid in cos_of else None} for pid, _ in pool}
+    if need <= len(pool):
+        return pool, reasons
+    taken = {pid for pid, _ in pool}
+    tail_hits = searcher.search(seg, need + len(pool), count=False).hits
+    tail_ids = [int(v) for v in searcher.fast_field_values("paper_id", [a for _, a in tail_hits])]
+    tail = [(pid, float(s)) for pid, (s, _) in zip(tail_ids, tail_hits, strict=True) if pid not in taken]
+    return pool + tail, reasons
 
 
 def highlighters(parsed: q.ParsedQuery) -> dict[str, Highlighter]:

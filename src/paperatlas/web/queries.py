@@ -470,64 +470,24 @@ def newest_ids(store: Store, *, category: str | None = None, limit: int = 20, of
 
 def search(store: Store, query: str, *, limit: int = 20, offset: int = 0, filters: dict | None = None,
            sort: str = "relevance", facets: bool = False) -> dict[str, Any]:
-    """The search stage's hybrid search, or a plain title match over the store while it is not installed.
+    """The search stage's hybrid search, with each hit as a paper card.
 
     ``facets``: count categories and years over every match (the search page shows them; they cost more than
-    the search itself at a million papers, so other callers ask only when they need them)."""
+    the search itself at a million papers, so other callers ask only when they need them).  ``suggestions``:
+    did-you-mean queries from the index vocabulary when nothing matched."""
+    from ..search import search_papers
+
     filters = {k: v for k, v in (filters or {}).items() if v not in (None, "", False)}
-    found = call_optional("paperatlas.search:search_papers", store, query, limit=limit, offset=offset,
-                          filters=filters or None, sort=sort, facets=facets)
-    if found is not None and not found.get("total") and found.get("message"):
-        # e.g. "the search index is not built yet": a title match still answers, and says what it is
-        fallback = _fallback_search(store, query, limit=limit, offset=offset, filters=filters, facets=facets)
-        fallback["message"] = f"{found['message']} (showing title matches among the newest {FALLBACK_SCAN:,} papers)"
-        return fallback
-    if found is not None:
-        ids = [int(r["paper_id"]) for r in found.get("results", [])]
-        cards = {c["id"]: c for c in paper_cards(store.db, ids)}
-        results = []
-        for r in found.get("results", []):
-            card = cards.get(int(r["paper_id"]))
-            if card:
-                card["snippet"] = r.get("snippet")
-                card["score"] = r.get("score")
-                results.append(card)
-        return {"total": found.get("total", len(results)), "results": results, "facets": found.get("facets", {}),
-                "message": found.get("message"), "engine": "search"}
-    return _fallback_search(store, query, limit=limit, offset=offset, filters=filters, facets=facets)
-
-
-FALLBACK_SCAN = 10_000
-
-
-def _fallback_search(store: Store, query: str, *, limit: int, offset: int, filters: dict,
-                     facets: bool = False) -> dict[str, Any]:
-    words = [w for w in query.split() if w][:8]
-    where, params = [], []
-    for word in words:
-        where.append("LOWER(p.title) LIKE ?")  # LOWER: PostgreSQL's LIKE is case-sensitive, SQLite's is not
-        params.append(f"%{word.lower()}%")
-    if filters.get("category"):
-        where.append("p.primary_category = ?")
-        params.append(filters["category"])
-    if filters.get("year_from"):
-        where.append("p.year >= ?")
-        params.append(int(filters["year_from"]))
-    if filters.get("year_to"):
-        where.append("p.year <= ?")
-        params.append(int(filters["year_to"]))
-    if filters.get("has_code"):
-        where.append("p.code_links IS NOT NULL AND p.code_links != '[]'")
-    clause = " AND ".join(where) or "1=1"
-    # Bounded: a scan of the newest FALLBACK_SCAN papers (index order), never of a million titles per request
-    rows = store.db.query_tuples(
-        "SELECT p.id, p.primary_category, p.year FROM (SELECT id, title, primary_category, year, submitted, "
-        "code_links FROM papers ORDER BY submitted DESC LIMIT ?) p "
-        f"WHERE {clause} ORDER BY p.submitted DESC LIMIT 2000",
-        [FALLBACK_SCAN, *params])
-    counted = {"category": dict(Counter(r[1] for r in rows if r[1]).most_common(20)),
-               "year": dict(sorted(Counter(r[2] for r in rows if r[2]).items(), reverse=True))} \
-        if facets else {"category": {}, "year": {}}
-    ids = [r[0] for r in rows[offset : offset + limit]]
-    return {"total": len(rows), "results": paper_cards(store.db, ids), "facets": counted, "message": None,
-            "engine": f"title match among the newest {FALLBACK_SCAN:,} papers (search index not built)"}
+    found = search_papers(store, query, limit=limit, offset=offset, filters=filters or None, sort=sort,
+                          facets=facets)
+    ids = [int(r["paper_id"]) for r in found.get("results", [])]
+    cards = {c["id"]: c for c in paper_cards(store.db, ids)}
+    results = []
+    for r in found.get("results", []):
+        card = cards.get(int(r["paper_id"]))
+        if card:
+            card["snippet"] = r.get("snippet")
+            card["score"] = r.get("score")
+            results.append(card)
+    return {"total": found.get("total", len(results)), "results": results, "facets": found.get("facets", {}),
+            "message": found.get("message"), "suggestions": found.get("suggestions", []), "engine": "search"}

@@ -18,6 +18,7 @@ from . import queries
 from .caching import cached_response
 from .chart import per_year_svg
 from .format import bibtex, category_code, count, short_date
+from .people import matching_people
 
 PAGE_SIZE = 20
 ATOM = "application/atom+xml; charset=utf-8"
@@ -44,6 +45,22 @@ def page_links(request: Request, offset: int, limit: int, total: int) -> dict[st
         "prev": link(max(0, offset - limit)) if offset > 0 else None,
         "next": link(offset + limit) if offset + limit < total else None,
     }
+
+
+FILTER_LABELS = {"category": "category", "year_from": "from year", "year_to": "to year", "has_code": "has code"}
+
+
+def drop_filter_links(request: Request) -> list[tuple[str, str]]:
+    """("category cs.CL", URL of the same search without it) for each filter set: the empty state's way out."""
+    params = {k: v for k, v in request.query_params.items() if k != "offset"}
+    out = []
+    for key, label in FILTER_LABELS.items():
+        value = params.get(key)
+        if value in (None, "", "false"):
+            continue
+        rest = {k: v for k, v in params.items() if k != key}
+        out.append((f"{label} {value}" if key != "has_code" else label, "/search?" + urlencode(rest)))
+    return out
 
 
 def install(app: FastAPI) -> None:
@@ -118,9 +135,15 @@ def install(app: FastAPI) -> None:
                         else:
                             params["year_from"] = params["year_to"] = value
                         facet_links[facet].append((value, count, "/search?" + urlencode(params)))
+            people = matching_people(store, q) if q.strip() and offset == 0 else []
             return render(request, "search.html", {
                 "q": q, "found": found, "links": links, "facets": facet_links, "offset": offset, "sort": sort,
                 "filters": filters, "feed": "/search/feed.atom?" + urlencode({"q": q}) if q else None,
+                "people": people, "people_more": "/authors?" + urlencode({"q": q}),
+                "drop_filters": drop_filter_links(request), "suggestions": [
+                    (s, "/search?" + urlencode({**{k: v for k, v in request.query_params.items()
+                                                    if k not in ("q", "offset")}, "q": s}))
+                    for s in (found or {}).get("suggestions", [])],
             })
 
         return await cached_response(request, build)
@@ -182,6 +205,16 @@ def install(app: FastAPI) -> None:
                 raise not_found(f"No author with the id {ref}.")
             page["links"] = page_links(request, offset, 100, page["total"])
             return render(request, "author.html", page)
+
+        return await cached_response(request, build)
+
+    @app.get("/authors", include_in_schema=False)
+    async def authors_page(request: Request, q: str = ""):
+        store = request.app.state.store
+
+        def build():
+            people = matching_people(store, q, limit=50, strong_only=False) if q.strip() else []
+            return render(request, "authors.html", {"q": q, "people": people})
 
         return await cached_response(request, build)
 

@@ -24,6 +24,9 @@ def app_from_env() -> FastAPI:
         data_dir = str(default_data_dir())
     cache = int(os.environ.get("PAPERATLAS_WEB_CACHE", "4096"))
     store = open_store(Path(data_dir), os.environ.get("PAPERATLAS_DATABASE_URL") or None, upgrade=False)
+    from ..search.warm import warm
+
+    warm(store)  # each worker loads the model and opens the indexes before it takes a request
     return create_app(store, cache_size=cache)
 
 
