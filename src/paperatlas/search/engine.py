@@ -366,10 +366,12 @@ class Plan:
 
 ANY_WORD_BELOW = 10  # fewer papers than this (in the whole index) with all the words: match any of them instead
 # Cosine similarity (all-MiniLM-L6-v2, unit vectors) a semantic neighbour needs to join the results.  Calibrated
-# with `paperatlas bench relevance` on the demo store: the nearest paper to a nonsense string ("zzzxqwv", random
-# letters) scores 0.21-0.33, while a TL;DR's own paper scores 0.45-0.85 (5th percentile 0.47); 0.40 lets no
-# nonsense through and keeps every TL;DR target whose cosine would rank it in a top 10.
-SEMANTIC_FLOOR = 0.40
+# on the demo store and the ICLR 2017 TL;DRs: the nearest paper to a string of random letters scores 0.26-0.46
+# (median 0.32, 95th percentile 0.40, 60 strings), "hello world" 0.47; a TL;DR's own paper scores 0.36-0.95
+# (1st percentile 0.36, 5th 0.47, median 0.69).  At 0.45, 3.6% of TL;DR targets fall below (BM25 may still
+# find them) and most random strings do; the rest of the nonsense is stopped by ``vocabulary_hit``: a query none
+# of whose words any paper contains gets no semantic neighbours at all.
+SEMANTIC_FLOOR = 0.45
 
 
 def _not(query: Any) -> Any:
@@ -391,6 +393,22 @@ def title_author_query(schema: Any, parsed: q.ParsedQuery, searcher: Any) -> Any
         musts.append((t.Occur.Must, q.clause_query(schema, q.Clause(clause.kind, clause.words, fields,
                                                                        text=clause.text), searcher)))
     return t.Query.boolean_query(musts) if musts else None
+
+
+def vocabulary_hit(schema: Any, searcher: Any, parsed: q.ParsedQuery) -> bool:
+    """Whether any positive word of the query (or an identifier) occurs in some paper, on the whole index."""
+    import tantivy as t
+
+    parts = []
+    for clause in parsed.positive:
+        if clause.kind in ("id", "prefix"):
+            parts.append(q.clause_query(schema, clause, searcher))
+            continue
+        for word in clause.words:
+            parts.append(q.clause_query(schema, q.Clause("term", [word], clause.fields, text=word), searcher))
+    if not parts:
+        return False
+    return searcher.search(t.Query.boolean_query([(t.Occur.Should, p) for p in parts]), 1, count=True).count > 0
 
 
 def plan_query(store: Store, searcher: Any, schema: Any, parsed: q.ParsedQuery, restrict: Any | None,
@@ -426,6 +444,11 @@ def plan_query(store: Store, searcher: Any, schema: Any, parsed: q.ParsedQuery, 
     semantic: dict[int, float] | None = None
     semantic_only: list[int] = []
     use_semantic = mode in ("auto", "hybrid", "semantic") and not browse
+    if use_semantic and not vocabulary_hit(schema, searcher, parsed):
+        # no word of the query occurs in any paper: its embedding is the model's guess at letters, not a meaning
+        # the corpus shares (nonsense strings reach cosine 0.46 with some paper), so it finds nothing
+        use_semantic = False
+        problems.append("no paper contains any word of the query")
     if use_semantic:
         from .vectors import open_vectors
 

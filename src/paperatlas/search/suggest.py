@@ -15,7 +15,8 @@ from rapidfuzz import fuzz, process
 from . import query as q
 from .index import NAME_ANALYZER, analyzer
 
-SIMILARITY = 75  # rapidfuzz ratio (0..100) a vocabulary word needs to be offered for a typed one
+SIMILARITY = 70  # rapidfuzz ratio (0..100) a vocabulary word needs to be offered for a typed one (two swapped
+# letters in a 7-letter stem score 71)
 SCAN = 4000  # vocabulary words read per two-letter prefix
 FIELDS = ("title", "authors", "abstract")
 
@@ -31,22 +32,41 @@ def _known(searcher: Any, schema: Any, word: str) -> bool:
     return False
 
 
-def nearest_word(searcher: Any, word: str) -> str | None:
-    """The indexed word closest to ``word`` (same first letter, an edit or two away), or None."""
-    if len(word) < 3:
+def nearest_word(searcher: Any, schema: Any, word: str) -> str | None:
+    """The indexed word closest to ``word`` (same first two letters, an edit or two away), or None.
+
+    Title words are indexed stemmed ("definitions" as "definit"), so the typed word's stem is compared with them,
+    and the winner is shown as a word some title actually has (:func:`surface`); names are unstemmed."""
+    if len(word) < 4:
         return None
-    choices: dict[str, int] = {}
-    for name in ("authors", "title"):  # unstemmed names first, then title words (stemmed, but readable)
-        for term, freq in searcher.terms_with_prefix(name, word[:2], limit=SCAN):
-            if term != word and len(term) >= 3:
-                choices[term] = max(choices.get(term, 0), int(freq))
-    if not choices:
+    stem = (analyzer(q.ANALYZER).analyze(word) or [word])[0]
+    best: tuple[float, int, str, str] | None = None  # (similarity, frequency, field, term)
+    for name, typed in (("title", stem), ("authors", word)):
+        terms = {t: int(f) for t, f in searcher.terms_with_prefix(name, typed[:2], limit=SCAN)
+                 if t != typed and len(t) >= 3}
+        if not terms:
+            continue
+        for term, similarity, _ in process.extract(typed, list(terms), scorer=fuzz.ratio,
+                                                   score_cutoff=SIMILARITY, limit=5):
+            key = (float(similarity), terms[term], name, term)
+            if best is None or key[:2] > best[:2]:
+                best = key
+    if best is None:
         return None
-    found = process.extract(word, list(choices), scorer=fuzz.ratio, score_cutoff=SIMILARITY, limit=5)
-    if not found:
-        return None
-    best = max(found, key=lambda f: (f[1], choices[f[0]]))
-    return best[0]
+    return best[3] if best[2] == "authors" else surface(searcher, schema, best[3])
+
+
+def surface(searcher: Any, schema: Any, stem: str) -> str:
+    """A word as some title writes it whose stem is ``stem`` (the stem itself when none is found)."""
+    import tantivy as t
+
+    hits = searcher.search(t.Query.term_query(schema, "title", stem), 1, count=False).hits
+    if hits:
+        title = searcher.doc(hits[0][1]).get_first("title") or ""
+        for token in analyzer(NAME_ANALYZER).analyze(title):
+            if (analyzer(q.ANALYZER).analyze(token) or [""])[0] == stem:
+                return token
+    return stem
 
 
 def did_you_mean(searcher: Any, schema: Any, parsed: q.ParsedQuery, limit: int = 3) -> list[str]:
@@ -59,7 +79,7 @@ def did_you_mean(searcher: Any, schema: Any, parsed: q.ParsedQuery, limit: int =
     for typed in words:
         token = (analyzer(NAME_ANALYZER).analyze(typed) or [""])[0]
         if token and not _known(searcher, schema, token):
-            near = nearest_word(searcher, token)
+            near = nearest_word(searcher, schema, token)
             if near:
                 fixed.append(near)
                 changed = True
