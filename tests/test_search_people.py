@@ -44,8 +44,8 @@ def people_store(shared: Path, tmp_path_factory: pytest.TempPathFactory):
         given, surname = name.split()[0], name.split()[-1]
         for j in range(12):
             other = papers[rng.randrange(len(papers))]
-            decoys.append({**other, "ids": {"s2corpus": f"decoy-{k}-{j}"}, "title": " ".join(other["title"].split()[:3]),
-                           "abstract": None, "journal_ref": None,
+            decoys.append({**other, "ids": {"s2corpus": f"decoy-{k}-{j}"},
+                           "title": " ".join(other["title"].split()[:3]), "abstract": None, "journal_ref": None,
                            "authors": [f"{given} {rng.choice(surnames)}", f"{rng.choice(givens)} {surname}"]})
     store = open_store(tmp_path_factory.mktemp("people") / "data")
     load_papers(store, papers + decoys)
@@ -78,7 +78,7 @@ def test_a_name_ranks_that_persons_papers_first(people_store):
 def test_nonsense_finds_nothing_and_typos_get_did_you_mean(people_store):
     store, papers, _ = people_store
     rng = random.Random(11)
-    for k in range(12):
+    for _ in range(12):
         word = "".join(rng.choice(string.ascii_lowercase) for _ in range(rng.randint(6, 9)))
         for text in (word, f"title:{word}", f'"{word} {word[::-1]}"'):
             found = search_papers(store, text, limit=5)
