@@ -44,7 +44,12 @@ def name_readings(parsed: ParsedQuery) -> list[list[str]]:
     if len(positive) == 1 and positive[0].fields == ("authors",) and positive[0].kind in ("term", "phrase"):
         words = _tokens(positive[0].text.strip('"'))
         return [words] if len(words) >= 2 else []
-    if any(c.kind != "term" or (c.fields != ("authors",) and len(c.fields) == 1) for c in positive):
+    def plain_word(c: Any) -> bool:  # a typed word; "Jin-Dong" or "Callison-Burch" is a two-token phrase clause
+        if c.kind == "phrase" and not c.text.startswith('"'):
+            return True
+        return c.kind == "term" and (c.fields == ("authors",) or len(c.fields) > 1)
+
+    if not all(plain_word(c) for c in positive):
         return []
     typed = [c.text for c in positive]
     if not 2 <= len(typed) <= MAX_NAME_WORDS or not all(_NAME_WORD.match(w.strip(",")) for w in typed):
