@@ -167,3 +167,14 @@ def test_hybrid_is_one_result_set_with_lexical_evidence_first(semantic_store):
     # a string no paper contains gets no neighbours, however close the model thinks they are
     empty = search_papers(store, "zzqxvbn", mode="hybrid", limit=5)
     assert empty["total"] == 0 and empty["message"].startswith("no papers match")
+
+
+def test_warm_start_loads_the_model_and_opens_the_indexes(semantic_store):
+    from paperatlas.search.encoder import encode_query
+    from paperatlas.search.warm import warm
+
+    store, papers, _, _ids = semantic_store
+    encode_query.cache_clear()
+    ready = warm(store)
+    assert ready["text_index"] and ready["vectors"] == len(papers) and ready["model"]
+    assert encode_query.cache_info().currsize == 1  # the model has embedded a query: the next one does not wait

@@ -57,4 +57,8 @@ def demo(app: AppContext, corpus: Path | None, host: str, port: int, no_serve: b
 
     warm(store)  # before uvicorn listens: no request waits on the embedding model
     click.echo(f"[3/3] serving on http://{host}:{port}  (Ctrl-C stops)", err=True)
-    uvicorn.run(create_app(store), host=host, port=port, log_level="warning")
+    from ..web.warm import compile_templates
+
+    site = create_app(store)
+    compile_templates(site)
+    uvicorn.run(site, host=host, port=port, log_level="warning")

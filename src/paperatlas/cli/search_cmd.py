@@ -19,15 +19,10 @@ def _plain(fragment: str) -> str:
 
 
 def _people(app: AppContext, query: str) -> list[dict[str, Any]]:
-    """People whose name matches the query, from the disambiguation engineer's author search (when installed)."""
-    try:
-        from ..disambiguation.author_search import search_authors
-    except ImportError:
-        return []
-    try:
-        return search_authors(app.store, query, limit=5)
-    except Exception:  # author search is a courtesy here; paper search must answer regardless
-        return []
+    """People whose name matches the query, from the disambiguation stage's author search."""
+    from ..disambiguation.author_search import search_authors
+
+    return search_authors(app.store, query, limit=5)
 
 
 @click.command()

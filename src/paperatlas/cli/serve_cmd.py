@@ -41,7 +41,11 @@ def serve(app: AppContext, host: str, port: int, workers: int, log_level: str) -
         click.echo(f"search ready in {ready['seconds']:.1f} s ({ready['vectors']:,} vectors"
                    f"{', model ' + ready['model'] if ready['model'] else ''})", err=True)
 
-        uvicorn.run(create_app(store), host=host, port=port, log_level=log_level)
+        from ..web.warm import compile_templates
+
+        site = create_app(store)
+        compile_templates(site)
+        uvicorn.run(site, host=host, port=port, log_level=log_level)
         return
     os.environ["PAPERATLAS_DATA_DIR"] = str(app.data_dir)
     if app.database:

@@ -8,6 +8,7 @@ is offered when the corrected query finds papers.
 
 from __future__ import annotations
 
+from collections import Counter
 from typing import Any
 
 from rapidfuzz import fuzz, process
@@ -53,20 +54,22 @@ def nearest_word(searcher: Any, schema: Any, word: str) -> str | None:
                 best = key
     if best is None:
         return None
-    return best[3] if best[2] == "authors" else surface(searcher, schema, best[3])
+    return best[3] if best[2] == "authors" else surface(searcher, schema, best[3], word)
 
 
-def surface(searcher: Any, schema: Any, stem: str) -> str:
-    """A word as some title writes it whose stem is ``stem`` (the stem itself when none is found)."""
+def surface(searcher: Any, schema: Any, stem: str, typed: str) -> str:
+    """The word, as titles write it, whose stem is ``stem`` and which is closest to what was typed ("transfromer"
+    -> "transformer", not "transformational"); the stem itself when no title shows one."""
     import tantivy as t
 
-    hits = searcher.search(t.Query.term_query(schema, "title", stem), 1, count=False).hits
-    if hits:
-        title = searcher.doc(hits[0][1]).get_first("title") or ""
-        for token in analyzer(NAME_ANALYZER).analyze(title):
+    forms: Counter[str] = Counter()
+    for _, address in searcher.search(t.Query.term_query(schema, "title", stem), 20, count=False).hits:
+        for token in analyzer(NAME_ANALYZER).analyze(searcher.doc(address).get_first("title") or ""):
             if (analyzer(q.ANALYZER).analyze(token) or [""])[0] == stem:
-                return token
-    return stem
+                forms[token] += 1
+    if not forms:
+        return stem
+    return max(forms, key=lambda f: (fuzz.ratio(typed, f), forms[f]))
 
 
 def did_you_mean(searcher: Any, schema: Any, parsed: q.ParsedQuery, limit: int = 3) -> list[str]:

@@ -27,7 +27,11 @@ def app_from_env() -> FastAPI:
     from ..search.warm import warm
 
     warm(store)  # each worker loads the model and opens the indexes before it takes a request
-    return create_app(store, cache_size=cache)
+    from .warm import compile_templates
+
+    app = create_app(store, cache_size=cache)
+    compile_templates(app)
+    return app
 
 
 def port_is_free(host: str, port: int) -> bool:
