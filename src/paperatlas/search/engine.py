@@ -362,6 +362,7 @@ class Plan:
     semantic_only: list[int]
     words: str
     problems: list[str]
+    mode: str = "auto"
 
 
 ANY_WORD_BELOW = 10  # fewer papers than this (in the whole index) with all the words: match any of them instead
@@ -477,7 +478,8 @@ def plan_query(store: Store, searcher: Any, schema: Any, parsed: q.ParsedQuery, 
             (t.Occur.Should, _and(t.Query.term_set_query(schema, "paper_id", semantic_only), within))])
     else:
         result_set = lexical
-    return Plan(schema, result_set, lexical, text_q, tiers, semantic, semantic_only, parsed.free_text(), problems)
+    return Plan(schema, result_set, lexical, text_q, tiers, semantic, semantic_only, parsed.free_text(), problems,
+                mode)
 
 
 def relevance_order(searcher: Any, plan: Plan, offset: int, need: int,
@@ -520,16 +522,19 @@ def _segment_order(searcher: Any, plan: Plan, seg: Any, need: int,
     import tantivy as t
 
     schema = plan.schema
-    lexical_hits = searcher.search(_and(seg, plan.lexical), fusion.depth, count=False).hits
-    lex_ids = [int(v) for v in searcher.fast_field_values("paper_id", [a for _, a in lexical_hits])]
-    bm25 = [(pid, float(s)) for pid, (s, _) in zip(lex_ids, lexical_hits, strict=True)]
+    bm25: list[tuple[int, float]] = []
+    if plan.mode != "semantic":  # semantic alone is ordered by cosine only
+        lexical_hits = searcher.search(_and(seg, plan.lexical), fusion.depth, count=False).hits
+        lex_ids = [int(v) for v in searcher.fast_field_values("paper_id", [a for _, a in lexical_hits])]
+        bm25 = [(pid, float(s)) for pid, (s, _) in zip(lex_ids, lexical_hits, strict=True)]
     sem: list[tuple[int, float]] = []
     if plan.semantic:
         hits = searcher.search(_and(seg, t.Query.term_set_query(schema, "paper_id", list(plan.semantic))),
                                len(plan.semantic), count=False).hits
         inside = {int(v) for v in searcher.fast_field_values("paper_id", [a for _, a in hits])}
         sem = sorted(((pid, plan.semantic[pid]) for pid in inside), key=lambda x: -x[1])
-    pool = fused(fusion, bm25, sem)
+    # one side alone keeps its own scores (cosine, BM25): what `--mode semantic|bm25` and the relevance bench read
+    pool = sem if plan.mode == "semantic" else bm25 if plan.semantic is None else fused(fusion, bm25, sem)
     bm_of, cos_of = dict(bm25), dict(sem)
     reasons = {pid: {"bm25": round(bm_of[pid], 4) if pid in bm_of else None,
                      "cosine": round(cos_of[pid], 4) if pid in cos_of else None} for pid, _ in pool}
