@@ -1,4 +1,9 @@
-"""``paperatlas bench relevance``: known-item retrieval on real data, BM25 alone vs semantic alone vs hybrid.
+"""``paperatlas bench relevance``: navigational queries drawn from the store, and known-item retrieval on real data.
+
+First the sets of :mod:`.navigation`, drawn at random (``--seed``) from the store the bench runs on
+(``--data-dir``): author names (``author_p_at_10``), exact titles (``title_mrr``) and nonsense strings
+(``nonsense_with_results``).  Then the TL;DR set (``tldr_mrr_at_10``: the engine's default, hybrid, over all the
+queries), BM25 alone vs semantic alone vs hybrid, as below (``--no-tldr`` skips it).
 
 Queries: the authors' own TL;DRs of ICLR 2017 submissions (../shared/data/peer-review/iclr-papercopilot/
 iclr2017.json, 360 of the 490 have one).  Corpus: all 490 submissions (title, abstract, authors) among real
