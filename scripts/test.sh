@@ -8,4 +8,5 @@ setup_venv
 setup_chromium
 export PYTHONUNBUFFERED=1
 .venv/bin/ruff check src tests
+.venv/bin/lint-imports --config pyproject.toml   # the layer contract (pyproject.toml [tool.importlinter])
 .venv/bin/python -m pytest "$@"

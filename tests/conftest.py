@@ -9,24 +9,13 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from paperatlas.shared_data import shared_data_dir_or_default
 from paperatlas.store import Store, open_store
 
 REPO = Path(__file__).resolve().parents[1]
 
 
-def shared_data_dir() -> Path:
-    """../shared/data beside the checkout (or PAPERATLAS_SHARED_DATA): the real samples tests read."""
-    env = os.environ.get("PAPERATLAS_SHARED_DATA")
-    if env:
-        return Path(env)
-    for base in (REPO.parent, REPO.parent.parent):
-        candidate = base / "shared" / "data"
-        if candidate.is_dir():
-            return candidate
-    return REPO.parent / "shared" / "data"
-
-
-SHARED = shared_data_dir()
+SHARED = shared_data_dir_or_default()  # the one rule every command uses (PAPERATLAS_SHARED_DATA, ../shared/data)
 
 
 @pytest.fixture(scope="session")
@@ -95,19 +84,21 @@ def cli(data_dir: Path):
 
 @pytest.fixture(scope="session")
 def atom_papers_template(tmp_path_factory, shared) -> Path:
-    """A store of the 500 real Dec-2025 arXiv Atom papers, loaded once per test session."""
-    from paperatlas.digest.sample import load_atom_papers
+    """A store of the 500 real Dec-2025 arXiv Atom papers with its full-text index, made once per test session."""
+    from paperatlas.bench.fixtures.atom_papers import load_atom_papers
+    from support.indexes import build_indexes
 
     folder = tmp_path_factory.mktemp("atom-papers-template")
     template = open_store(folder)
     load_atom_papers(template, shared / "arxiv" / "atom-api" / "cs-2025-12")
+    build_indexes(template, vectors=False)
     template.close()
     return folder
 
 
 @pytest.fixture
 def atom_papers_store(atom_papers_template, tmp_path) -> Iterator[Store]:
-    """Each test's own copy of that store (copying the file is much faster than loading the papers)."""
+    """Each test's own copy of that store and index (copying is much faster than loading the papers)."""
     import shutil
 
     from paperatlas.store import STORE_FILENAME
@@ -115,6 +106,7 @@ def atom_papers_store(atom_papers_template, tmp_path) -> Iterator[Store]:
     target = tmp_path / "atom-papers"
     target.mkdir()
     shutil.copy(atom_papers_template / STORE_FILENAME, target / STORE_FILENAME)
+    shutil.copytree(atom_papers_template / "index", target / "index")
     opened = open_store(target)
     yield opened
     opened.close()

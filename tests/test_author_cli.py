@@ -6,8 +6,8 @@ import orjson
 
 from paperatlas.disambiguation import stage
 from paperatlas.disambiguation.datasets import read_dblp_homonyms
-from paperatlas.disambiguation.sample_store import insert_mentions
 from paperatlas.pipeline.build import BuildOptions
+from support.mention_store import insert_mentions
 
 
 def test_merge_split_move_and_log(store, shared, cli):

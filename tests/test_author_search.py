@@ -8,8 +8,8 @@ import pytest
 from paperatlas.disambiguation import stage
 from paperatlas.disambiguation.author_search import search_authors
 from paperatlas.disambiguation.datasets import read_aminer, read_dblp_homonyms
-from paperatlas.disambiguation.sample_store import insert_mentions
 from paperatlas.pipeline.build import BuildOptions
+from support.mention_store import insert_mentions
 
 
 @pytest.fixture

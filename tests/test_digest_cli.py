@@ -9,15 +9,17 @@ from urllib.parse import parse_qs, urlsplit
 import orjson
 import pytest
 
-from paperatlas.digest.sample import latest_submitted, load_atom_papers
-from paperatlas.digest.sink import Recorder, SmtpSink
+from paperatlas.bench.fixtures.atom_papers import latest_submitted, load_atom_papers
+from paperatlas.bench.fixtures.smtp_sink import Recorder, SmtpSink
 from paperatlas.store import open_store
+from support.indexes import build_indexes
 
 
 @pytest.fixture
 def day(data_dir, shared) -> str:
     store = open_store(data_dir)
     load_atom_papers(store, shared / "arxiv" / "atom-api" / "cs-2025-12")
+    build_indexes(store, vectors=False)
     found = latest_submitted(store)
     store.close()
     return found

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
+from paperatlas.bench.fixtures.smtp_sink import SmtpSink
 from paperatlas.digest.config import ConfigError, load_config, parse_smtp_url
 from paperatlas.digest.message import compose
-from paperatlas.digest.sink import SmtpSink
 from paperatlas.digest.smtp import Mailer, MailerConfigError
 
 

@@ -12,10 +12,10 @@ from fastapi.templating import Jinja2Templates
 from fastapi.testclient import TestClient
 from itsdangerous import TimestampSigner, URLSafeTimedSerializer
 
+from paperatlas.bench.fixtures.atom_papers import latest_submitted
+from paperatlas.bench.fixtures.smtp_sink import SmtpSink
 from paperatlas.digest.config import load_config
-from paperatlas.digest.sample import latest_submitted
 from paperatlas.digest.sender import send_digests
-from paperatlas.digest.sink import SmtpSink
 from paperatlas.digest.subscriptions import find_subscriber
 from paperatlas.digest.web import router
 

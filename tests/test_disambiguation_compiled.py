@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from paperatlas.disambiguation import compiled
-from paperatlas.disambiguation.clustering import _swap_aware_blocks, blocks_of, candidate_pairs
+from paperatlas.disambiguation.clustering import blocks_of, candidate_pairs, swap_aware_blocks
 from paperatlas.disambiguation.datasets import read_aminer
 from paperatlas.disambiguation.features import Evidence, pair_features
 from paperatlas.disambiguation.mentions import name_parts
@@ -23,7 +23,7 @@ def features(shared) -> np.ndarray:
     keep = set(data.group_names[:6])
     data = data.subset(keep)
     parts = name_parts(data.mentions)
-    left, right, _ = candidate_pairs(blocks_of(parts, _swap_aware_blocks(parts)))
+    left, right, _ = candidate_pairs(blocks_of(parts, swap_aware_blocks(parts)))
     return pair_features(Evidence.build(data.mentions, parts), left, right)
 
 

@@ -8,9 +8,9 @@ import pytest
 from paperatlas.disambiguation import curation, stage
 from paperatlas.disambiguation.clusters import list_name_clusters, name_cluster
 from paperatlas.disambiguation.datasets import read_dblp_homonyms
-from paperatlas.disambiguation.sample_store import insert_mentions
 from paperatlas.normalize import name_key
 from paperatlas.pipeline.build import BuildOptions
+from support.mention_store import insert_mentions
 
 
 @pytest.fixture(scope="module")

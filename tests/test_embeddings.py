@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from paperatlas.bench.fixtures.oai_papers import insert_papers, read_oai
 from paperatlas.embeddings import get_embedder
 from paperatlas.embeddings.store import content_hash, embed_missing, load_vectors, paper_text, pending
-from paperatlas.metrics.samples import insert_papers, read_oai
 
 
 @pytest.fixture(scope="module")

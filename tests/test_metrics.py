@@ -7,10 +7,10 @@ from collections import Counter
 
 import pytest
 
+from paperatlas.bench.fixtures.oai_papers import insert_acl, make_identity, read_acl
 from paperatlas.metrics import stage
 from paperatlas.metrics.authors import h_index, i10_index
 from paperatlas.metrics.pages import author_figures, paper_figures
-from paperatlas.metrics.samples import insert_acl, make_identity, read_acl
 from paperatlas.pipeline.build import BuildOptions
 
 AUTHOR = "Eduard Hovy"
@@ -116,7 +116,7 @@ def test_external_count_is_marked(acl_store):
 
 
 def test_primary_category_is_most_frequent(store, shared):
-    from paperatlas.metrics.samples import insert_papers, read_oai
+    from paperatlas.bench.fixtures.oai_papers import insert_papers, read_oai
 
     papers = list(read_oai(shared, limit=400))
     ids = insert_papers(store, papers)

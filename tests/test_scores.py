@@ -7,9 +7,9 @@ from datetime import date, timedelta
 
 import pytest
 
+from paperatlas.bench.fixtures.oai_papers import insert_papers, make_identity, read_oai
 from paperatlas.metrics import signals, stage, trending
 from paperatlas.metrics.ai_score import shipped_model, shipped_path, text_of
-from paperatlas.metrics.samples import insert_papers, make_identity, read_oai
 from paperatlas.pipeline.build import BuildOptions
 from paperatlas.store import open_store
 

@@ -7,12 +7,12 @@ from datetime import date, timedelta
 import numpy as np
 import pytest
 
+from paperatlas.bench.fixtures.oai_papers import SamplePaper, insert_papers, make_identity, read_oai
 from paperatlas.embeddings import get_embedder
 from paperatlas.embeddings.store import load_vectors
 from paperatlas.metrics import novelty, stage
 from paperatlas.metrics.common import loads
 from paperatlas.metrics.pages import author_figures, paper_figures
-from paperatlas.metrics.samples import SamplePaper, insert_papers, make_identity, read_oai
 from paperatlas.pipeline.build import BuildOptions
 
 

@@ -196,7 +196,7 @@ def test_build_on_spark_equals_local_build(spark, shared, tmp_path):
         reports[engine] = orjson.loads(result.output.strip().splitlines()[-1])
     assert "metrics.authors.compute_all" in reports["spark"]["metrics"]["spark_steps"]
     if not seeded:
-        assert reports["spark"]["identities"]["spark_steps"] == ["disambiguation.stage.cluster_mentions"]
+        assert reports["spark"]["identities"]["spark_steps"] == ["disambiguation.distributed.cluster_mentions_on"]
 
     local, on_spark = open_store(tmp_path / "local"), open_store(tmp_path / "spark")
     try:

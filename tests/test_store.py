@@ -79,3 +79,16 @@ def test_resolve_paper_by_public_id_or_any_source_id(store):
     paper = get_paper(db, paper_id)
     assert paper.ids == {"arxiv": "1706.03762"}
     assert paper.categories == ["cs.CL"]
+
+
+def test_query_in_cuts_long_lists_and_keeps_the_parameters_around_them(store):
+    from paperatlas.store import query_in, query_rows_in
+
+    with store.db.transaction():
+        store.db.executemany("INSERT INTO meta (key, value) VALUES (?, ?)", [(f"k{i}", str(i)) for i in range(1203)])
+    keys = [f"k{i}" for i in range(1203)]
+    rows = query_in(store.db, "SELECT key FROM meta WHERE value != ? AND key IN ({marks}) AND key != ?", keys,
+                    before=("7",), after=("k8",), size=100)
+    assert sorted(r[0] for r in rows) == sorted(set(keys) - {"k7", "k8"})  # 13 chunks, nothing lost or doubled
+    named = query_rows_in(store.db, "SELECT key, value FROM meta WHERE key IN ({marks})", keys[:3], size=2)
+    assert {r["key"]: r["value"] for r in named} == {"k0": "0", "k1": "1", "k2": "2"}

@@ -2,8 +2,9 @@
 
 Readers turn a source record into a :class:`SourceRecord` (a paper as one source saw it, with its authorships,
 citations and provenance); the merge stage folds source records into :class:`Paper` rows of the store; the
-disambiguation stage assigns each :class:`Authorship` to an :class:`AuthorIdentity`.  Nothing in here knows about
-files, SQL or HTTP: these are plain data objects so that every stage (and Spark workers) can pass them around.
+disambiguation stage assigns each :class:`Authorship` to an identity (a row of ``identities``).  Nothing in here
+knows about files, SQL or HTTP: these are plain data objects so that every stage (and Spark workers) can pass them
+around.
 """
 
 from __future__ import annotations
@@ -174,36 +175,6 @@ class Paper:
     external_citation_source: str | None = None
     provenance: dict[str, str] = field(default_factory=dict)  # field name -> str(Provenance)
     authors: list[Authorship] = field(default_factory=list)
-
-
-@dataclass(slots=True)
-class AuthorIdentity:
-    """A person: the result of disambiguation (or curation), never just a name."""
-
-    id: int
-    aid: str  # public id
-    name: str  # display name: the most frequent full form among its authorships
-    orcid: str | None = None
-    dblp_homonym: str | None = None
-
-
-@dataclass(slots=True)
-class NameCluster:
-    """All authorships whose full name matches case-insensitively (after Unicode normalization, homonym numbers
-    stripped).  A name cluster is *not* a person: it may hold several identities."""
-
-    key: str
-    name: str
-    paper_ids: list[int] = field(default_factory=list)
-    identity_ids: list[int] = field(default_factory=list)
-
-
-@dataclass(slots=True)
-class CitationEdge:
-    citing_id: int
-    cited_ref: str  # "scheme:value" as the source named it
-    cited_id: int | None  # the paper it resolves to, once that paper is in the store
-    source: str
 
 
 @dataclass(slots=True)

@@ -16,7 +16,7 @@ from anyascii import anyascii
 _HOMONYM = re.compile(r"\s+(\d{4})$")
 _SPACES = re.compile(r"\s+")
 _NON_ALNUM = re.compile(r"[^0-9a-z]+")
-_PARTICLES = frozenset(
+PARTICLES = frozenset(
     {"van", "von", "der", "den", "de", "del", "della", "di", "da", "dos", "das", "du", "la", "le", "ter", "ten",
      "zu", "bin", "ibn", "al", "el"}
 )
@@ -85,7 +85,7 @@ def parse_name(name: str) -> tuple[str | None, str | None, str | None]:
     if len(tokens) == 1:
         return None, tokens[0], suffix
     start = len(tokens) - 1
-    while start > 1 and tokens[start - 1].lower() in _PARTICLES:
+    while start > 1 and tokens[start - 1].lower() in PARTICLES:
         start -= 1
     return " ".join(tokens[:start]), " ".join(tokens[start:]), suffix
 
@@ -100,7 +100,7 @@ def surname_key(surname: str | None) -> str:
     if not surname:
         return ""
     tokens = [t for t in _NON_ALNUM.split(ascii_fold(surname)) if t]
-    while len(tokens) > 1 and tokens[0] in _PARTICLES:
+    while len(tokens) > 1 and tokens[0] in PARTICLES:
         tokens.pop(0)
     return "".join(tokens)
 

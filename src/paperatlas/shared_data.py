@@ -6,16 +6,17 @@ One rule for every command, so ``PAPERATLAS_SHARED_DATA`` means the same everywh
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
+
+from .settings import current
 
 ENV = "PAPERATLAS_SHARED_DATA"
 
 
 def candidates() -> list[Path]:
-    env = os.environ.get(ENV)
-    if env:
-        return [Path(env)]
+    configured = current().shared_data
+    if configured:
+        return [configured]
     checkout = Path(__file__).resolve().parents[2]  # src/paperatlas/shared_data.py -> the checkout
     bases = [Path.cwd(), Path.cwd().parent, checkout, checkout.parent]
     return [base / "shared" / "data" for base in dict.fromkeys(bases)]

@@ -26,13 +26,8 @@ from typing import Any
 
 import click
 
+from ..shared_data import shared_data_dir_or_default
 from .report import emit, json_option, machine, peak_rss_mb
-
-
-def _shared_data() -> Path:
-    from .ingest import shared_data_dir
-
-    return shared_data_dir()
 
 
 def inputs(shared: Path, pages: int) -> list[Path]:
@@ -144,13 +139,13 @@ def measure(database: str | None, engine: str, files: list[Path], *, embed: bool
 def bench_build(ctx: click.Context, database_opt: str | None, engine: str, pages: int, embed: bool,
                 no_baseline: bool, as_json: bool) -> None:
     """Ingest + build time on PostgreSQL and/or Spark, beside the embedded SQLite + local baseline, same input."""
-    from ..cli.context import fail
+    from ..context import fail
 
     app = ctx.find_object(object)
     database = database_opt or getattr(app, "database", None)
     if database and not database.startswith(("postgresql://", "postgres://")):
         fail(f"--database must be a postgresql:// URL (the baseline is always embedded SQLite): {database!r}")
-    shared = _shared_data()
+    shared = shared_data_dir_or_default()
     files = inputs(shared, pages)
     missing = [str(f) for f in files if not f.exists()]
     if missing or not files:

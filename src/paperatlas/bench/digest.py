@@ -23,6 +23,7 @@ from pathlib import Path
 
 import click
 
+from ..shared_data import shared_data_dir_or_default
 from .report import emit, json_option, machine, peak_rss_mb
 
 TARGET_SUBSCRIBERS = 10_000
@@ -48,13 +49,7 @@ def _sink_process(port: int, ready, stop, count, cpu) -> None:  # runs in the ch
 
 
 def _default_corpus() -> Path:
-    from ..digest.sample import __file__ as here
-
-    for base in Path(here).resolve().parents:
-        candidate = base / "shared" / "data" / "arxiv" / "atom-api" / "cs-2025-12"
-        if candidate.is_dir():
-            return candidate
-    return Path("../shared/data/arxiv/atom-api/cs-2025-12")
+    return shared_data_dir_or_default("arxiv") / "arxiv" / "atom-api" / "cs-2025-12"
 
 
 def generate_subscribers(store, n: int, seed: int = 7) -> dict[str, int]:
@@ -112,10 +107,10 @@ def generate_subscribers(store, n: int, seed: int = 7) -> dict[str, int]:
 def bench_digest(n: int, corpus: Path | None, connections: int, as_json: bool) -> None:
     """Digests built per second and delivered per second to a local aiosmtpd sink, in one run."""
     from ..digest.config import DigestConfig, parse_smtp_url
-    from ..digest.sample import latest_submitted, load_atom_papers
     from ..digest.sender import send_digests
-    from ..digest.sink import free_port
     from ..store import open_store
+    from .fixtures.atom_papers import latest_submitted, load_atom_papers
+    from .fixtures.smtp_sink import free_port
 
     corpus = corpus or _default_corpus()
     if not corpus.is_dir():

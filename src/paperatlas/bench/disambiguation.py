@@ -11,16 +11,12 @@ from typing import Any
 
 import click
 
+from ..shared_data import shared_data_dir_or_default
 from .report import emit, json_option, machine, peak_rss_mb
 
 
 def _shared_disambiguation() -> Path:
-    here = Path(__file__).resolve()
-    for base in here.parents:
-        candidate = base / "shared" / "data" / "disambiguation"
-        if candidate.is_dir():
-            return candidate
-    return Path.cwd() / "shared" / "data" / "disambiguation"
+    return shared_data_dir_or_default("disambiguation") / "disambiguation"
 
 
 def score_collection(data, model, parts=None) -> dict[str, Any]:
@@ -28,7 +24,7 @@ def score_collection(data, model, parts=None) -> dict[str, Any]:
     (name-subset, model) pairs covering the collection) scores each subset with its own model instead."""
     import numpy as np
 
-    from ..disambiguation.clustering import _swap_aware_blocks, cluster_mentions
+    from ..disambiguation.clustering import cluster_mentions, swap_aware_blocks
     from ..disambiguation.evaluation import scores
     from ..disambiguation.mentions import name_parts
 
@@ -50,7 +46,7 @@ def score_collection(data, model, parts=None) -> dict[str, Any]:
     figures["mentions"] = len(mentions)
     figures["names"] = len(data.group_names)
     figures["mentions_per_s"] = round(len(mentions) / seconds, 1) if seconds else 0.0
-    blocks = _swap_aware_blocks(name_parts(mentions))
+    blocks = swap_aware_blocks(name_parts(mentions))
     one_per_block = scores(blocks, gold)
     alone = scores(np.arange(len(mentions)), gold)
     figures["baseline_one_cluster_per_block"] = {k: one_per_block[k] for k in ("b3_f1", "pairwise_f1")}
@@ -129,7 +125,7 @@ def _report_problems(data) -> None:
 def bench_disambiguation(data: Path | None, root: Path | None, speed: bool, as_json: bool) -> None:
     """B3 / pairwise F1 per labelled collection on held-out names, beside the one-cluster-per-block and
     every-mention-alone baselines, and mentions/s."""
-    from ..cli.context import fail
+    from ..context import fail
 
     try:
         report = run_benchmark(root, data)

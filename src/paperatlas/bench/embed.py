@@ -40,11 +40,11 @@ def bench_embed(count: int, batch_size: int, round_size: int, model: str | None,
     """Embedding throughput: the pipeline (store in, vectors stored) vs the model alone, same run, same texts."""
     import numpy as np
 
-    from ..cli.context import fail
+    from ..context import fail
     from ..embeddings import get_embedder
     from ..embeddings.store import embed_missing, load_vectors, paper_text
-    from ..metrics.samples import insert_papers, read_oai
     from ..store import open_store
+    from .fixtures.oai_papers import insert_papers, read_oai
 
     shared_dir = shared_dir or _shared_default()
     if shared_dir is None or not (shared_dir / "arxiv" / "oai-pmh-cs-2016").is_dir():

@@ -32,9 +32,6 @@ TARGET_RATIO = 0.40
 TARGET_RSS_MB = 400.0
 
 
-def shared_data_dir() -> Path:
-    """../shared/data beside the checkout or the working folder (or PAPERATLAS_SHARED_DATA)."""
-    return shared_data_dir_or_default()
 
 def _rss_mb(who: int) -> float:
     if who == resource.RUSAGE_SELF:
@@ -155,9 +152,9 @@ def measure(source: Path, *, limit: int | None = None, repeat: int = 1, show_pro
 @click.pass_context
 def bench_ingest(ctx: click.Context, source: Path | None, limit: int | None, repeat: int, as_json: bool) -> None:
     """Ingest speed vs. the parse-only floor, and peak memory, on the real OAI-PMH harvest."""
-    from ..cli.context import fail
+    from ..context import fail
 
-    source = source or shared_data_dir() / "arxiv" / "oai-pmh-cs-2016"
+    source = source or shared_data_dir_or_default() / "arxiv" / "oai-pmh-cs-2016"
     if not source.is_dir():
         fail(f"{source}: the OAI-PMH pages are missing (use --source or set PAPERATLAS_SHARED_DATA)")
     if repeat < 1:

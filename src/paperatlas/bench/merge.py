@@ -22,7 +22,7 @@ from typing import Any
 import click
 import orjson
 
-from .ingest import shared_data_dir
+from ..shared_data import shared_data_dir_or_default
 from .report import emit, json_option
 
 # (name, reference sources ingested into a fresh store, probe sources matched against it)
@@ -161,9 +161,9 @@ def measure(shared: Path, *, show_progress: bool = False, oai_pages: int | None 
 @click.pass_context
 def bench_merge(ctx: click.Context, shared_dir: Path | None, oai_pages: int | None, as_json: bool) -> None:
     """Merge precision and recall on real cross-source pairs whose truth is known from identifiers."""
-    from ..cli.context import fail
+    from ..context import fail
 
-    shared = shared_dir or shared_data_dir()
+    shared = shared_dir or shared_data_dir_or_default()
     if not (shared / "arxiv").is_dir():
         fail(f"{shared}: the real data samples are missing (use --shared or set PAPERATLAS_SHARED_DATA)")
     quiet = bool(getattr(ctx.find_object(object), "quiet", False))

@@ -181,7 +181,7 @@ def bench_relevance(app: Any, distractors: int, shared_dir: Path | None, seed: i
 
 def _tldr_figures(app: Any, distractors: int, shared_dir: Path | None) -> dict[str, Any]:
     """The ICLR 2017 TL;DR known-item figures (see the module docstring)."""
-    from ..cli.context import fail
+    from ..context import fail
     from ..embeddings.store import content_hash, paper_text, to_blob
     from ..search.corpus import load_papers
     from ..search.engine import FUSION_METHOD, RRF_K, SCORE_ALPHA, SEMANTIC_WEIGHT, Fusion, fused, search_papers

@@ -213,13 +213,13 @@ def _raw_engine(index: Any, searcher: Any, text: str, filters: dict, kind: str, 
 def _engine_query(store: Any, searcher: Any, schema: Any, text: str, filters: dict) -> Any:
     """The exact tantivy query ``search_papers`` ends up running (all words, or any word when too few match)."""
     from ..search import query as q
-    from ..search.engine import _and, filter_query
+    from ..search.engine import all_of, filter_query
 
     parsed = q.parse(text)
     restrict = filter_query(store, schema, filters, [])
-    full = _and(q.text_query(schema, parsed, all_words=True, searcher=searcher), restrict)
+    full = all_of(q.text_query(schema, parsed, all_words=True, searcher=searcher), restrict)
     if searcher.search(full, 1, count=True).count < 20 and len([c for c in parsed.positive if c.kind != "id"]) > 1:
-        other = _and(q.text_query(schema, parsed, all_words=False, searcher=searcher), restrict)
+        other = all_of(q.text_query(schema, parsed, all_words=False, searcher=searcher), restrict)
         if searcher.search(other, 1, count=True).count > 0:
             return other
     return full
@@ -337,7 +337,7 @@ def bench_search(app: Any, n_papers: int, n_queries: int, with_vectors: bool, re
                  as_json: bool) -> None:
     """Index build time and keyword/phrase/filtered/hybrid latency at N papers vs the tantivy floor and a linear
     scan like arxiv-sanity-lite's search, in one run."""
-    from ..cli.context import fail
+    from ..context import fail
     from ..search.corpus import oai_papers
     from ..search.encoder import encode_query
     from ..search.engine import search_papers

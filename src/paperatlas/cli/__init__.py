@@ -1,52 +1,31 @@
-"""The ``paperatlas`` command line.
+"""The ``paperatlas`` command line: the global flags, then every command by a plain import of its module.
 
-Each stage ships its own commands in its own module under ``paperatlas/cli/``; this file only lists where they
-live, so that adding a command never means editing another stage's code.  Heavy libraries (torch, pyspark,
-lightgbm) are imported inside commands, never at module level, so ``paperatlas --help`` stays instant.
+Each stage's commands live in their own module under ``paperatlas/cli/``; the benchmarks are one group in
+``paperatlas.bench``.  Heavy libraries (torch, pyspark, lightgbm) are imported inside commands, never at module
+level, so ``paperatlas --help`` stays quick.
 """
 
 from __future__ import annotations
 
-import importlib
 import sys
 
 import click
 
-from .context import AppContext
-
-# command path -> "module:attribute".  Groups along a path are made as needed.
-COMMANDS: dict[tuple[str, ...], str] = {
-    ("stats",): "paperatlas.cli.stats_cmd:stats",
-    ("migrate",): "paperatlas.cli.stats_cmd:migrate_cmd",
-    ("demo",): "paperatlas.cli.demo_cmd:demo",
-    ("build",): "paperatlas.cli.build_cmd:build",
-    ("ingest",): "paperatlas.cli.ingest_cmd:ingest",
-    ("harvest",): "paperatlas.cli.harvest_cmd:harvest",
-    ("author",): "paperatlas.cli.author_cmd:author",
-    ("author", "show"): "paperatlas.cli.scores_cmd:author_show",
-    ("paper",): "paperatlas.cli.scores_cmd:paper",
-    ("search",): "paperatlas.cli.search_cmd:search",
-    ("serve",): "paperatlas.cli.serve_cmd:serve",
-    ("digest",): "paperatlas.cli.digest_cmd:digest",
-    ("train", "disambiguation"): "paperatlas.cli.author_cmd:train_disambiguation",
-    ("train", "ai-score"): "paperatlas.cli.scores_cmd:train_ai_score",
-    ("train", "topics"): "paperatlas.cli.author_cmd:train_topics",
-    ("bench", "ingest"): "paperatlas.bench.ingest:bench_ingest",
-    ("bench", "merge"): "paperatlas.bench.merge:bench_merge",
-    ("bench", "disambiguation"): "paperatlas.bench.disambiguation:bench_disambiguation",
-    ("bench", "embed"): "paperatlas.bench.embed:bench_embed",
-    ("bench", "search"): "paperatlas.bench.search:bench_search",
-    ("bench", "relevance"): "paperatlas.bench.relevance:bench_relevance",
-    ("bench", "web"): "paperatlas.bench.web:bench_web",
-    ("bench", "digest"): "paperatlas.bench.digest:bench_digest",
-    ("bench", "build"): "paperatlas.bench.build:bench_build",
-}
-
-GROUP_HELP = {
-    ("bench",): "Benchmarks on real data: each prints a table, or one JSON object with --json.",
-    ("train",): "Train the learned models on the real data in ../shared/data.",
-    ("author",): "Author identities: search, show, and curate.",
-}
+from .. import bench
+from ..context import AppContext
+from . import (
+    author_cmd,
+    build_cmd,
+    config_cmd,
+    demo_cmd,
+    digest_cmd,
+    harvest_cmd,
+    ingest_cmd,
+    scores_cmd,
+    search_cmd,
+    serve_cmd,
+    stats_cmd,
+)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 110})
@@ -71,36 +50,21 @@ def main(ctx: click.Context, data_dir: str | None, database: str | None, quiet: 
     ctx.call_on_close(ctx.obj.close)
 
 
-def _load(target: str) -> click.Command | None:
-    module_name, _, attr = target.partition(":")
-    try:
-        module = importlib.import_module(module_name)
-    except ModuleNotFoundError as exc:
-        if exc.name == module_name:  # that stage is not installed in this build; anything else is a real error
-            return None
-        raise
-    return getattr(module, attr)
+train = click.Group("train", help="Train the learned models on the real data in ../shared/data.")
+train.add_command(author_cmd.train_disambiguation, name="disambiguation")
+train.add_command(scores_cmd.train_ai_score, name="ai-score")
+train.add_command(author_cmd.train_topics, name="topics")
 
+author_cmd.author.add_command(scores_cmd.author_show, name="show")
 
-def _group_for(path: tuple[str, ...]) -> click.Group:
-    group: click.Group = main
-    for depth, name in enumerate(path):
-        sub = group.commands.get(name)
-        if sub is None:
-            sub = click.Group(name, help=GROUP_HELP.get(path[: depth + 1]))
-            group.add_command(sub)
-        group = sub  # type: ignore[assignment]
-    return group
-
-
-def register_all() -> None:
-    for path, target in COMMANDS.items():
-        command = _load(target)
-        if command is not None:
-            _group_for(path[:-1]).add_command(command, name=path[-1])
-
-
-register_all()
+for _name, _command in (
+    ("stats", stats_cmd.stats), ("migrate", stats_cmd.migrate_cmd), ("demo", demo_cmd.demo),
+    ("build", build_cmd.build), ("ingest", ingest_cmd.ingest), ("harvest", harvest_cmd.harvest),
+    ("author", author_cmd.author), ("paper", scores_cmd.paper), ("search", search_cmd.search),
+    ("serve", serve_cmd.serve), ("digest", digest_cmd.digest), ("config", config_cmd.config),
+    ("train", train), ("bench", bench.group),
+):
+    main.add_command(_command, name=_name)
 
 
 def run() -> None:  # console-script entry point

@@ -11,7 +11,7 @@ from pathlib import Path
 import click
 import orjson
 
-from .context import AppContext, fail, pass_app
+from ..context import AppContext, fail, pass_app
 
 
 @click.group("author")
@@ -108,16 +108,18 @@ def log_cmd(app: AppContext, limit: int) -> None:
 @click.option("--data", "data", type=click.Path(exists=True, file_okay=False, path_type=Path),
               help="The shared disambiguation folder [default: ../shared/data/disambiguation].")
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path),
-              help="Where to write the model [default: the shipped model folder in the package].")
+              help="Where to write the models [default: <data dir>/models/disambiguation, which the identities "
+                   "stage then uses instead of the shipped ones].")
 def train_disambiguation(data: Path | None, out: Path | None) -> None:
     """Rebuild the pair and seed models from the labelled data (seeded): the full models, and one per fold of
     names for the benchmark, each fold's threshold by nested cross-validation (about 7 minutes on 2 cores)."""
-    from ..bench.disambiguation import _shared_disambiguation
-    from ..disambiguation.pairmodel import model_dir
+    from ..disambiguation.pairmodel import trained_dir
     from ..disambiguation.training import train
+    from ..shared_data import shared_data_dir_or_default
 
     try:
-        figures = train(data or _shared_disambiguation(), out or model_dir(), log=lambda m: click.echo(m, err=True))
+        figures = train(data or shared_data_dir_or_default("disambiguation") / "disambiguation", out or trained_dir(),
+                        log=lambda m: click.echo(m, err=True))
     except FileNotFoundError as exc:
         fail(str(exc))
         return
@@ -128,21 +130,22 @@ def train_disambiguation(data: Path | None, out: Path | None) -> None:
 @click.option("--harvest", type=click.Path(exists=True, file_okay=False, path_type=Path),
               help="The arXiv OAI-PMH harvest [default: ../shared/data/arxiv/oai-pmh-cs-2016].")
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path),
-              help="Where to write the table [default: the shipped model folder in the package].")
+              help="Where to write the table [default: <data dir>/models/disambiguation/, used instead of the "
+                   "shipped one].")
 @click.option("--dims", type=click.IntRange(8, 384), default=64, show_default=True)
 def train_topics(harvest: Path | None, out: Path | None, dims: int) -> None:
     """Distil the title topic table the disambiguation compares seeds with, from the sentence-embedding model
     (needs the `embed` extra; 10 to 20 minutes on 2 CPU cores, most of it embedding 102,345 titles)."""
     import numpy as np
 
-    from ..bench.disambiguation import _shared_disambiguation
     from ..disambiguation import topics
     from ..disambiguation.harvest_mentions import read_oai_texts
-    from ..disambiguation.pairmodel import model_dir
+    from ..disambiguation.pairmodel import trained_dir
     from ..embeddings import get_embedder
     from ..progress import progress
+    from ..shared_data import shared_data_dir_or_default
 
-    folder = harvest or _shared_disambiguation().parent / "arxiv" / "oai-pmh-cs-2016"
+    folder = harvest or shared_data_dir_or_default("arxiv") / "arxiv" / "oai-pmh-cs-2016"
     pages = sorted(folder.glob("page*.xml.gz"))
     if not pages:
         fail(f"no OAI-PMH pages (page*.xml.gz) in {folder}")
@@ -165,7 +168,8 @@ def train_topics(harvest: Path | None, out: Path | None, dims: int) -> None:
 
     vocabulary, vectors, counts = topics.distil(encode, titles, [*titles, *abstracts], dims=dims,
                                                 log=lambda m: click.echo(m, err=True))
-    path = out or model_dir() / topics.VECTORS_FILE
+    path = out or trained_dir() / topics.VECTORS_FILE
+    path.parent.mkdir(parents=True, exist_ok=True)
     topics.save(path, vocabulary, vectors, counts)
     click.echo(orjson.dumps({"words": len(vocabulary), "dims": int(vectors.shape[1]), "titles": len(titles),
                              "path": str(path), "bytes": path.stat().st_size}).decode())

@@ -7,8 +7,8 @@ from datetime import date
 import click
 import orjson
 
+from ..context import AppContext, pass_app
 from ..pipeline.build import STAGES, BuildOptions, run_build
-from .context import AppContext, pass_app
 
 
 @click.command()

@@ -6,12 +6,11 @@ every build stage, and serves the web UI.  Re-running it is cheap: ingest and bu
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import click
 
-from .context import AppContext, fail, pass_app
+from ..context import AppContext, fail, pass_app
 
 
 def default_corpus() -> Path:
@@ -36,10 +35,9 @@ def demo(app: AppContext, corpus: Path | None, host: str, port: int, no_serve: b
     if not corpus.is_dir():
         fail(f"demo corpus not found at {corpus}")
     vectors = corpus.parent / "vectors" / "minilm.npz"
-    if vectors.is_file():  # the corpus' vectors, made by scripts/make_demo_vectors.py: no hour of CPU embedding
-        from ..embeddings.cache import CACHE_ENV
-
-        os.environ.setdefault(CACHE_ENV, str(vectors))
+    if vectors.is_file() and not app.settings.vector_cache:
+        # the corpus' vectors, made by scripts/make_demo_vectors.py: no hour of CPU embedding
+        app.update_settings(vector_cache=str(vectors))
     store = app.store
     click.echo(f"[1/3] ingesting {corpus} into {app.data_dir}", err=True)
     summary = ingest_paths(store, [corpus], show_progress=app.show_progress)
@@ -59,6 +57,6 @@ def demo(app: AppContext, corpus: Path | None, host: str, port: int, no_serve: b
     click.echo(f"[3/3] serving on http://{host}:{port}  (Ctrl-C stops)", err=True)
     from ..web.warm import compile_templates
 
-    site = create_app(store)
+    site = create_app(store, cache_size=app.settings.web_cache, settings=app.settings)
     compile_templates(site)
     uvicorn.run(site, host=host, port=port, log_level="warning")

@@ -7,14 +7,14 @@ from datetime import UTC, date, datetime
 import click
 import orjson
 
-from .context import AppContext, fail, pass_app
+from ..context import AppContext, fail, pass_app
 
 
 def _config(app: AppContext):
-    from ..digest.config import ConfigError, load_config
+    from ..digest.config import ConfigError, config_from
 
     try:
-        return load_config(app.data_dir)
+        return config_from(app.settings, app.data_dir)
     except ConfigError as exc:
         fail(str(exc))
 
@@ -131,11 +131,12 @@ def send(app: AppContext, on: datetime | None, dry_run: bool, as_json: bool) -> 
     """
     from ..digest.config import ConfigError
     from ..digest.sender import EX_TEMPFAIL, SendBusy, send_digests
+    from ..search import IndexNotBuilt
 
     config = _config(app)
     try:
         report = send_digests(app.store, config, _date(on), dry_run=dry_run, show_progress=app.show_progress)
-    except ConfigError as exc:
+    except (ConfigError, IndexNotBuilt) as exc:
         fail(str(exc))
     except SendBusy as exc:
         fail(str(exc), EX_TEMPFAIL)

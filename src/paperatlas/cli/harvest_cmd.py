@@ -8,8 +8,8 @@ from pathlib import Path
 
 import click
 
+from ..context import AppContext, fail, pass_app
 from ..progress import progress
-from .context import AppContext, fail, pass_app
 
 ARXIV_OAI = "https://oaipmh.arxiv.org/oai"
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 import orjson
 
-from .context import AppContext, fail, pass_app
+from ..context import AppContext, fail, pass_app
 
 
 @click.command()

@@ -8,8 +8,8 @@ from typing import Any
 import click
 import orjson
 
+from ..context import AppContext, fail, pass_app
 from ..shared_data import shared_data_dir
-from .context import AppContext, fail, pass_app
 
 
 def _print_json(data: dict[str, Any]) -> None:

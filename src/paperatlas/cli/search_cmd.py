@@ -9,7 +9,7 @@ from typing import Any
 import click
 import orjson
 
-from .context import AppContext, fail, pass_app
+from ..context import AppContext, fail, pass_app
 
 _MARK = re.compile(r"</?mark>")
 
@@ -19,7 +19,7 @@ def _plain(fragment: str) -> str:
 
 
 def _people(app: AppContext, query: str) -> list[dict[str, Any]]:
-    """People whose name matches the query, from the disambiguation stage's author search."""
+    """People whose name matches the query (the identities stage's author search)."""
     from ..disambiguation.author_search import search_authors
 
     return search_authors(app.store, query, limit=5)
@@ -56,7 +56,7 @@ def search(app: AppContext, query: str, limit: int, offset: int, category: tuple
     Words must all match (else any word, ranked by BM25); -word excludes; title:, author:, abstract:, venue:
     restrict to a field.  With embeddings, keyword and semantic rankings are fused.
     """
-    from ..search import search_papers
+    from ..search import IndexNotBuilt, search_papers
     from ..store.papers import get_papers
 
     filters: dict[str, Any] = {}
@@ -72,8 +72,11 @@ def search(app: AppContext, query: str, limit: int, offset: int, category: tuple
         filters["has_code"] = True
     if author_id:
         filters["author"] = author_id
-    found = search_papers(app.store, query, limit=limit, offset=offset, filters=filters, sort=sort, mode=mode,
-                          facets=with_facets, explain=explain)
+    try:
+        found = search_papers(app.store, query, limit=limit, offset=offset, filters=filters, sort=sort, mode=mode,
+                              facets=with_facets, explain=explain)
+    except IndexNotBuilt as exc:
+        fail(str(exc))
     if found["message"] and not found["results"]:
         if as_json:
             click.echo(orjson.dumps(found).decode())

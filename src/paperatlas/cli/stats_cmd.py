@@ -5,9 +5,9 @@ from __future__ import annotations
 import click
 import orjson
 
+from ..context import AppContext, pass_app
 from ..store.migrate import migrate
 from ..store.stats import store_stats
-from .context import AppContext, pass_app
 
 
 @click.command()

@@ -12,14 +12,13 @@ overlap from repeating anything); a weekly digest is keyed by D's ISO week (``20
 
 from __future__ import annotations
 
-import importlib
-import re
 from dataclasses import dataclass, field
 from datetime import date, timedelta
-from typing import Any
 
 import orjson
 
+from ..metrics.trending import trending_papers
+from ..search import search_papers
 from ..store import Store
 from .subscriptions import Subscriber
 
@@ -82,14 +81,6 @@ class Digest:
                              for s in self.sections]).decode()
 
 
-def _optional(module: str, attr: str) -> Any:
-    """Another engineer's function when it is installed, else None (the fallback then runs)."""
-    try:
-        return getattr(importlib.import_module(module), attr)
-    except (ModuleNotFoundError, AttributeError):
-        return None
-
-
 def _shorten(text: str | None, limit: int) -> str:
     text = " ".join((text or "").split())
     return text if len(text) <= limit else text[: limit - 1].rsplit(" ", 1)[0] + "…"
@@ -103,8 +94,6 @@ class DigestBuilder:
         self.on = on
         self._lists: dict[tuple, list[int]] = {}
         self._papers: dict[int, PaperItem] = {}
-        self._trending = _optional("paperatlas.metrics.trending", "trending_papers")
-        self._search = _optional("paperatlas.search", "search_papers")
 
     # -- shared lists --------------------------------------------------------------------------------------------
     def _cached(self, key: tuple, compute) -> list[int]:
@@ -127,16 +116,8 @@ class DigestBuilder:
 
     def trending(self, frequency: str) -> list[int]:
         def compute() -> list[int]:
-            if self._trending is not None:
-                try:
-                    ids = list(self._trending(self.store, self.on, None, 100, 0))
-                    return self._in_window(ids, frequency) or ids[:50]
-                except Exception:  # a missing metrics table etc.: the digest still goes out, newest first
-                    pass
-            start, end = window(frequency, self.on)
-            return [r[0] for r in self.store.db.query_tuples(
-                "SELECT id FROM papers WHERE submitted >= ? AND submitted < ? ORDER BY submitted DESC, id DESC "
-                "LIMIT 50", (start, end))]
+            ids = list(trending_papers(self.store, self.on, None, 100, 0))
+            return self._in_window(ids, frequency) or ids[:50]
         return self._cached(("trending", frequency), compute)
 
     def by_author(self, aid: str, frequency: str) -> list[int]:
@@ -155,34 +136,13 @@ class DigestBuilder:
 
     def matching(self, query: str, frequency: str) -> list[int]:
         def compute() -> list[int]:
-            if self._search is not None:
-                start = window(frequency, self.on)[0]
-                kwargs: dict[str, Any] = {"limit": 200, "offset": 0, "filters": {"year_from": int(start[:4])},
-                                          "sort": "date"}
-                try:
-                    try:  # BM25 only: a digest run must not load the embedding model for a few saved searches
-                        found = self._search(self.store, query, mode="bm25", facets=False, **kwargs)
-                    except TypeError:  # an implementation with just the contract's arguments
-                        found = self._search(self.store, query, **kwargs)
-                    # total 0 with a message = the query could not run (e.g. no index yet): scan instead
-                    if found.get("total") or not found.get("message"):
-                        ids = [int(r["paper_id"]) for r in found.get("results", [])]
-                        return self._in_window(ids, frequency)[:50]
-                except Exception:  # a broken index must not stop the digests: fall back to a plain scan
-                    pass
-            words = [w for w in re.findall(r"\w+", query.lower()) if len(w) > 1][:8]
-            if not words:
-                return []
-            start, end = window(frequency, self.on)
-            clause = " AND ".join("(lower(title) LIKE ? OR lower(abstract) LIKE ?)" for _ in words)
-            params: list[Any] = [start, end]
-            for w in words:
-                params += [f"%{w}%", f"%{w}%"]
-            phrase = f"%{' '.join(words)}%"  # the words as a phrase rank first, in a title before an abstract
-            return [r[0] for r in self.store.db.query_tuples(
-                f"SELECT id FROM papers WHERE submitted >= ? AND submitted < ? AND {clause} "
-                "ORDER BY CASE WHEN lower(title) LIKE ? THEN 0 WHEN lower(abstract) LIKE ? THEN 1 ELSE 2 END, "
-                "submitted DESC, id DESC LIMIT 50", [*params, phrase, phrase])]
+            start = window(frequency, self.on)[0]
+            # BM25 only: a digest run must not load the embedding model for a few saved searches.  No index: the
+            # search stage raises IndexNotBuilt, which stops `digest send` with what to run.
+            found = search_papers(self.store, query, limit=200, offset=0, filters={"year_from": int(start[:4])},
+                                  sort="date", mode="bm25", facets=False, require_all=True)
+            ids = [int(r["paper_id"]) for r in found.get("results", [])]
+            return self._in_window(ids, frequency)[:50]
         return self._cached(("query", query, frequency), compute)
 
     # -- paper details ---------------------------------------------------------------------------------------------

@@ -1,23 +1,24 @@
 """Digest configuration: where mail goes out, who it is from, the base of every link, and the signing secret.
 
-Values come from the environment first, then from ``paperatlas.toml`` in the data folder (section ``[digest]``,
-keys ``smtp_url``, ``mail_from``, ``public_url``, ``secret_key``), or the file named by ``PAPERATLAS_CONFIG``.
-The environment wins so that a container can override a checked-in file.  When no secret is configured, one is
-generated once and kept in the data folder (``digest-secret.key``, mode 0600): tokens mailed yesterday must still
-verify after a restart, so the secret cannot be made up per process.
+The values are settings (:mod:`paperatlas.settings`: the environment over ``paperatlas.toml``, whose ``[digest]``
+section holds ``smtp_url``, ``mail_from``, ``public_url``, ``secret_key``); this module checks
+that they can work.  When no secret is configured, one is generated once and kept in the data folder
+(``digest-secret.key``, mode 0600): tokens mailed yesterday must still verify after a restart, so the secret cannot
+be made up per process.
 """
 
 from __future__ import annotations
 
 import os
 import secrets
-import tomllib
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlsplit
 
+from ..settings import Settings, SettingsError
+
 SECRET_FILENAME = "digest-secret.key"
-CONFIG_FILENAME = "paperatlas.toml"
 
 _TRUE = {"1", "true", "yes", "on"}
 
@@ -119,20 +120,6 @@ class DigestConfig:
         return self.public_url.rstrip("/") + "/" + path.lstrip("/")
 
 
-def _file_values(data_dir: Path | None, env: dict[str, str]) -> dict[str, str]:
-    path = Path(env["PAPERATLAS_CONFIG"]) if env.get("PAPERATLAS_CONFIG") else None
-    if path is None and data_dir is not None:
-        path = Path(data_dir) / CONFIG_FILENAME
-    if path is None or not path.is_file():
-        return {}
-    try:
-        with path.open("rb") as handle:
-            section = tomllib.load(handle).get("digest", {})
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{path}: {exc}") from None
-    return {str(k): str(v) for k, v in section.items()}
-
-
 def stored_secret(data_dir: Path) -> str:
     """The secret kept in the data folder, created (0600) the first time it is needed."""
     path = Path(data_dir) / SECRET_FILENAME
@@ -152,23 +139,27 @@ def stored_secret(data_dir: Path) -> str:
     return value
 
 
-def load_config(data_dir: Path | None, env: dict[str, str] | None = None) -> DigestConfig:
-    """Configuration from ``env`` (default ``os.environ``) over the config file in ``data_dir``."""
-    env = dict(os.environ if env is None else env)
-    values = _file_values(data_dir, env)
-    for key, name in (("smtp_url", "PAPERATLAS_SMTP_URL"), ("mail_from", "PAPERATLAS_MAIL_FROM"),
-                      ("public_url", "PAPERATLAS_PUBLIC_URL"), ("secret_key", "PAPERATLAS_SECRET_KEY")):
-        if env.get(name):
-            values[key] = env[name]
-    smtp = parse_smtp_url(values["smtp_url"]) if values.get("smtp_url") else None
-    mail_from = values.get("mail_from") or None
+def load_config(data_dir: Path | None, env: Mapping[str, str] | None = None) -> DigestConfig:
+    """The mail settings of ``env`` (default ``os.environ``) and the settings file in ``data_dir``, checked."""
+    try:
+        settings = Settings.load(env, overrides={"data_dir": data_dir})
+    except SettingsError as exc:
+        raise ConfigError(str(exc)) from None
+    return config_from(settings, data_dir)
+
+
+def config_from(settings: Settings, data_dir: Path | None) -> DigestConfig:
+    """Check the mail settings of ``settings``: a wrong URL or a header in the sender is refused here."""
+    smtp_url = settings.secret("smtp_url")
+    smtp = parse_smtp_url(smtp_url) if smtp_url else None
+    mail_from = settings.mail_from or None
     if mail_from and ("\r" in mail_from or "\n" in mail_from):
         raise ConfigError("PAPERATLAS_MAIL_FROM must be one line")
-    public_url = values.get("public_url") or "http://127.0.0.1:8000"
+    public_url = settings.public_url or "http://127.0.0.1:8000"
     scheme = urlsplit(public_url).scheme
     if scheme not in ("http", "https") or not urlsplit(public_url).netloc:
         raise ConfigError(f"PAPERATLAS_PUBLIC_URL must be an http(s) URL (got {public_url!r})")
-    secret = values.get("secret_key")
+    secret = settings.secret("secret_key")
     if not secret:
         if data_dir is None:
             raise ConfigError("no PAPERATLAS_SECRET_KEY and no data folder to keep a generated one in")

@@ -18,7 +18,7 @@ from jinja2 import ChoiceLoader, Environment, FileSystemLoader
 
 from ..store import Store
 from .build import DigestBuilder, period_key
-from .config import ConfigError, DigestConfig, load_config
+from .config import ConfigError, DigestConfig, config_from
 from .render import TEMPLATES, Links, render_digest
 from .sender import send_notice
 from .smtp import DeliveryError
@@ -51,7 +51,7 @@ def _config(request: Request) -> DigestConfig:
     config = getattr(request.app.state, "digest_config", None)
     if config is None:
         try:
-            config = load_config(_store(request).data_dir)
+            config = config_from(request.app.state.settings, _store(request).data_dir)
         except ConfigError as exc:  # a bad PAPERATLAS_* value: the operator's problem, a clear 503 for visitors
             log.error("digest configuration: %s", exc)
             raise HTTPException(503, "Email digests are not configured on this server.") from None

@@ -37,7 +37,7 @@ class Clustering:
     pairs_scored: int
 
 
-def _swap_aware_blocks(parts: list[NameParts]) -> list[str]:
+def swap_aware_blocks(parts: list[NameParts]) -> list[str]:
     """Block keys, with detectable swapped name order folded in: "Zhang Jun" (block "jun z") joins "Jun Zhang"
     (block "zhang j") when the corpus writes that person the other way round more often."""
     keys = [p.block for p in parts]
@@ -100,7 +100,7 @@ def candidate_pairs(blocks: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray, n
     return np.concatenate(lefts), np.concatenate(rights), np.concatenate(owners)
 
 
-def _codes(values: Sequence[object | None]) -> np.ndarray:
+def codes_of(values: Sequence[object | None]) -> np.ndarray:
     """Small ints for comparing optional values; 0 = unknown."""
     vocab: dict[object, int] = {}
     return np.array([vocab.setdefault(v, len(vocab) + 1) if v else 0 for v in values], dtype=np.int64)
@@ -134,9 +134,9 @@ def hard_rules(mentions: list[Mention], ev: Evidence, left: np.ndarray, right: n
 def mention_codes(mentions: list[Mention], parts: list[NameParts]) -> dict[str, np.ndarray]:
     """ORCID, DBLP homonym number and paper of each mention as small ints (0 = unknown)."""
     return {
-        "orcid": _codes([m.orcid for m in mentions]),
-        "homonym": _codes([m.homonym or p.homonym for m, p in zip(mentions, parts, strict=True)]),
-        "paper": _codes([m.paper for m in mentions]),
+        "orcid": codes_of([m.orcid for m in mentions]),
+        "homonym": codes_of([m.homonym or p.homonym for m, p in zip(mentions, parts, strict=True)]),
+        "paper": codes_of([m.paper for m in mentions]),
     }
 
 
@@ -172,7 +172,7 @@ def _average_small(n: int, dist: np.ndarray, threshold: float) -> np.ndarray:
     return labels
 
 
-def _link(n: int, dist: np.ndarray, threshold: float, method: str) -> np.ndarray:
+def link_block(n: int, dist: np.ndarray, threshold: float, method: str) -> np.ndarray:
     if n == 2:
         return np.array([0, 0 if dist[0] < threshold else 1])
     if n <= SMALL_LINKAGE and method == "average":
@@ -227,9 +227,9 @@ def score(mentions: list[Mention], model: PairModel, *, pins: Sequence[object | 
     share of its blocks, see ``parallel.py``), so that they are scored as within that corpus."""
     n = len(mentions)
     parts = evidence.parts if evidence is not None else name_parts(mentions)
-    keys = keys if keys is not None else _swap_aware_blocks(parts)
+    keys = keys if keys is not None else swap_aware_blocks(parts)
     blocks = blocks_of(parts, keys)
-    pin_codes = _codes(list(pins) if pins is not None else [None] * n)
+    pin_codes = codes_of(list(pins) if pins is not None else [None] * n)
     left, right, owner = candidate_pairs(blocks)
     ev = evidence if evidence is not None else Evidence.build(mentions, parts)
     codes = {**mention_codes(mentions, parts), "pin": pin_codes}
@@ -246,7 +246,7 @@ def score(mentions: list[Mention], model: PairModel, *, pins: Sequence[object | 
                   pins=pin_codes if pins is not None else None, pairs_scored=int(free.sum()),
                   firsts=["" if p.first_is_initial else p.first for p in parts], codes=codes, evidence=ev,
                   model=model, seed_cache={},
-                  first_ids=_codes(["" if p.first_is_initial else p.first for p in parts]))
+                  first_ids=codes_of(["" if p.first_is_initial else p.first for p in parts]))
 
 
 def seeded_method(method: str) -> tuple[str, float | None]:
@@ -278,7 +278,7 @@ def cut(scored: Scored, threshold: float, method: str = "average") -> np.ndarray
                            shape=(scored.n, scored.n))
         _, labels = connected_components(graph, directed=False)
         labels = _respect_cannot_links(scored, labels.astype(np.int64), close)
-        return _enforce_pins(labels, scored.pins) if scored.pins is not None else labels
+        return enforce_pins(labels, scored.pins) if scored.pins is not None else labels
     labels = np.full(scored.n, -1, dtype=np.int64)
     next_label = 0
     for b, members in enumerate(scored.blocks):
@@ -286,11 +286,11 @@ def cut(scored: Scored, threshold: float, method: str = "average") -> np.ndarray
             labels[members[0]] = next_label
             next_label += 1
             continue
-        local = _link(len(members), scored.dist[scored.bounds[b] : scored.bounds[b + 1]], threshold, method)
+        local = link_block(len(members), scored.dist[scored.bounds[b] : scored.bounds[b + 1]], threshold, method)
         labels[members] = local + next_label
         next_label += int(local.max()) + 1
     if scored.pins is not None:
-        labels = _enforce_pins(labels, scored.pins)
+        labels = enforce_pins(labels, scored.pins)
     return labels
 
 
@@ -310,7 +310,7 @@ def _seed_stage(scored: Scored, threshold: float, seed: float) -> np.ndarray:
         cache[seed] = (seeds, pairs, prob)
     seeds, pairs, prob = cache[seed]
     labels = link_seeds(pairs, prob, seeds, threshold)
-    return _enforce_pins(labels, scored.pins) if scored.pins is not None else labels
+    return enforce_pins(labels, scored.pins) if scored.pins is not None else labels
 
 
 def _seeded_average(scored: Scored, threshold: float, seed: float) -> np.ndarray:
@@ -330,10 +330,10 @@ def _seeded_average(scored: Scored, threshold: float, seed: float) -> np.ndarray
         next_label = int(seeds.max()) + 1
         for b in owners.tolist():
             members = scored.blocks[b]
-            local = _link(len(members), dist[scored.bounds[b] : scored.bounds[b + 1]], threshold, "average")
+            local = link_block(len(members), dist[scored.bounds[b] : scored.bounds[b + 1]], threshold, "average")
             labels[members] = local + next_label
             next_label += int(local.max()) + 1
-    return _enforce_pins(labels, scored.pins) if scored.pins is not None else labels
+    return enforce_pins(labels, scored.pins) if scored.pins is not None else labels
 
 
 def cluster_mentions(mentions: list[Mention], model: PairModel | None = None, *, pins: Sequence[object | None]
@@ -371,7 +371,7 @@ def _conflicted(scored: Scored, labels: np.ndarray) -> set[int]:
         distinct = np.unique(joint) // width
         values, counts = np.unique(distinct, return_counts=True)
         bad.update(values[counts > 1].tolist())
-    first_ids = scored.first_ids if scored.first_ids is not None else _codes(scored.firsts)
+    first_ids = scored.first_ids if scored.first_ids is not None else codes_of(scored.firsts)
     known = first_ids > 0
     if known.any():
         width = int(first_ids.max()) + 1
@@ -427,7 +427,7 @@ def _respect_cannot_links(scored: Scored, labels: np.ndarray, close: np.ndarray)
     return out
 
 
-def _enforce_pins(labels: np.ndarray, pins: np.ndarray) -> np.ndarray:
+def enforce_pins(labels: np.ndarray, pins: np.ndarray) -> np.ndarray:
     """Make pins exact: one cluster per pin; free mentions follow the pin that holds most of their cluster."""
     out = labels.copy()
     base = int(labels.max()) + 1 if len(labels) else 0

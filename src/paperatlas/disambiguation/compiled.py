@@ -24,6 +24,8 @@ from typing import Any
 
 import numpy as np
 
+from ..settings import current
+
 log = logging.getLogger(__name__)
 
 MIN_ROWS = 100_000  # below this, LightGBM is as quick as loading the compiled code
@@ -65,14 +67,14 @@ def enter_worker() -> None:
 
 
 def enabled() -> bool:
-    return os.environ.get("PAPERATLAS_COMPILED_TREES", "1").lower() not in ("0", "false", "no", "off")
+    return current().compiled_trees
 
 
 def cache_dir() -> Path:
     """Where compiled models live: ``$PAPERATLAS_CACHE_DIR/compiled-trees``, else the user cache directory."""
-    base = os.environ.get("PAPERATLAS_CACHE_DIR")
+    base = current().cache_dir
     if base:
-        return Path(base) / "compiled-trees"
+        return base / "compiled-trees"
     from platformdirs import user_cache_dir
 
     return Path(user_cache_dir("paperatlas")) / "compiled-trees"

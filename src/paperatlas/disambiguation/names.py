@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
 
-from ..normalize import _PARTICLES, ascii_fold, parse_name, split_homonym, surname_key  # same particles
+from ..normalize import PARTICLES, ascii_fold, parse_name, split_homonym, surname_key  # same particles
 
 _TOKEN = re.compile(r"[a-z0-9]+")
 _INITIALS_RUN = re.compile(r"^[A-Z]{2,3}$")  # "JS" in "Steinhardt JS" (PubMed style)
@@ -56,7 +56,7 @@ def fast_surname_key(surname: str | None) -> str:
     if not surname.isascii():
         return surname_key(surname)
     tokens = [t for t in _NON_ALNUM.split(surname.lower()) if t]
-    while len(tokens) > 1 and tokens[0] in _PARTICLES:
+    while len(tokens) > 1 and tokens[0] in PARTICLES:
         tokens.pop(0)
     return "".join(tokens)
 
@@ -134,7 +134,7 @@ def middle_agreement(x: NameParts, y: NameParts) -> int:
 
 
 _PLAIN_NAME = re.compile(r"^[A-Za-z][A-Za-z.'-]*(?: [A-Za-z][A-Za-z.'-]*)+$")
-_NOT_PLAIN = frozenset({*_PARTICLES, "jr", "sr", "ii", "iii", "iv"})
+_NOT_PLAIN = frozenset({*PARTICLES, "jr", "sr", "ii", "iii", "iv"})
 
 
 def coauthor_key(name: str) -> str:

@@ -15,6 +15,7 @@ from typing import Any
 
 import numpy as np
 
+from ..settings import current
 from .compiled import CompiledTrees, threads
 from .features import FEATURES
 from .seeds import SEED_FEATURES
@@ -32,8 +33,26 @@ def fold_file(k: int, kind: str = "pair") -> str:
 DEFAULT_THRESHOLD = 0.5
 
 
-def model_dir() -> Path:
+def shipped_dir() -> Path:
+    """The models shipped in the package (trained on ../shared/data by `paperatlas train disambiguation`)."""
     return Path(str(resources.files("paperatlas.models.disambiguation")))
+
+
+def trained_dir() -> Path:
+    """Where `paperatlas train disambiguation` writes by default: the data folder, never the installed package."""
+    return current().data_dir / "models" / "disambiguation"
+
+
+def model_dir() -> Path:
+    """The models in use: those trained into the data folder when there are any, else the shipped ones."""
+    trained = trained_dir()
+    return trained if (trained / MODEL_FILE).is_file() else shipped_dir()
+
+
+def model_path(filename: str) -> Path:
+    """One model file: the data folder's copy when it exists, else the shipped one."""
+    trained = trained_dir() / filename
+    return trained if trained.is_file() else shipped_dir() / filename
 
 
 @dataclass

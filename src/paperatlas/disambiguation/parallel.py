@@ -29,6 +29,7 @@ from typing import Any
 
 import numpy as np
 
+from ..settings import current
 from . import compiled
 from .features import Evidence, prepare
 from .mentions import Mention, name_parts
@@ -43,9 +44,9 @@ def workers_for(n_mentions: int) -> int:
         return 1  # fork is safe with numpy's BLAS on Linux; macOS's system libraries are not fork-safe
     if multiprocessing.current_process().daemon:  # a daemonic process may not start workers of its own
         return 1
-    asked = os.environ.get("PAPERATLAS_WORKERS", "").strip()
+    asked = current().workers
     cores = os.cpu_count() or 1
-    return max(1, min(int(asked), cores) if asked.isdigit() and int(asked) > 0 else cores)
+    return max(1, min(asked, cores) if asked else cores)
 
 
 def deal(blocks: Sequence[np.ndarray], shares: int) -> list[list[np.ndarray]]:
@@ -109,7 +110,7 @@ def cluster_in_parallel(mentions: list[Mention], model: PairModel, workers: int,
                         pins: Sequence[object | None] | None = None, threshold: float | None = None,
                         keys: list[str] | None = None):
     """``clustering.cluster_mentions`` with the work dealt over ``workers`` processes."""
-    from .clustering import Clustering, _codes, _enforce_pins, _swap_aware_blocks, blocks_of
+    from .clustering import Clustering, blocks_of, codes_of, enforce_pins, swap_aware_blocks
 
     if not model.warm():  # no compiled models: workers could not predict safely, so every share stays here
         workers = 1
@@ -117,10 +118,10 @@ def cluster_in_parallel(mentions: list[Mention], model: PairModel, workers: int,
     # process folds names and blocks
     prepared = _Forked(lambda: prepare(mentions))
     parts = name_parts(mentions)
-    keys = keys if keys is not None else _swap_aware_blocks(parts)
+    keys = keys if keys is not None else swap_aware_blocks(parts)
     blocks = blocks_of(parts, keys)
     evidence = Evidence.build(mentions, parts, prepared=prepared.result())
-    pin_codes = _codes(list(pins)) if pins is not None else None
+    pin_codes = codes_of(list(pins)) if pins is not None else None
     cut_at = model.threshold if threshold is None else threshold
     labels = np.full(len(mentions), -1, dtype=np.int64)
     singles = [b[0] for b in blocks if len(b) == 1]
@@ -143,5 +144,5 @@ def cluster_in_parallel(mentions: list[Mention], model: PairModel, workers: int,
         next_label += int(local.max()) + 1
         pairs_scored += pairs
     if pin_codes is not None:
-        labels = _enforce_pins(labels, pin_codes)
+        labels = enforce_pins(labels, pin_codes)
     return Clustering(labels=labels, blocks=keys, pairs_scored=pairs_scored)

@@ -208,7 +208,7 @@ def seed_pairs(left: np.ndarray, right: np.ndarray, dist: np.ndarray, bounds: np
 def link_seeds(pairs: SeedPairs, prob: np.ndarray, seeds: np.ndarray, threshold: float) -> np.ndarray:
     """Average linkage over the seeds of each block, at ``threshold`` on 1 - p(same person); labels per
     mention (a seed's mentions stay together)."""
-    from .clustering import _link
+    from .clustering import link_block
 
     dist = np.where(pairs.cannot, CANNOT, 1.0 - prob.astype(np.float64))
     out = seeds.copy()
@@ -240,7 +240,7 @@ def link_seeds(pairs: SeedPairs, prob: np.ndarray, seeds: np.ndarray, threshold:
         i, j = np.minimum(ia, ib), np.maximum(ia, ib)
         condensed = np.full(k * (k - 1) // 2, CANNOT)
         condensed[k * i - i * (i + 1) // 2 + (j - i - 1)] = d
-        labels = _link(k, condensed, threshold, "average")
+        labels = link_block(k, condensed, threshold, "average")
         seed_label[local_ids] = labels + next_label
         next_label += int(labels.max()) + 1
     return seed_label[out]

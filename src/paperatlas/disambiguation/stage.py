@@ -15,8 +15,10 @@ from typing import Any
 
 import orjson
 
+from ..scale import LOCAL, SPARK, check_engine
 from ..store import Store
 from .clustering import cluster_mentions
+from .distributed import cluster_mentions_on
 from .pairmodel import shipped_model
 from .storage import (
     Loaded,
@@ -35,6 +37,8 @@ STAGE = "identities"
 
 
 def run(store: Store, options: Any) -> dict[str, Any]:
+    engine = getattr(options, "engine", LOCAL)
+    check_engine(engine)
     started = time.perf_counter()
     db = store.db
     top_seq = int(db.scalar("SELECT COALESCE(MAX(change_seq), 0) FROM papers") or 0)
@@ -48,7 +52,7 @@ def run(store: Store, options: Any) -> dict[str, Any]:
             "SELECT DISTINCT a.block_key FROM authorships a JOIN papers p ON p.id = a.paper_id "
             "WHERE a.identity_id IS NULL OR p.change_seq > ?", (watermark,))]
         loaded = load_mentions(store, blocks) if blocks else Loaded()
-    figures = resolve(store, loaded, full=full) if loaded.mentions else {"mentions": 0}
+    figures = resolve(store, loaded, full=full, engine=engine) if loaded.mentions else {"mentions": 0}
     with db.transaction():
         db.execute(
             "INSERT INTO stage_state (stage, watermark, info, updated_at) VALUES (?, ?, ?, ?) "
@@ -58,11 +62,14 @@ def run(store: Store, options: Any) -> dict[str, Any]:
     seconds = time.perf_counter() - started
     figures.update({"mode": "full" if full else "incremental", "block_keys_filled": filled,
                     "mentions_per_s": round(figures.get("mentions", 0) / seconds, 1) if seconds else 0.0})
+    if engine == SPARK:
+        figures.update({"engine": SPARK, "spark_steps": ["disambiguation.distributed.cluster_mentions_on"]})
     return figures
 
 
-def resolve(store: Store, loaded: Loaded, *, full: bool) -> dict[str, Any]:
-    """Cluster the loaded mentions under the pins, then write identities and assignments."""
+def resolve(store: Store, loaded: Loaded, *, full: bool, engine: str = LOCAL) -> dict[str, Any]:
+    """Cluster the loaded mentions under the pins (chunks of blocks mapped through ``engine`` when it is not
+    this process), then write identities and assignments."""
     model = shipped_model()
     db = store.db
     curated = curated_pins(store)
@@ -81,7 +88,10 @@ def resolve(store: Store, loaded: Loaded, *, full: bool) -> dict[str, Any]:
             pins.append(loaded.identity[k])
         else:
             pins.append(None)
-    result = cluster_mentions(loaded.mentions, model, pins=pins, keys=loaded.blocks)
+    if engine == LOCAL:
+        result = cluster_mentions(loaded.mentions, model, pins=pins, keys=loaded.blocks)
+    else:
+        result = cluster_mentions_on(engine, loaded.mentions, model, pins=pins, keys=loaded.blocks)
     members: dict[int, list[int]] = defaultdict(list)
     for i, label in enumerate(result.labels.tolist()):
         members[label].append(i)

@@ -86,9 +86,9 @@ def load(path: Path) -> WordVectors | None:
 
 @lru_cache(maxsize=1)
 def shipped() -> WordVectors | None:
-    from .pairmodel import model_dir
+    from .pairmodel import model_path
 
-    return load(model_dir() / VECTORS_FILE)
+    return load(model_path(VECTORS_FILE))
 
 
 def distil(encode: Callable[[list[str]], np.ndarray], titles: list[str], corpus: Iterable[str], *,

@@ -33,13 +33,13 @@ from typing import Any
 import numpy as np
 
 from . import name_counts
-from .clustering import _swap_aware_blocks, blocks_of, candidate_pairs, cut, hard_rules, score, seeded_method
+from .clustering import blocks_of, candidate_pairs, cut, hard_rules, score, seeded_method, swap_aware_blocks
 from .datasets import Labelled, read_all
 from .evaluation import scores
 from .features import FEATURES, Evidence, pair_features
 from .harvest_mentions import read_oai_mentions
 from .mentions import name_parts
-from .pairmodel import PairModel, fold_file, model_dir
+from .pairmodel import PairModel, fold_file, shipped_dir
 from .seeds import SEED_FEATURES, seed_pairs
 
 SEED = 13
@@ -75,7 +75,7 @@ def labelled_pairs(data: Labelled, rng: np.random.Generator) -> tuple[np.ndarray
     """Features and same-person labels for (sampled) candidate pairs, exactly as clustering would see them."""
     mentions = data.mentions
     parts = name_parts(mentions)
-    blocks = blocks_of(parts, _swap_aware_blocks(parts))
+    blocks = blocks_of(parts, swap_aware_blocks(parts))
     left, right, owner = candidate_pairs(blocks)
     ev = Evidence.build(mentions, parts)
     cannot, must = hard_rules(mentions, ev, left, right, np.zeros(len(mentions), dtype=np.int64))
@@ -212,7 +212,7 @@ def train(data_root: Path, out_dir: Path, log=print) -> dict[str, Any]:
         mentions, _ = read_oai_mentions(sorted(harvest.glob("page*.xml.gz")))
         name_counts.save(name_counts.count_names(mentions), out_dir)
         name_counts.shipped.cache_clear()
-        if out_dir.resolve() != model_dir().resolve():
+        if out_dir.resolve() != shipped_dir().resolve():
             log("note: features read the name counts shipped in the package; copy them there to use this model")
         log(f"name counts from {len(mentions):,} arXiv mentions")
     collections = [found[n] for n in TRAINED_ON]

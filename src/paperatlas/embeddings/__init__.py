@@ -16,6 +16,8 @@ import threading
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
+from ..settings import current
+
 if TYPE_CHECKING:
     import numpy as np
 
@@ -118,7 +120,7 @@ def available_models() -> list[str]:
 
 def model_name(name: str | None = None) -> str:
     """The name vectors of this model are stored under, without loading the model (cheap: pages, novelty)."""
-    requested = (name or os.environ.get(ENV_MODEL) or DEFAULT_MODEL).strip()
+    requested = (name or current().embedder or DEFAULT_MODEL).strip()
     base = requested.partition("@")[0]
     namer = NAMES.get(requested) or NAMES.get(base)
     if namer is not None:
@@ -133,8 +135,8 @@ def get_embedder(name: str | None = None, *, device: str | None = None) -> Embed
     ``name`` may be a registered short name, a stored model name such as ``all-MiniLM-L6-v2@gt-0.1.0`` (the
     version part is checked against what is installed), or a folder holding a sentence-transformers model.
     """
-    requested = (name or os.environ.get(ENV_MODEL) or DEFAULT_MODEL).strip()
-    device = device or os.environ.get(ENV_DEVICE) or "cpu"
+    requested = (name or current().embedder or DEFAULT_MODEL).strip()
+    device = device or current().embed_device
     key = (requested, device)
     with _cache_lock:
         cached = _cache.get(key) or next(
@@ -162,4 +164,7 @@ def _load(requested: str, device: str) -> Embedder:
                      "or a folder holding a sentence-transformers model")
 
 
-__all__ = ["DEFAULT_MODEL", "Embedder", "SentenceTransformerEmbedder", "available_models", "get_embedder", "model_name"]
+from .mapped import MappedEmbedder  # noqa: E402  (it calls back into get_embedder above)
+
+__all__ = ["DEFAULT_MODEL", "Embedder", "MappedEmbedder", "SentenceTransformerEmbedder", "available_models",
+           "get_embedder", "model_name"]

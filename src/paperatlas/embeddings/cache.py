@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from ..settings import current
+
 if TYPE_CHECKING:
     import numpy as np
 
@@ -47,7 +49,7 @@ def load_cache(path: Path) -> VectorCache:
 def cache_paths(data_dir: Path | None = None) -> list[Path]:
     """Caches named by ``PAPERATLAS_VECTOR_CACHE`` (paths separated by ``os.pathsep``) and those in the data
     folder's ``vector-cache/``."""
-    found = [Path(p) for p in os.environ.get(CACHE_ENV, "").split(os.pathsep) if p]
+    found = [Path(p) for p in (current().vector_cache or "").split(os.pathsep) if p]
     if data_dir is not None and (data_dir / "vector-cache").is_dir():
         found.extend(sorted((data_dir / "vector-cache").glob("*.npz")))
     return [p for p in found if p.is_file()]

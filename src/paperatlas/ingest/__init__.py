@@ -30,6 +30,7 @@ from typing import Any
 
 from ..gcpause import collect_young, gc_paused
 from ..progress import progress
+from ..settings import current
 from ..sources.base import StrictStop
 from ..store import Store
 from .files import IngestError, PlannedFile, plan
@@ -84,7 +85,7 @@ class IngestSummary:
 def _use_child(planned: list[PlannedFile], parallel: bool | None) -> bool:
     if parallel is not None:
         return parallel
-    if os.environ.get("PAPERATLAS_INGEST_PARALLEL") in ("0", "no", "false"):
+    if not current().ingest_parallel:
         return False
     return (os.cpu_count() or 1) >= 2 and sum(f.size for f in planned) >= PARALLEL_MIN_BYTES
 

@@ -17,6 +17,7 @@ import orjson
 
 from ..model import ID_SCHEMES, Source, pack_provenance
 from ..normalize import name_key, parse_name, surname_key, title_key
+from ..tex import tex_to_unicode
 
 ARXIV_FAMILY = (Source.ARXIV_OAI.value, Source.ARXIV_SNAPSHOT.value, Source.ARXIV_ATOM.value)
 _S2 = (Source.SEMANTIC_SCHOLAR.value, Source.S2ORC.value)
@@ -43,6 +44,8 @@ PRECEDENCE: dict[str, tuple[str, ...]] = {
 _RANKS = {name: {source: rank for rank, source in enumerate(order)} for name, order in PRECEDENCE.items()}
 SIMPLE_FIELDS = ("title", "abstract", "submitted", "updated", "published", "primary_category", "categories",
                  "comments", "journal_ref", "license")
+# Fields written in TeX by arXiv: read as Unicode on the paper, kept as written in the source record
+TEX_FIELDS = ("title", "abstract", "comments", "journal_ref")
 
 
 @dataclass(slots=True)
@@ -128,6 +131,8 @@ def fold(records: list[Held]) -> Folded:
                     break
             columns[name] = value
     columns["categories"] = orjson.dumps(columns["categories"] or []).decode()
+    for name in TEX_FIELDS:
+        columns[name] = tex_to_unicode(columns[name])
 
     venue: dict[str, Any] = {}
     for held in _ordered(records, "venue") if len(records) > 1 else records:
@@ -190,8 +195,8 @@ def fold(records: list[Held]) -> Folded:
 
 
 def _author_row(author: dict[str, Any], source: str) -> dict[str, Any]:
-    name = author.get("name") or " ".join(p for p in (author.get("forenames"), author.get("surname")) if p)
-    forenames, surname, suffix = author.get("forenames"), author.get("surname"), author.get("suffix")
+    forenames, surname, suffix = (tex_to_unicode(author.get(k)) for k in ("forenames", "surname", "suffix"))
+    name = tex_to_unicode(author.get("name")) or " ".join(p for p in (forenames, surname) if p)
     if not surname:
         forenames, surname, suffix = parse_name(name)
     ids = {source: author["source_author_id"]} if author.get("source_author_id") else {}

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..model import ARXIV, ID_SCHEMES
-from ..store.database import Database
+from ..store.database import Database, query_in
 
 # Identifier schemes in the order a record's identifiers are tried: the most specific first.
 MATCH_ORDER = (ARXIV, "doi", "dblp", "openalex", "s2", "acl", "s2corpus", "mag", "pubmed")
@@ -87,23 +87,15 @@ def lookup_titles(db: Database, keys: Iterable[str]) -> dict[str, list[Candidate
     ordered = sorted({k for k in keys if k and len(k) >= MIN_TITLE_KEY})
     found: dict[str, list[Candidate]] = {}
     by_id: dict[int, Candidate] = {}
-    for start in range(0, len(ordered), _CHUNK):
-        chunk = ordered[start : start + _CHUNK]
-        marks = ",".join("?" * len(chunk))
-        for paper_id, key, year, author_key in db.query_tuples(
-            f"SELECT id, title_key, year, first_author_key FROM papers WHERE title_key IN ({marks})", chunk
-        ):
-            cand = Candidate(paper_id, year, author_key)
-            by_id[paper_id] = cand
-            found.setdefault(key, []).append(cand)
+    sql = ("SELECT id, title_key, year, first_author_key FROM papers WHERE title_key IN ({marks})")
+    for paper_id, key, year, author_key in query_in(db, sql, ordered, size=_CHUNK):
+        cand = Candidate(paper_id, year, author_key)
+        by_id[paper_id] = cand
+        found.setdefault(key, []).append(cand)
     ids = sorted(by_id)
-    for start in range(0, len(ids), _CHUNK):
-        chunk = ids[start : start + _CHUNK]
-        marks = ",".join("?" * len(chunk))
-        for paper_id, value in db.query_tuples(
-            f"SELECT paper_id, value FROM paper_ids WHERE scheme = 'arxiv' AND paper_id IN ({marks})", chunk
-        ):
-            by_id[paper_id].arxiv.add(value)
+    sql = ("SELECT paper_id, value FROM paper_ids WHERE scheme = 'arxiv' AND paper_id IN ({marks})")
+    for paper_id, value in query_in(db, sql, ids, size=_CHUNK):
+        by_id[paper_id].arxiv.add(value)
     return found
 
 

@@ -19,7 +19,7 @@ from typing import Any, NamedTuple
 
 import orjson
 
-from ..store.database import Database
+from ..store.database import Database, query_in
 from ..store.ids import make_pid
 from ..store.papers import parse_ref
 from .fold import Held, first_author_key, fold, record_year
@@ -155,13 +155,9 @@ def apply_in_transaction(db: Database, items: list[Item]) -> BatchResult:
 def _known_hashes(db: Database, table: str, key_column: str, keys: list[str],
                   extra: str = "paper_id") -> dict[str, tuple[Any, str]]:
     found: dict[str, tuple[Any, str]] = {}
-    for start in range(0, len(keys), _CHUNK):
-        chunk = keys[start : start + _CHUNK]
-        marks = ",".join("?" * len(chunk))
-        for key, other, digest in db.query_tuples(
-            f"SELECT {key_column}, {extra}, content_hash FROM {table} WHERE {key_column} IN ({marks})", chunk
-        ):
-            found[key] = (other, digest)
+    sql = (f"SELECT {key_column}, {extra}, content_hash FROM {table} WHERE {key_column} IN ({{marks}})")
+    for key, other, digest in query_in(db, sql, keys):
+        found[key] = (other, digest)
     return found
 
 
@@ -331,26 +327,18 @@ def record_rank(data: dict[str, Any], digest: str) -> tuple:
 
 def _stored_ranks(db: Database, keys: list[str]) -> dict[str, tuple]:
     ranks: dict[str, tuple] = {}
-    for start in range(0, len(keys), _CHUNK):
-        chunk = keys[start : start + _CHUNK]
-        marks = ",".join("?" * len(chunk))
-        for key, digest, data in db.query_tuples(
-            f"SELECT record_key, content_hash, data FROM paper_records WHERE record_key IN ({marks})", chunk
-        ):
-            ranks[key] = record_rank(orjson.loads(data), digest)
+    sql = ("SELECT record_key, content_hash, data FROM paper_records WHERE record_key IN ({marks})")
+    for key, digest, data in query_in(db, sql, keys):
+        ranks[key] = record_rank(orjson.loads(data), digest)
     return ranks
 
 
 def _arxiv_ids(db: Database, paper_ids: set[int]) -> dict[int, set[str]]:
     found: dict[int, set[str]] = {}
     ordered = sorted(paper_ids)
-    for start in range(0, len(ordered), _CHUNK):
-        chunk = ordered[start : start + _CHUNK]
-        marks = ",".join("?" * len(chunk))
-        for paper_id, value in db.query_tuples(
-            f"SELECT paper_id, value FROM paper_ids WHERE scheme = 'arxiv' AND paper_id IN ({marks})", chunk
-        ):
-            found.setdefault(paper_id, set()).add(value)
+    sql = ("SELECT paper_id, value FROM paper_ids WHERE scheme = 'arxiv' AND paper_id IN ({marks})")
+    for paper_id, value in query_in(db, sql, ordered):
+        found.setdefault(paper_id, set()).add(value)
     return found
 
 
@@ -363,29 +351,21 @@ def _author_values(row: dict[str, Any]) -> tuple:
 
 def _stored_records(db: Database, paper_ids: list[int], skip: set[str]) -> dict[int, list[Held]]:
     found: dict[int, list[Held]] = {}
-    for start in range(0, len(paper_ids), _CHUNK):
-        chunk = paper_ids[start : start + _CHUNK]
-        marks = ",".join("?" * len(chunk))
-        for key, paper_id, source, file, locator, data in db.query_tuples(
-            "SELECT record_key, paper_id, source, file, locator, data FROM paper_records "
-            f"WHERE paper_id IN ({marks}) ORDER BY record_key", chunk
-        ):
-            if key not in skip:
-                found.setdefault(paper_id, []).append(Held(orjson.loads(data), source, f"{source}:{file}:{locator}",
-                                                           key))
+    sql = ("SELECT record_key, paper_id, source, file, locator, data FROM paper_records "
+           "WHERE paper_id IN ({marks}) ORDER BY record_key")
+    for key, paper_id, source, file, locator, data in query_in(db, sql, paper_ids):
+        if key not in skip:
+            found.setdefault(paper_id, []).append(Held(orjson.loads(data), source, f"{source}:{file}:{locator}",
+                                                       key))
     return found
 
 
 def _stored_authors(db: Database, paper_ids: list[int]) -> dict[int, list[tuple]]:
     found: dict[int, list[tuple]] = {}
-    for start in range(0, len(paper_ids), _CHUNK):
-        chunk = paper_ids[start : start + _CHUNK]
-        marks = ",".join("?" * len(chunk))
-        for row in db.query_tuples(
-            f"SELECT paper_id, position, {', '.join(AUTHOR_COLUMNS)}, identity_id FROM authorships "
-            f"WHERE paper_id IN ({marks}) ORDER BY paper_id, position", chunk
-        ):
-            found.setdefault(row[0], []).append(row[1:])
+    sql = (f"SELECT paper_id, position, {', '.join(AUTHOR_COLUMNS)}, identity_id FROM authorships "
+           f"WHERE paper_id IN ({{marks}}) ORDER BY paper_id, position")
+    for row in query_in(db, sql, paper_ids):
+        found.setdefault(row[0], []).append(row[1:])
     return found
 
 
@@ -490,13 +470,9 @@ def _apply_entities(db: Database, items: list[Item], now: str, result: BatchResu
             latest[(item.source, item.key)] = (item, entity, rank)
     known: dict[tuple[str, str], tuple] = {}
     keys = sorted({k for _, k in latest})
-    for start in range(0, len(keys), _CHUNK):
-        chunk = keys[start : start + _CHUNK]
-        marks = ",".join("?" * len(chunk))
-        for source, key, digest, data in db.query_tuples(
-            f"SELECT source, id, content_hash, data FROM source_entities WHERE id IN ({marks})", chunk
-        ):
-            known[(source, key)] = _entity_rank(orjson.loads(data), digest)
+    sql = ("SELECT source, id, content_hash, data FROM source_entities WHERE id IN ({marks})")
+    for source, key, digest, data in query_in(db, sql, keys):
+        known[(source, key)] = _entity_rank(orjson.loads(data), digest)
     rows = []
     for (source, key), (item, entity, rank) in latest.items():
         stored = known.get((source, key))

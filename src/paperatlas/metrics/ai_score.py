@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import csv
 import gzip
-import os
 import re
 from dataclasses import dataclass
 from functools import lru_cache
@@ -21,6 +20,8 @@ from pathlib import Path
 from typing import Any
 
 import orjson
+
+from ..settings import current
 
 MODEL_FILE = "model.json.gz"
 ACCEPTED = {"poster", "oral", "spotlight", "talk"}
@@ -185,7 +186,7 @@ def _load_cached(path: str) -> AIScoreModel:
 
 def shipped_model() -> AIScoreModel:
     """The model in use: ``$PAPERATLAS_AI_SCORE_MODEL`` if set, else the one shipped with PaperAtlas."""
-    return _load_cached(os.environ.get(ENV_MODEL) or str(shipped_path()))
+    return _load_cached(str(current().ai_score_model or shipped_path()))
 
 
 MEANING = ("about the percentile (0-100) of the paper's title and abstract wording among ICLR submissions and cited "

@@ -10,9 +10,9 @@ from __future__ import annotations
 import statistics
 from collections import Counter
 from dataclasses import dataclass, field
-from typing import Any
 
-from ..store import Database
+from ..scale import LOCAL, run_per_block
+from ..store import Database, Store
 from .common import dumps, now_iso
 
 
@@ -138,25 +138,32 @@ def author_papers(db: Database, identity_id: int) -> list[AuthorPaper]:
     return papers
 
 
-def compute_all(db: Database) -> int:
-    """Recompute ``author_metrics`` for every identity that has papers; return how many rows changed."""
-    grouped: dict[int, list[AuthorPaper]] = {}
-    for row in db.iterate(_PAPERS_SQL + "WHERE a.identity_id IS NOT NULL"):
-        grouped.setdefault(row[0], []).append(_row_to_paper(row))
+AUTHOR_SCHEMA = ("identity_id long, paper_count long, citations long, h_index long, i10_index long, "
+                 "primary_category string, novelty double, ai_score double, per_year string, reason string")
+
+
+def author_figures(identity_id: int, rows: list[tuple]) -> list[tuple]:
+    """One identity's block of paper rows -> its ``author_metrics`` row (the per-group step of :func:`compute_all`)."""
+    s = summarize([_row_to_paper((identity_id, *row)) for row in rows])
+    return [(identity_id, s.paper_count, s.citations, s.h_index, s.i10_index, s.primary_category, s.novelty,
+             s.ai_score, dumps(s.per_year), dumps(s.reason))]
+
+
+def compute_all(store: Store, engine: str = LOCAL) -> int:
+    """Recompute ``author_metrics`` for every identity that has papers, one identity per block on ``engine``;
+    return how many rows changed."""
+    db = store.db
+    figures = run_per_block(store, _PAPERS_SQL + "WHERE a.identity_id IS NOT NULL", author_figures,
+                            schema=AUTHOR_SCHEMA, engine=engine)
     stamp = now_iso()
     stored = {
-        r[0]: r[1:] for r in db.iterate(
+        r[0]: tuple(r[1:]) for r in db.iterate(
             "SELECT identity_id, paper_count, citations, h_index, i10_index, primary_category, novelty, ai_score, "
             "per_year, reason FROM author_metrics"
         )
     }
-    rows: list[tuple[Any, ...]] = []
-    for identity_id, papers in grouped.items():
-        s = summarize(papers)
-        row = (s.paper_count, s.citations, s.h_index, s.i10_index, s.primary_category, s.novelty, s.ai_score,
-               dumps(s.per_year), dumps(s.reason))
-        if stored.get(identity_id) != row:  # write only what changed: most authors do not, build after build
-            rows.append((identity_id, *row, stamp))
+    # write only what changed: most authors do not, build after build
+    rows = [(*row, stamp) for row in figures if stored.get(row[0]) != tuple(row[1:])]
     with db.transaction():
         db.execute("DELETE FROM author_metrics WHERE identity_id NOT IN "
                    "(SELECT identity_id FROM authorships WHERE identity_id IS NOT NULL)")

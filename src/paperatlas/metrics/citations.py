@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..store import Database
+from ..scale import LOCAL, run_per_block
+from ..store import Database, Store
 
 STORE = "store"
 
@@ -45,32 +46,30 @@ def _count(n: int, noun: str) -> str:
     return f"{n} {noun}" + ("" if n == 1 else "s")
 
 
-def store_counts(db: Database) -> dict[int, int]:
-    """paper id -> distinct citing papers (self-citations of a paper by itself left out)."""
-    return dict(
-        db.query_tuples(
-            "SELECT cited_id, COUNT(DISTINCT citing_id) FROM citations "
-            "WHERE cited_id IS NOT NULL AND cited_id <> citing_id GROUP BY cited_id"
-        )
-    )
+CITING_SQL = "SELECT cited_id, citing_id FROM citations WHERE cited_id IS NOT NULL AND cited_id <> citing_id"
+COUNT_SCHEMA = "paper_id long, citations long"
 
 
-def all_figures(db: Database) -> dict[int, CitationFigure]:
-    counts = store_counts(db)
+def distinct_citing(cited_id: int, rows: list[tuple]) -> list[tuple]:
+    """One cited paper's block of (citing_id,) rows -> [(paper id, distinct citing papers)]."""
+    return [(cited_id, len({citing for (citing,) in rows}))]
+
+
+def store_counts(store: Store, engine: str = LOCAL) -> dict[int, int]:
+    """paper id -> distinct citing papers (self-citations of a paper by itself left out), per cited paper on
+    ``engine``."""
+    return dict(run_per_block(store, CITING_SQL, distinct_citing, schema=COUNT_SCHEMA, engine=engine))
+
+
+def all_figures(store: Store, engine: str = LOCAL) -> dict[int, CitationFigure]:
+    db = store.db
+    counts = store_counts(store, engine)
     out: dict[int, CitationFigure] = {}
     for paper_id, external, source in db.iterate(
         "SELECT id, external_citation_count, external_citation_source FROM papers"
     ):
         out[paper_id] = CitationFigure(counts.get(paper_id, 0), external, source)
     return out
-
-
-def citing_papers(db: Database, paper_id: int, limit: int = 20) -> list[int]:
-    rows = db.query_tuples(
-        "SELECT DISTINCT citing_id FROM citations WHERE cited_id = ? AND citing_id <> ? ORDER BY citing_id LIMIT ?",
-        (paper_id, paper_id, limit),
-    )
-    return [r[0] for r in rows]
 
 
 def figures_for(db: Database, paper_ids: list[int]) -> dict[int, CitationFigure]:

@@ -199,11 +199,3 @@ def update_percentiles(db: Database) -> int:
                              ((rows[i][0], value, dumps(reason)) for i, (value, reason) in result.items()))
     return len(result)
 
-
-def clear_stale(db: Database, model: str) -> None:
-    """Forget novelty computed with another model (its neighbours live in another vector space)."""
-    db.execute(
-        "UPDATE paper_metrics SET novelty = NULL, novelty_raw = NULL, novelty_model = NULL, novelty_reason = NULL "
-        "WHERE novelty_model IS NOT NULL AND novelty_model <> ?",
-        (model,),
-    )

@@ -12,6 +12,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
+from ..scale import LOCAL, SPARK, check_engine, map_batches
 from ..store import Database, Store
 from . import ai_score, authors, citations, novelty, trending
 from .common import dumps, ensure_paper_rows, now_iso, upsert_paper_metrics
@@ -31,8 +32,9 @@ def _set_watermark(db: Database, value: int, info: dict[str, Any]) -> None:
     )
 
 
-def update_citations(db: Database) -> int:
-    figures = citations.all_figures(db)
+def update_citations(store: Store, engine: str = LOCAL) -> int:
+    db = store.db
+    figures = citations.all_figures(store, engine)
     current = {
         r[0]: r[1:] for r in db.query_tuples(
             "SELECT paper_id, citations, citations_external, citations_source FROM paper_metrics"
@@ -48,7 +50,26 @@ def update_citations(db: Database) -> int:
     return len(changed)
 
 
-def update_ai_scores(db: Database, since: int, *, full: bool = False) -> dict[str, Any]:
+AI_SCORE_SCHEMA = "paper_id long, ai_score double, ai_score_reason string, ai_score_model string"
+
+
+def ai_score_batch(rows: list[tuple]) -> list[tuple]:
+    """Score a batch of (paper_id, title, abstract) with the model in use (loaded once per process or executor):
+    the per-batch step of :func:`update_ai_scores`."""
+    model = ai_score.shipped_model()
+    scored = model.score([ai_score.text_of(t, a) for _, t, a in rows], [None] * len(rows))
+    out = []
+    for (paper_id, title, abstract), (value, reason) in zip(rows, scored, strict=True):
+        has_text = bool(title or abstract)
+        out.append((paper_id, value if has_text else None,
+                    dumps(reason if has_text else {"model": model.version, "meaning": "no title or abstract to score"}),
+                    model.version))
+    return out
+
+
+def update_ai_scores(store: Store, since: int, *, full: bool = False, engine: str = LOCAL) -> dict[str, Any]:
+    """AI Scores of the papers changed since ``since`` (all when the model changed), in batches on ``engine``."""
+    db = store.db
     try:
         model = ai_score.shipped_model()
     except (OSError, ValueError) as exc:
@@ -56,33 +77,14 @@ def update_ai_scores(db: Database, since: int, *, full: bool = False) -> dict[st
     where = "" if full else " WHERE p.change_seq > ? OR m.ai_score_model IS NULL OR m.ai_score_model <> ?"
     params: tuple = () if full else (since, model.version)
     sql = ("SELECT p.id, p.title, p.abstract FROM papers p LEFT JOIN paper_metrics m ON m.paper_id = p.id" + where)
-    done = 0
-    batch: list[tuple] = []
-
-    def flush() -> None:
-        nonlocal done
-        scored = model.score([ai_score.text_of(t, a) for _, t, a in batch], [None] * len(batch))
-        with db.transaction():
-            upsert_paper_metrics(db, ["ai_score", "ai_score_reason", "ai_score_model"], [
-                (pid, s if (t or a) else None, dumps(r if (t or a) else {"model": model.version,
-                                                                          "meaning": "no title or abstract to score"}),
-                 model.version)
-                for (pid, t, a), (s, r) in zip(batch, scored, strict=True)
-            ])
-        done += len(batch)
-        batch.clear()
-
-    for row in db.iterate(sql, params):
-        batch.append(row)
-        if len(batch) >= 2000:
-            flush()
-    if batch:
-        flush()
-    return {"ai_scored": done, "ai_score_model": model.version}
+    rows = map_batches(store, sql, ai_score_batch, params=params, engine=engine, batch=2000, schema=AI_SCORE_SCHEMA)
+    with db.transaction():
+        upsert_paper_metrics(db, ["ai_score", "ai_score_reason", "ai_score_model"], rows)
+    return {"ai_scored": len(rows), "ai_score_model": model.version}
 
 
-def update_embeddings_and_novelty(store: Store, options: Any) -> dict[str, Any]:
-    from ..embeddings import model_name
+def update_embeddings_and_novelty(store: Store, options: Any, engine: str = LOCAL) -> dict[str, Any]:
+    from ..embeddings import MappedEmbedder, model_name
 
     db = store.db
     report: dict[str, Any] = {}
@@ -100,6 +102,8 @@ def update_embeddings_and_novelty(store: Store, options: Any) -> dict[str, Any]:
             from ..embeddings.store import embed_missing
 
             embedder = get_embedder()
+            if engine == SPARK:
+                embedder = MappedEmbedder(embedder, engine)
         except (ImportError, OSError, ValueError) as exc:
             report["embed_status"] = f"embedding model unavailable: {exc}"
         else:
@@ -116,7 +120,14 @@ def update_embeddings_and_novelty(store: Store, options: Any) -> dict[str, Any]:
     return report
 
 
+# The steps that map their work through the engine's helpers (paperatlas.scale), reported per build.
+ENGINE_STEPS = ["metrics.citations.store_counts", "metrics.authors.compute_all", "metrics.stage.update_ai_scores",
+                "embeddings.MappedEmbedder.encode"]
+
+
 def run(store: Store, options: Any) -> dict[str, Any]:
+    engine = getattr(options, "engine", LOCAL)
+    check_engine(engine)
     db = store.db
     since = 0 if getattr(options, "full", False) else _watermark(db)
     top = int(db.scalar("SELECT COALESCE(MAX(change_seq), 0) FROM papers") or 0)
@@ -131,14 +142,17 @@ def run(store: Store, options: Any) -> dict[str, Any]:
 
     with db.transaction():
         report["papers_new"] = ensure_paper_rows(db)
-    report["citations_changed"] = timed("citations", update_citations, db)
-    report.update(timed("embeddings_novelty", update_embeddings_and_novelty, store, options))
-    report.update(timed("ai_score", update_ai_scores, db, since, full=getattr(options, "full", False)))
-    report["authors_updated"] = timed("authors", authors.compute_all, db)
+    report["citations_changed"] = timed("citations", update_citations, store, engine)
+    report.update(timed("embeddings_novelty", update_embeddings_and_novelty, store, options, engine))
+    report.update(timed("ai_score", update_ai_scores, store, since, full=getattr(options, "full", False),
+                        engine=engine))
+    report["authors_updated"] = timed("authors", authors.compute_all, store, engine)
     as_of = getattr(options, "as_of", None) or trending.default_as_of(db)
     report["trending_as_of"] = as_of.isoformat()
     report["trending_papers"] = timed("trending", trending.update, db, as_of)
     with db.transaction():
         _set_watermark(db, top, {"timings": timings})
     report["timings"] = timings
+    if engine == SPARK:
+        report.update({"engine": SPARK, "spark_steps": ENGINE_STEPS})
     return report

@@ -2,19 +2,23 @@
 
 sources -> store (ingest) -> citations resolved -> identities -> metrics (citations, h-index, embeddings,
 novelty, AI Score, trending) -> search indexes.  Each stage module exposes ``run(store, options) -> dict`` and
-keeps its own watermark, so a build after a small ingest only touches what changed.  The Spark engine runs the
-same stage code per partition (see ``paperatlas/scale``).
+keeps its own watermark, so a build after a small ingest only touches what changed.  ``options.engine`` ("local"
+or "spark") is passed down: each stage maps its per-group work through ``paperatlas.scale`` on that engine.
 """
 
 from __future__ import annotations
 
-import importlib
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
+from ..disambiguation import stage as identities
+from ..merge import citations as merge_citations
+from ..metrics import stage as metrics
+from ..scale import check_engine
+from ..search import stage as search
 from ..store import Store
 
 
@@ -28,39 +32,25 @@ class BuildOptions:
     embed: bool = True  # compute embeddings (slow on CPU); pages and search work without them
 
 
-STAGES: list[tuple[str, str]] = [
-    ("citations", "paperatlas.merge.citations:run"),
-    ("identities", "paperatlas.disambiguation.stage:run"),
-    ("metrics", "paperatlas.metrics.stage:run"),
-    ("search", "paperatlas.search.stage:run"),
+Stage = Callable[[Store, BuildOptions], dict[str, Any]]
+
+# In the order the data flows.  Each stage takes ``options.engine`` and maps its per-group work through
+# ``paperatlas.scale``'s helpers; a renamed or missing stage function is an ImportError when this module loads.
+STAGES: list[tuple[str, Stage]] = [
+    ("citations", merge_citations.run),
+    ("identities", identities.run),
+    ("metrics", metrics.run),
+    ("search", search.run),
 ]
 
 
-def _load(target: str) -> Callable[[Store, BuildOptions], dict[str, Any]] | None:
-    module_name, _, attr = target.partition(":")
-    try:
-        module = importlib.import_module(module_name)
-    except ModuleNotFoundError as exc:
-        if exc.name == module_name:
-            return None
-        raise
-    return getattr(module, attr)
-
-
 def run_build(store: Store, options: BuildOptions) -> dict[str, Any]:
-    """Run the stages; return {stage: {"seconds": s, **figures}} (missing stages say so)."""
+    """Run the stages; return {stage: {"seconds": s, **figures}}."""
+    check_engine(options.engine)
     report: dict[str, Any] = {}
-    for name, target in STAGES:
+    for name, stage in STAGES:
         if options.only and name not in options.only:
             continue
-        stage = _load(target)
-        if stage is None:
-            report[name] = {"status": "not installed"}
-            continue
-        if options.engine == "spark":  # the stage's per-group steps run on Spark (see paperatlas/scale/stages.py)
-            from ..scale.stages import on_spark
-
-            stage = on_spark(name, stage)
         started = time.perf_counter()
         figures = stage(store, options) or {}
         report[name] = {"seconds": round(time.perf_counter() - started, 3), **figures}

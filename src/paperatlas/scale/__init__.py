@@ -3,8 +3,8 @@
 * :func:`run_per_block` / :func:`map_batches` (``scale/blocks.py``): a stage's pure per-block or per-batch
   function run locally or on Spark (blocks hash-partitioned and sorted, then ``mapInArrow``, over Parquet from the
   store), chosen by ``BuildOptions.engine``.
-* ``scale/stages.py``: Spark versions of build stages that do not call the helpers themselves, each running the
-  stage's own per-group function.
+  Each batch stage takes ``engine`` (from ``paperatlas build --engine``) and maps its own per-group function
+  through these helpers; nothing here knows a stage, and no module patches another.
 * ``scale/session.py``: the one SparkSession of a process (local mode, or ``PAPERATLAS_SPARK_MASTER``).
 
 pyspark is imported only when the Spark engine runs, never when the CLI starts.
@@ -12,6 +12,6 @@ pyspark is imported only when the Spark engine runs, never when the CLI starts.
 
 from __future__ import annotations
 
-from .blocks import ENGINES, map_batches, map_items, run_per_block
+from .blocks import ENGINES, LOCAL, SPARK, check_engine, map_batches, map_items, run_per_block
 
-__all__ = ["ENGINES", "map_batches", "map_items", "run_per_block"]
+__all__ = ["ENGINES", "LOCAL", "SPARK", "check_engine", "map_batches", "map_items", "run_per_block"]

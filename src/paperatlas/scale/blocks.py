@@ -19,24 +19,25 @@ shared storage (``PAPERATLAS_SPARK_WORKDIR``) and point a cluster at it.
 
 from __future__ import annotations
 
-import os
 import shutil
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
+from ..settings import current
 from ..store import Store
 
 BlockFunc = Callable[[Any, list[tuple]], Iterable[Sequence[Any]]]
 BatchFunc = Callable[[list[tuple]], Iterable[Sequence[Any]]]
 
-ENGINES = ("local", "spark")
+LOCAL, SPARK = "local", "spark"
+ENGINES = (LOCAL, SPARK)
 EXPORT_CHUNK = 100_000  # rows per Parquet file written from the store
 KEY, SEQ = "_block", "_seq"
 
 
-def _check_engine(engine: str) -> None:
+def check_engine(engine: str) -> None:
     if engine not in ENGINES:
         raise ValueError(f"unknown engine {engine!r}: use one of {', '.join(ENGINES)}")
 
@@ -76,8 +77,8 @@ def _local_batches(store: Store, sql: str, params: Sequence[Any], func: BatchFun
 
 def workdir(store: Store) -> Path:
     """Where Parquet hand-offs live: PAPERATLAS_SPARK_WORKDIR (shared storage on a cluster) or the data dir."""
-    base = os.environ.get("PAPERATLAS_SPARK_WORKDIR")
-    return Path(base) if base else store.data_dir / "spark"
+    base = current().spark_workdir
+    return base if base else store.data_dir / "spark"
 
 
 def _arrow_type(values: list[Any]):
@@ -265,7 +266,7 @@ def run_per_block(store: Store, key_sql: str, func: BlockFunc, *, schema: str, e
     such as ``"identity_id long, h_index long, reason string"``).  Locally the output comes block by block in key
     order; from Spark in no particular order: sort if order matters.
     """
-    _check_engine(engine)
+    check_engine(engine)
     if engine == "local":
         return _local_blocks(store, key_sql, params, func)
 
@@ -287,7 +288,7 @@ def map_batches(store: Store, sql: str, func: BatchFunc, *, schema: str, engine:
     For row-wise work (embedding abstracts, scoring papers): ``func``'s output for a row must not depend on which
     other rows share its batch, since the two engines cut batches differently (Spark: per partition).
     """
-    _check_engine(engine)
+    check_engine(engine)
     if engine == "local":
         return _local_batches(store, sql, params, func, batch)
 
@@ -304,7 +305,7 @@ def map_items(items: list[Any], func: Callable[[Any], Any], *, engine: str = "lo
     For work the driver already holds in memory, cut into independent picklable pieces (e.g. the evidence of one
     name block, whose corpus-wide statistics the driver computed once): Spark ships each piece to a task.
     """
-    _check_engine(engine)
+    check_engine(engine)
     if engine == "local" or not items:
         return [func(item) for item in items]
     from .session import get_spark

@@ -13,6 +13,8 @@ import sys
 import threading
 from typing import Any
 
+from ..settings import current
+
 _lock = threading.Lock()
 _session: Any = None
 
@@ -22,7 +24,7 @@ DEFAULT_SHUFFLE_PARTITIONS = 4
 
 
 def spark_master() -> str:
-    return os.environ.get("PAPERATLAS_SPARK_MASTER") or f"local[{min(os.cpu_count() or 2, 8)}]"
+    return current().spark_master or f"local[{min(os.cpu_count() or 2, 8)}]"
 
 
 _LOG_CONFIG = """\
@@ -60,16 +62,16 @@ def get_spark():
             os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")  # no "hostname resolves to loopback" warning
         from pyspark.sql import SparkSession
 
+        settings = current()
         builder = (
             SparkSession.builder.master(spark_master())
             .appName("paperatlas")
-            .config("spark.sql.shuffle.partitions",
-                    os.environ.get("PAPERATLAS_SPARK_SHUFFLE_PARTITIONS", str(DEFAULT_SHUFFLE_PARTITIONS)))
-            .config("spark.default.parallelism", os.environ.get("PAPERATLAS_SPARK_SHUFFLE_PARTITIONS", "4"))
+            .config("spark.sql.shuffle.partitions", str(settings.spark_shuffle_partitions))
+            .config("spark.default.parallelism", str(settings.spark_shuffle_partitions))
             .config("spark.ui.enabled", "false")
             .config("spark.ui.showConsoleProgress", "false")
             .config("spark.sql.execution.arrow.pyspark.enabled", "true")
-            .config("spark.driver.memory", os.environ.get("PAPERATLAS_SPARK_DRIVER_MEMORY", "2g"))
+            .config("spark.driver.memory", settings.spark_driver_memory)
             .config("spark.driver.extraJavaOptions", f"-Dlog4j2.configurationFile=file:{_quiet_log_config()}")
         )
         session = builder.getOrCreate()

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from .index import IndexNotBuilt
+
 
 def search_papers(store: Any, query: str, **kwargs: Any) -> dict[str, Any]:
     from .engine import search_papers as run
@@ -30,4 +32,4 @@ def update_indexes(store: Any, *, full: bool = False, show_progress: bool = Fals
     return update(store, full=full, show_progress=show_progress)
 
 
-__all__ = ["search_papers", "similar_papers", "update_indexes"]
+__all__ = ["IndexNotBuilt", "search_papers", "similar_papers", "update_indexes"]

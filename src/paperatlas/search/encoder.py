@@ -45,10 +45,6 @@ def get_encoder(model: str | None = None) -> Any:
         return get_embedder()
 
 
-def embed_texts(texts: list[str], model: str | None = None, batch_size: int = 64) -> np.ndarray:
-    return get_encoder(model).encode(texts, batch_size=batch_size)
-
-
 _query_lock = threading.Lock()
 
 

@@ -20,7 +20,7 @@ from typing import Any
 from ..store import Store
 from . import query as q
 from .documents import venue_key
-from .index import ANALYZER, analyzer, open_index
+from .index import ANALYZER, IndexNotBuilt, analyzer, open_index
 from .snippets import Highlighter, plain, snippet_html
 from .suggest import did_you_mean
 
@@ -129,7 +129,7 @@ def filter_query(store: Store, schema: Any, filters: dict[str, Any] | None, prob
     return musts[0] if len(musts) == 1 else t.Query.boolean_query([(t.Occur.Must, m) for m in musts])
 
 
-def _and(*queries: Any) -> Any | None:
+def all_of(*queries: Any) -> Any | None:
     """All of these queries (None ones left out); None when there is nothing to require."""
     import tantivy as t
 
@@ -183,7 +183,7 @@ def _metric_order(store: Store, searcher: Any, schema: Any, query: Any, total: i
             break
         after += len(rows)
         value_of = {int(r[0]): float(r[1] or 0) for r in rows}
-        sub = _and(query, t.Query.term_set_query(schema, "paper_id", list(value_of)))
+        sub = all_of(query, t.Query.term_set_query(schema, "paper_id", list(value_of)))
         hits = searcher.search(sub, len(rows), count=False).hits
         matched = {int(v) for v in searcher.fast_field_values("paper_id", [a for _, a in hits])}
         found.extend((i, value_of[i]) for i in value_of if i in matched)
@@ -203,7 +203,7 @@ def _addresses(searcher: Any, schema: Any, paper_ids: list[int], restrict: Any |
 
     if not paper_ids:
         return {}
-    sub = _and(t.Query.term_set_query(schema, "paper_id", paper_ids), restrict)
+    sub = all_of(t.Query.term_set_query(schema, "paper_id", paper_ids), restrict)
     hits = searcher.search(sub, len(paper_ids), count=False).hits
     addrs = [a for _, a in hits]
     return {int(v): a for v, a in zip(searcher.fast_field_values("paper_id", addrs), addrs, strict=True)}
@@ -262,8 +262,12 @@ def fused(fusion: Fusion, bm25: list[tuple[int, float]], semantic: list[tuple[in
 
 def search_papers(store: Store, query: str, *, limit: int = 20, offset: int = 0, filters: dict | None = None,
                   sort: str = "relevance", mode: str = "auto", facets: bool = False,
-                  fusion: Fusion | None = None, explain: bool = False) -> dict[str, Any]:
+                  fusion: Fusion | None = None, require_all: bool = False,
+                  explain: bool = False) -> dict[str, Any]:
     """Ranked papers for ``query`` (see :mod:`paperatlas.search.query` for the syntax); never raises on input.
+
+    Raises :class:`IndexNotBuilt` when there is no index to search: the caller says what to run.
+    ``require_all``: only papers with every word (a saved search in a digest), never the any-word fallback.
 
     ``mode``: ``auto`` (hybrid when embeddings exist, else BM25), ``bm25``, ``semantic`` or ``hybrid``.
     Returns ``total``, ``results`` (paper_id, pid, score, snippet, title, authors, year, date), ``facets``
@@ -286,7 +290,7 @@ def search_papers(store: Store, query: str, *, limit: int = 20, offset: int = 0,
         sort = "relevance"
     index = open_index(store)
     if index is None:
-        return _empty("the search index is not built yet: run `paperatlas build`")
+        raise IndexNotBuilt(store.data_dir)
     searcher = index.searcher()
     schema = index.schema
     parsed = q.parse(query if isinstance(query, str) else str(query or ""))
@@ -301,7 +305,8 @@ def search_papers(store: Store, query: str, *, limit: int = 20, offset: int = 0,
     if browse and sort == "relevance":
         sort = "date"
     fz = fusion or Fusion()
-    plan = plan_query(store, searcher, schema, parsed, restrict, negations, mode=mode, browse=browse, fusion=fz)
+    plan = plan_query(store, searcher, schema, parsed, restrict, negations, mode=mode, browse=browse, fusion=fz,
+                      require_all=require_all)
     problems.extend(plan.problems)
     need = offset + limit
     # Facets aggregate over the result set, the costliest part of a page at 1M papers; tantivy releases the GIL,
@@ -413,17 +418,19 @@ def vocabulary_hit(schema: Any, searcher: Any, parsed: q.ParsedQuery) -> bool:
 
 
 def plan_query(store: Store, searcher: Any, schema: Any, parsed: q.ParsedQuery, restrict: Any | None,
-               negations: list[Any], *, mode: str, browse: bool, fusion: Fusion) -> Plan:
+               negations: list[Any], *, mode: str, browse: bool, fusion: Fusion, require_all: bool = False) -> Plan:
+    """The query's result set and its ranking tiers (see :class:`Plan`).  ``require_all``: only papers with every
+    word (a digest's saved search), so no any-word fallback, no author-name-only match and no neighbours."""
     import tantivy as t
 
     from .people import name_tiers
 
     problems: list[str] = []
     excluded = t.Query.boolean_query([(t.Occur.Must, t.Query.all_query()), *negations]) if negations else None
-    within = _and(restrict, excluded)
+    within = all_of(restrict, excluded)
     text_q = q.text_query(schema, parsed, all_words=True, searcher=searcher)
     positive_words = [c for c in parsed.positive if c.kind != "id"]
-    if len(positive_words) > 1:
+    if len(positive_words) > 1 and not require_all:
         # decided on the whole index, not the filtered part: a filter (or a clicked facet) narrows the set but
         # never changes which papers count as matches
         all_count = searcher.search(text_q, 1, count=True).count
@@ -439,12 +446,12 @@ def plan_query(store: Store, searcher: Any, schema: Any, parsed: q.ParsedQuery, 
         title_q = title_author_query(schema, parsed, searcher)
         if title_q is not None:
             tiers.append(("every word in the title or authors", title_q))
-    lexical_any = text_q if not tiers or mode == "semantic" else t.Query.boolean_query(
+    lexical_any = text_q if not tiers or mode == "semantic" or require_all else t.Query.boolean_query(
         [(t.Occur.Should, text_q), *[(t.Occur.Should, tq) for _, tq in tiers]])
-    lexical = _and(lexical_any, within)
+    lexical = all_of(lexical_any, within)
     semantic: dict[int, float] | None = None
     semantic_only: list[int] = []
-    use_semantic = mode in ("auto", "hybrid", "semantic") and not browse
+    use_semantic = mode in ("auto", "hybrid", "semantic") and not browse and not require_all
     if use_semantic and not vocabulary_hit(schema, searcher, parsed):
         # no word of the query occurs in any paper: its embedding is the model's guess at letters, not a meaning
         # the corpus shares (nonsense strings reach cosine 0.46 with some paper), so it finds nothing
@@ -460,7 +467,7 @@ def plan_query(store: Store, searcher: Any, schema: Any, parsed: q.ParsedQuery, 
             allowed = _addresses(searcher, schema, [pid for pid, _ in near], within)
             semantic = {pid: s for pid, s in near if pid in allowed}
             if semantic and mode != "semantic":
-                hits = searcher.search(_and(lexical, t.Query.term_set_query(schema, "paper_id", list(semantic))),
+                hits = searcher.search(all_of(lexical, t.Query.term_set_query(schema, "paper_id", list(semantic))),
                                        len(semantic), count=False).hits
                 matched = {int(v) for v in searcher.fast_field_values("paper_id", [a for _, a in hits])}
                 semantic_only = [pid for pid in semantic if pid not in matched]
@@ -469,13 +476,13 @@ def plan_query(store: Store, searcher: Any, schema: Any, parsed: q.ParsedQuery, 
     if semantic is None and mode == "semantic":
         problems.append("semantic search needs embeddings: none are indexed yet")
     if mode == "semantic":
-        result_set = _and(t.Query.term_set_query(schema, "paper_id", semantic_only), within) if semantic_only \
+        result_set = all_of(t.Query.term_set_query(schema, "paper_id", semantic_only), within) if semantic_only \
             else t.Query.empty_query()
         tiers = []
     elif semantic_only:
         result_set = t.Query.boolean_query([
             (t.Occur.Should, lexical),
-            (t.Occur.Should, _and(t.Query.term_set_query(schema, "paper_id", semantic_only), within))])
+            (t.Occur.Should, all_of(t.Query.term_set_query(schema, "paper_id", semantic_only), within))])
     else:
         result_set = lexical
     return Plan(schema, result_set, lexical, text_q, tiers, semantic, semantic_only, parsed.free_text(), problems,
@@ -494,10 +501,10 @@ def relevance_order(searcher: Any, plan: Plan, offset: int, need: int,
     segments: list[tuple[str, Any]] = []
     before: list[Any] = []
     for name, tier_q in plan.tiers:
-        segments.append((name, _and(plan.result_set, tier_q, *[_not(b) for b in before])))
+        segments.append((name, all_of(plan.result_set, tier_q, *[_not(b) for b in before])))
         before.append(tier_q)
     segments.append(("words" if plan.tiers or plan.semantic is None else "words or meaning",
-                     _and(plan.result_set, *[_not(b) for b in before])))
+                     all_of(plan.result_set, *[_not(b) for b in before])))
     out: list[tuple[int, float]] = []
     why: dict[int, dict[str, Any]] = {}
     start = 0
@@ -524,12 +531,12 @@ def _segment_order(searcher: Any, plan: Plan, seg: Any, need: int,
     schema = plan.schema
     bm25: list[tuple[int, float]] = []
     if plan.mode != "semantic":  # semantic alone is ordered by cosine only
-        lexical_hits = searcher.search(_and(seg, plan.lexical), fusion.depth, count=False).hits
+        lexical_hits = searcher.search(all_of(seg, plan.lexical), fusion.depth, count=False).hits
         lex_ids = [int(v) for v in searcher.fast_field_values("paper_id", [a for _, a in lexical_hits])]
         bm25 = [(pid, float(s)) for pid, (s, _) in zip(lex_ids, lexical_hits, strict=True)]
     sem: list[tuple[int, float]] = []
     if plan.semantic:
-        hits = searcher.search(_and(seg, t.Query.term_set_query(schema, "paper_id", list(plan.semantic))),
+        hits = searcher.search(all_of(seg, t.Query.term_set_query(schema, "paper_id", list(plan.semantic))),
                                len(plan.semantic), count=False).hits
         inside = {int(v) for v in searcher.fast_field_values("paper_id", [a for _, a in hits])}
         sem = sorted(((pid, plan.semantic[pid]) for pid in inside), key=lambda x: -x[1])

@@ -107,6 +107,14 @@ def create_index(store: Store) -> Any:
     return index
 
 
+class IndexNotBuilt(RuntimeError):
+    """The full-text index does not exist yet: callers say what to run instead of answering differently."""
+
+    def __init__(self, data_dir: object = None) -> None:
+        super().__init__("the search index is not built: run `paperatlas build`")
+        self.data_dir = data_dir
+
+
 def open_index(store: Store) -> Any | None:
     """The index for writing or searching, or None when it has not been built yet.
 
@@ -133,7 +141,3 @@ def open_index(store: Store) -> Any | None:
         _open[path] = (index, mtime)
         return index
 
-
-def forget(store: Store) -> None:
-    with _lock:
-        _open.pop(index_dir(store), None)

@@ -21,6 +21,16 @@ from .json_values import iter_json_objects, json_head
 
 _ACL_ID = re.compile(r"^(?:[A-Z]\d{2}-\d{4}|\d{4}\.[a-z0-9]+-[a-z0-9]+\.\d+)$")
 _CONFERENCE_FILE = re.compile(r"(?:^|/)([a-z]+)(\d{4})\.json$", re.IGNORECASE)
+# The row's ``status`` names its track.  Findings papers are published beside the conference, not in it, and the
+# industry and demo tracks have proceedings of their own: each gets its own venue name, as the Anthology does.
+_TRACK_NAMES = {"findings": "Findings of {}", "industry": "{} Industry Track",
+                "system demonstrations": "{} System Demonstrations", "demo": "{} System Demonstrations"}
+
+
+def venue_name(conference: str, status: object) -> str:
+    """``NAACL`` + ``Findings`` -> ``Findings of NAACL``; main-conference statuses (Long, Oral ...) keep the name."""
+    template = _TRACK_NAMES.get(str(status or "").strip().lower())
+    return template.format(conference) if template else conference
 
 
 class CodeLinksReader:
@@ -59,7 +69,8 @@ class CodeLinksReader:
         venue = None
         match = _CONFERENCE_FILE.search(str(data.get("conference_file") or ""))
         if match:
-            venue = Venue(match.group(1).upper(), int(match.group(2)), VenueKind.CONFERENCE.value)
+            venue = Venue(venue_name(match.group(1).upper(), data.get("status")), int(match.group(2)),
+                          VenueKind.CONFERENCE.value)
         extra = {k: data[k] for k in ("status", "track", "site", "pdf", "project") if data.get(k)}
         return SourceRecord(
             source=self.name,

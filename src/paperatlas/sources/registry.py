@@ -1,36 +1,28 @@
-"""Every reader PaperAtlas has, in the order format detection tries them."""
+"""Every reader PaperAtlas has, in the order format detection tries them (plain imports: a broken reader module
+fails when PaperAtlas starts, not as a format that is silently never detected)."""
 
 from __future__ import annotations
 
-import importlib
-
+from . import (
+    acl_anthology,
+    arxiv_atom,
+    arxiv_oai,
+    arxiv_snapshot,
+    code_links,
+    dblp,
+    openalex,
+    s2orc,
+    semantic_scholar,
+)
 from .base import Reader
 
-READER_MODULES = [
-    "paperatlas.sources.arxiv_oai",
-    "paperatlas.sources.arxiv_atom",
-    "paperatlas.sources.arxiv_snapshot",
-    "paperatlas.sources.dblp",
-    "paperatlas.sources.openalex",
-    "paperatlas.sources.semantic_scholar",
-    "paperatlas.sources.s2orc",
-    "paperatlas.sources.acl_anthology",
-    "paperatlas.sources.code_links",
-]
+READER_MODULES = [arxiv_oai, arxiv_atom, arxiv_snapshot, dblp, openalex, semantic_scholar, s2orc, acl_anthology,
+                  code_links]
 
 
 def readers() -> list[Reader]:
     """Each module exposes ``READERS: list[Reader]`` (a module may hold several related formats)."""
-    found: list[Reader] = []
-    for name in READER_MODULES:
-        try:
-            module = importlib.import_module(name)
-        except ModuleNotFoundError as exc:
-            if exc.name == name:
-                continue
-            raise
-        found.extend(module.READERS)
-    return found
+    return [reader for module in READER_MODULES for reader in module.READERS]
 
 
 def reader_named(name: str) -> Reader | None:

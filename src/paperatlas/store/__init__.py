@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from .database import Database, SQLiteDatabase
+from .database import Database, SQLiteDatabase, query_in, query_rows_in
 from .migrate import migrate
 
 STORE_FILENAME = "paperatlas.sqlite3"
@@ -58,4 +58,4 @@ def open_store(data_dir: Path, url: str | None = None, *, upgrade: bool = True) 
     return Store(db=db, data_dir=data_dir)
 
 
-__all__ = ["Database", "SQLiteDatabase", "Store", "migrate", "open_database", "open_store"]
+__all__ = ["Database", "SQLiteDatabase", "Store", "migrate", "open_database", "open_store", "query_in", "query_rows_in"]

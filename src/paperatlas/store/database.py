@@ -49,6 +49,37 @@ class Database(Protocol):
     def close(self) -> None: ...
 
 
+IN_CHUNK = 500  # values per IN (...) list: well under SQLite's 999 variables, and PostgreSQL plans it fast
+
+
+def in_chunks(values: Sequence[Any], size: int = IN_CHUNK) -> Iterator[Sequence[Any]]:
+    """``values`` cut into pieces of at most ``size``, for one ``IN (...)`` list each."""
+    for start in range(0, len(values), size):
+        yield values[start : start + size]
+
+
+def query_in(db: Database, sql: str, values: Sequence[Any], *, before: Sequence[Any] = (),
+             after: Sequence[Any] = (), size: int = IN_CHUNK) -> list[tuple]:
+    """Rows of ``sql`` for every value, as tuples, the ``IN`` list cut into chunks (one query per chunk).
+
+    ``sql`` holds ``{marks}`` where the placeholders go (``"SELECT id, title FROM papers WHERE id IN ({marks})"``);
+    ``before`` / ``after`` are the parameters that come before and after the list.  Rows come chunk by chunk, so an
+    ``ORDER BY`` holds within a chunk only."""
+    out: list[tuple] = []
+    for part in in_chunks(values, size):
+        out.extend(db.query_tuples(sql.format(marks=",".join("?" * len(part))), (*before, *part, *after)))
+    return out
+
+
+def query_rows_in(db: Database, sql: str, values: Sequence[Any], *, before: Sequence[Any] = (),
+                  after: Sequence[Any] = (), size: int = IN_CHUNK) -> list[Row]:
+    """:func:`query_in` with each row as a dict of its columns."""
+    out: list[Row] = []
+    for part in in_chunks(values, size):
+        out.extend(db.query(sql.format(marks=",".join("?" * len(part))), (*before, *part, *after)))
+    return out
+
+
 class SQLiteDatabase:
     """One SQLite file in WAL mode: the embedded default, no server to run.
 

@@ -9,7 +9,7 @@ from urllib.parse import urlencode
 import orjson
 from fastapi import APIRouter, HTTPException, Query, Request
 
-from . import queries
+from . import lists, queries
 from .caching import cached_response
 
 router = APIRouter(prefix="/api", tags=["api"])
@@ -53,7 +53,7 @@ async def api_paper(request: Request, ref: str, limit: int = Limit, offset: int 
         paper_id = queries.find_paper(store, ref)
         page = queries.paper_page(store, paper_id, list_limit=limit + offset) if paper_id is not None else None
         if page is None:
-            raise HTTPException(404, f"no paper with the id {ref}")
+            raise HTTPException(404, f"No paper with the id {ref}.")
         data = _public_card(page["paper"])
         data["cited_by"] = _page(request, [_public_card(c) for c in page["cited_by"][offset:]],
                                  page["cited_by_total"], limit, offset)
@@ -76,7 +76,7 @@ async def api_author(request: Request, ref: str, sort: str = Query("date", patte
         page = queries.author_page(store, identity, sort=sort, limit=limit, offset=offset) \
             if identity is not None else None
         if page is None:
-            raise HTTPException(404, f"no author with the id {ref}")
+            raise HTTPException(404, f"No author with the id {ref}.")
         person = page["person"]
         return _json({
             "aid": person["aid"], "name": person["name"], "orcid": person["orcid"], **page["figures"],
@@ -111,7 +111,7 @@ async def api_name_cluster(request: Request, name: str, limit: int = Limit, offs
     def build():
         page = queries.name_cluster_page(store, name, limit=limit, offset=offset)
         if page is None:
-            raise HTTPException(404, f"no author is named {name}")
+            raise HTTPException(404, f"No author is named {name}.")
         return _json({
             "name": page["name"], "key": page["key"], "paper_count": page["paper_count"],
             "author_rows": page["author_rows"], "identities": page["identities"],
@@ -147,8 +147,10 @@ async def api_trending(request: Request, category: str | None = None, limit: int
     store = request.app.state.store
 
     def build():
-        ids = queries.trending_ids(store, category=category, limit=limit, offset=offset)
-        cards = queries.paper_cards(store.db, ids)
-        return _json(_page(request, [_public_card(c) for c in cards], None, limit, offset))
+        # the pages' order: the trending score each item carries (see web.lists.trending_ranked)
+        ranked = lists.trending_ranked(store, category=category, limit=limit, offset=offset)
+        cards = lists.trending_cards(store, ranked, queries.paper_cards(store.db, [r[0] for r in ranked]))
+        return _json(_page(request, [_public_card(c) for c in cards], lists.trending_total(store, category),
+                           limit, offset))
 
     return await cached_response(request, build)

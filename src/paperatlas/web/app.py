@@ -2,11 +2,11 @@
 
 Everything a request needs hangs off ``app.state`` (the store, the Jinja2 templates) so that other stages'
 routers (the digest's /subscribe) can render pages with the same ``base.html`` without importing this module.
+Every router is included by a plain import: a broken module fails at start-up, not as a page that 404s.
 """
 
 from __future__ import annotations
 
-import importlib
 import logging
 from pathlib import Path
 
@@ -17,6 +17,9 @@ from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from ..digest import web as digest_web
+from ..search import IndexNotBuilt
+from ..settings import Settings, current
 from ..store import Store
 from .caching import CachedResponses, DataVersion, ResponseCache
 
@@ -30,21 +33,10 @@ def make_templates() -> Jinja2Templates:
     return templates
 
 
-def _include_optional_router(app: FastAPI, target: str) -> bool:
-    """Include another stage's router when it is installed; a page that needs it then 404s gracefully."""
-    module_name, _, attr = target.partition(":")
-    try:
-        module = importlib.import_module(module_name)
-        router = getattr(module, attr)
-    except Exception as exc:  # a half-written router must not take the whole site down
-        log.info("optional router %s not included: %s", target, exc)
-        return False
-    app.include_router(router)
-    return True
+def create_app(store: Store, *, cache_size: int = 4096, settings: Settings | None = None) -> FastAPI:
+    """The whole site over ``store``; ``cache_size=0`` turns the rendered-response cache off (benchmarks).
 
-
-def create_app(store: Store, *, cache_size: int = 4096) -> FastAPI:
-    """The whole site over ``store``; ``cache_size=0`` turns the rendered-response cache off (benchmarks)."""
+    ``settings``: those the command line built (default: this process's, :func:`paperatlas.settings.current`)."""
     app = FastAPI(
         title="PaperAtlas",
         version="1",
@@ -55,6 +47,7 @@ def create_app(store: Store, *, cache_size: int = 4096) -> FastAPI:
         redoc_url=None,
     )
     app.state.store = store
+    app.state.settings = settings or current()
     app.state.templates = make_templates()
     app.state.data_version = DataVersion(store)
     app.state.response_cache = ResponseCache(cache_size)
@@ -65,7 +58,7 @@ def create_app(store: Store, *, cache_size: int = 4096) -> FastAPI:
 
     routes.install(app)
     app.include_router(api.router)
-    app.state.digest_router = _include_optional_router(app, "paperatlas.digest.web:router")
+    app.include_router(digest_web.router)
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException):
@@ -77,6 +70,10 @@ def create_app(store: Store, *, cache_size: int = 4096) -> FastAPI:
         where = ".".join(str(p) for p in first.get("loc", ()) if p not in ("query", "path"))
         return error_response(request, 400, f"Bad parameter {where}: {first.get('msg', 'invalid')}")
 
+    @app.exception_handler(IndexNotBuilt)
+    async def index_missing(request: Request, exc: IndexNotBuilt):
+        return error_response(request, 503, str(exc).capitalize() + ".")
+
     @app.exception_handler(Exception)
     async def server_error(request: Request, exc: Exception):
         log.exception("error serving %s", request.url.path)
@@ -85,8 +82,21 @@ def create_app(store: Store, *, cache_size: int = 4096) -> FastAPI:
     return app
 
 
+# Starlette's own details are HTTP reason phrases; pages say what happened in a sentence, as every other error does
+_PHRASES = {"Not Found": "No page at this address.", "Method Not Allowed": "This address does not take that method.",
+            "Internal Server Error": "Something went wrong on our side."}
+
+
+def error_sentence(detail: str) -> str:
+    """One wording for every error: a capitalised sentence that ends with a full stop."""
+    text = _PHRASES.get(detail.strip(), detail.strip()) or "Something went wrong."
+    text = text[0].upper() + text[1:]
+    return text if text.endswith((".", "?", "!")) else text + "."
+
+
 def error_response(request: Request, status: int, detail: str):
     """A friendly page for people, a JSON body for the API; never a traceback."""
+    detail = error_sentence(detail)
     if request.url.path.startswith("/api/"):
         return JSONResponse({"error": detail, "status": status}, status_code=status)
     templates: Jinja2Templates = request.app.state.templates

@@ -77,6 +77,13 @@ def _bibtex_value(text: str) -> str:
     return text.replace("{", "\\{").replace("}", "\\}") if text.count("{") != text.count("}") else text
 
 
+# Entry type by venue kind, and the field that names the venue in it (BibTeX's standard styles).  A preprint, a
+# paper without a venue, or a kind BibTeX has no entry for is @misc, which has no venue field: the venue then goes
+# to ``howpublished`` (a booktitle in @misc is ignored by every style, the fault the issue saw).
+_ENTRY = {"journal": ("article", "journal"), "conference": ("inproceedings", "booktitle"),
+          "workshop": ("inproceedings", "booktitle"), "book": ("incollection", "booktitle")}
+
+
 def bibtex(paper: dict) -> str:
     """A BibTeX entry for a paper card (see :mod:`paperatlas.web.queries`)."""
     authors = paper.get("authors") or []
@@ -84,16 +91,16 @@ def bibtex(paper: dict) -> str:
     surname = slugify(first.split()[-1] if first.split() else "anon").replace("-", "")
     year = paper.get("year") or ""
     words = [w for w in re.findall(r"[A-Za-z]+", anyascii(paper.get("title") or "")) if len(w) > 3]
-    key = f"{surname}{year}{words[0].lower() if words else ''}"
-    kind = paper.get("venue_kind")
-    entry = "article" if kind == "journal" else "inproceedings" if kind in ("conference", "workshop") else "misc"
+    key = f"{surname or 'anon'}{year}{words[0].lower() if words else ''}"
+    entry, venue_field = _ENTRY.get(paper.get("venue_kind") or "", ("misc", "howpublished"))
     fields: list[tuple[str, str]] = [
         ("title", "{" + _bibtex_value(paper.get("title") or "") + "}"),
-        ("author", " and ".join(a["name"] for a in authors)),
+        ("author", " and ".join(_bibtex_value(a["name"]) for a in authors)),
         ("year", str(year)),
     ]
-    if paper.get("venue_name"):
-        fields.append(("journal" if entry == "article" else "booktitle", paper["venue_name"]))
+    venue = paper.get("venue_name")
+    if venue and paper.get("venue_kind") != "preprint":
+        fields.append((venue_field, _bibtex_value(venue)))
     ids = paper.get("ids") or {}
     if "doi" in ids:
         fields.append(("doi", ids["doi"]))
@@ -101,5 +108,9 @@ def bibtex(paper: dict) -> str:
         fields += [("eprint", ids["arxiv"]), ("archivePrefix", "arXiv")]
         if paper.get("primary_category"):
             fields.append(("primaryClass", paper["primary_category"]))
+    if "acl" in ids:
+        fields.append(("url", f"https://aclanthology.org/{ids['acl']}/"))
+    elif "arxiv" in ids:
+        fields.append(("url", f"https://arxiv.org/abs/{ids['arxiv']}"))
     body = ",\n".join(f"  {name} = {{{value}}}" for name, value in fields if value)
     return f"@{entry}{{{key},\n{body}\n}}\n"

@@ -5,26 +5,31 @@ Two rules shape this module:
 * Every figure a page shows is computed from the list the page shows (an author's h-index from the citation
   counts printed beside their papers, a name cluster's "N papers" from the papers listed), so a header can never
   disagree with its list, a fault of the reference systems.
-* Other stages' modules (metrics, search, disambiguation) are imported lazily through :func:`optional`; when one is
-  not installed or fails, the page still renders from the core tables with a simple fallback.
+* Other stages (metrics, search, disambiguation) are called by plain imports, never through a fallback: a search
+  index that is not built raises :class:`paperatlas.search.IndexNotBuilt`, which the app turns into a 503 page that
+  says what to run, instead of a silently different answer.
 """
 
 from __future__ import annotations
 
-import importlib
 import logging
 import statistics
 from collections import Counter, defaultdict
-from collections.abc import Callable
 from typing import Any
 
 import orjson
 
+from ..disambiguation.author_search import search_authors as find_identities
+from ..metrics.pages import paper_figures
+from ..metrics.trending import stored_as_of, trending_papers
 from ..normalize import name_key
+from ..search import IndexNotBuilt, search_papers, similar_papers
 from ..store import Store
 from ..store.database import Database
 from ..store.papers import resolve_author, resolve_paper
+from . import lists
 from .format import affiliation_slugs, category_code, venue_line
+from .names import identity_labels
 
 log = logging.getLogger(__name__)
 
@@ -32,28 +37,6 @@ CARD_COLUMNS = (
     "id, pid, title, abstract, year, submitted, updated, published, primary_category, categories, venue_name, "
     "venue_year, venue_kind, code_links, external_citation_count, external_citation_source"
 )
-
-
-def optional(target: str) -> Callable[..., Any] | None:
-    """``"module:function"`` of another stage, or None while it is not importable."""
-    module_name, _, attr = target.partition(":")
-    try:
-        return getattr(importlib.import_module(module_name), attr)
-    except Exception as exc:  # a stage being written right now must not break the pages
-        log.debug("optional %s unavailable: %s", target, exc)
-        return None
-
-
-def call_optional(target: str, *args: Any, **kwargs: Any) -> Any:
-    """Call another stage's function; None when it is missing or raises (the caller then falls back)."""
-    func = optional(target)
-    if func is None:
-        return None
-    try:
-        return func(*args, **kwargs)
-    except Exception as exc:
-        log.warning("%s failed, falling back: %s", target, exc)
-        return None
 
 
 def _loads(text: str | None, default: Any) -> Any:
@@ -93,7 +76,7 @@ def citation_counts(db: Database, paper_ids: list[int]) -> dict[int, dict[str, A
     for chunk in _chunks(rest):  # no metrics yet: count the edges directly (index-backed)
         for pid, cites in db.query_tuples(
             f"SELECT cited_id, COUNT(DISTINCT citing_id) FROM citations WHERE cited_id IN ({_marks(chunk)}) "
-            "GROUP BY cited_id",
+            "AND citing_id <> cited_id GROUP BY cited_id",  # a paper citing itself counts nowhere (metrics' rule)
             chunk,
         ):
             out[pid]["in_store"] = cites
@@ -200,10 +183,12 @@ def paper_page(store: Store, paper_id: int, *, list_limit: int = 50) -> dict[str
     paper.update(extra)
     paper["ids"] = dict(db.query_tuples("SELECT scheme, value FROM paper_ids WHERE paper_id = ?", (paper_id,)))
 
-    citing_total = db.scalar("SELECT COUNT(DISTINCT citing_id) FROM citations WHERE cited_id = ?", (paper_id,)) or 0
+    # "Cited by" lists what "Citations" counts: distinct other papers (a paper citing itself is in neither)
+    citing_total = db.scalar("SELECT COUNT(DISTINCT citing_id) FROM citations WHERE cited_id = ? AND citing_id <> ?",
+                             (paper_id, paper_id)) or 0
     citing_ids = [r[0] for r in db.query_tuples(
-        "SELECT DISTINCT citing_id FROM citations WHERE cited_id = ? ORDER BY citing_id DESC LIMIT ?",
-        (paper_id, list_limit))]
+        "SELECT DISTINCT citing_id FROM citations WHERE cited_id = ? AND citing_id <> ? ORDER BY citing_id DESC "
+        "LIMIT ?", (paper_id, paper_id, list_limit))]
     refs = db.query_tuples(
         "SELECT cited_ref, MAX(cited_id) FROM citations WHERE citing_id = ? GROUP BY cited_ref ORDER BY cited_ref",
         (paper_id,))
@@ -211,8 +196,12 @@ def paper_page(store: Store, paper_id: int, *, list_limit: int = 50) -> dict[str
     resolved = {c["id"]: c for c in paper_cards(db, resolved_ids)}
     references = [{"ref": ref, "paper": resolved.get(cid)} for ref, cid in refs]
 
-    similar = []
-    found = call_optional("paperatlas.search:similar_papers", store, paper_id, limit=10)
+    similar: list[dict[str, Any]] = []
+    similar_message = None
+    try:
+        found = similar_papers(store, paper_id, limit=10)
+    except IndexNotBuilt as exc:  # the rest of the page is the store's; this one list needs the index
+        found, similar_message = [], str(exc)
     if found:
         scores = {int(pid): float(score) for pid, score in found}
         similar = paper_cards(db, [pid for pid in scores if pid != paper_id])
@@ -220,11 +209,10 @@ def paper_page(store: Store, paper_id: int, *, list_limit: int = 50) -> dict[str
             card["similarity"] = scores[card["id"]]
 
     # The metrics stage's own reasons (novelty's nearest earlier papers, how AI Score and trending were made)
-    figures = call_optional("paperatlas.metrics.pages:paper_figures", store, paper_id)
-    if figures:
-        for name in ("novelty", "ai_score", "trending"):
-            if figures.get(f"{name}_reason"):
-                paper[f"{name}_reason"] = figures[f"{name}_reason"]
+    figures = paper_figures(store, paper_id)
+    for name in ("novelty", "ai_score", "trending"):
+        if figures.get(f"{name}_reason"):
+            paper[f"{name}_reason"] = figures[f"{name}_reason"]
     return {
         "paper": paper,
         "cited_by": paper_cards(db, citing_ids),
@@ -232,6 +220,7 @@ def paper_page(store: Store, paper_id: int, *, list_limit: int = 50) -> dict[str
         "references": references,
         "references_total": len(references),
         "similar": similar,
+        "similar_message": similar_message,
     }
 
 
@@ -272,11 +261,12 @@ def _author_rows(db: Database, identity_id: int) -> list[dict[str, Any]]:
     for chunk in _chunks(missing):
         edges.update(db.query_tuples(
             f"SELECT cited_id, COUNT(DISTINCT citing_id) FROM citations WHERE cited_id IN ({_marks(chunk)}) "
-            "GROUP BY cited_id", chunk))
+            "AND citing_id <> cited_id GROUP BY cited_id", chunk))
     for r in rows:
         in_store = r["in_store"] if r["has_metrics"] is not None else edges.get(r["id"], 0)
         external = r["ext_metric"] if r["ext_metric"] is not None else r["ext_paper"]
         r["citations"] = max(in_store or 0, external or 0)
+        r["citations_in_store"], r["citations_external"] = in_store or 0, external
         r["date"] = r.pop("day") or (str(r["year"]) if r["year"] else None)
     return rows
 
@@ -315,6 +305,10 @@ def author_page(store: Store, identity_id: int, *, sort: str = "date", limit: in
         "novelty": round(statistics.median(novelty)) if novelty else None,
         "ai_score": round(statistics.median(ai)) if ai else None,
         "basis": "computed from the papers listed on this page",
+        # the two counts the shown one is made of, each with its own label on the page
+        "citations_in_store": sum(r["citations_in_store"] for r in light),
+        "citations_external": sum(r["citations_external"] for r in light if r["citations_external"] is not None),
+        "papers_with_external": sum(1 for r in light if r["citations_external"] is not None),
     }
     figures["primary_code"] = category_code(figures["primary_category"])
     own = db.query(
@@ -368,18 +362,8 @@ def author_page(store: Store, identity_id: int, *, sort: str = "date", limit: in
 
 
 def search_authors(store: Store, name: str, limit: int = 20) -> list[dict[str, Any]]:
-    found = call_optional("paperatlas.disambiguation.author_search:search_authors", store, name, limit=limit)
-    if found:  # empty can mean "its index is not built yet": the exact-name match below still answers
-        return found
-    rows = store.db.query(
-        "SELECT i.id, i.aid, i.name FROM identities i WHERE i.name_key = ? LIMIT ?", (name_key(name), limit)
-    )
-    out = []
-    for row in rows:
-        ids = [r[0] for r in store.db.query_tuples(
-            "SELECT DISTINCT paper_id FROM authorships WHERE identity_id = ?", (row["id"],))]
-        out.append({"id": row["aid"], "name": row["name"], "paper_ids": ids, "paper_count": len(ids)})
-    return out
+    """The identities behind ``name`` (the disambiguation stage's own search)."""
+    return find_identities(store, name, limit=limit)
 
 
 # ---------------------------------------------------------------------------------------------- name-cluster page
@@ -396,16 +380,31 @@ def name_cluster_page(store: Store, name: str, *, limit: int = 100, offset: int 
     )
     if not rows:
         return None
-    paper_ids = sorted({r[0] for r in rows}, reverse=True)
+    # Papers newest first (by submission, else year), as a reader scans a list of someone's work
+    dated: dict[int, str] = {}
+    ids_all = sorted({r[0] for r in rows})
+    for chunk in _chunks(ids_all):
+        for pid, day in db.query_tuples(
+            f"SELECT id, COALESCE(submitted, published, CAST(year AS TEXT), '') FROM papers "
+            f"WHERE id IN ({_marks(chunk)})", chunk):
+            dated[pid] = day or ""
+    paper_ids = sorted(ids_all, key=lambda pid: (dated.get(pid, ""), pid), reverse=True)
     ident_ids = sorted({r[1] for r in rows if r[1] is not None})
     per_identity = Counter(r[1] for r in rows)
+    # Each person's count is their profile's count (every paper of the identity, under any spelling), so the
+    # row and the page it links to agree; ``here`` is how many of them carry this exact name.
+    profile_counts = lists.paper_counts(store, ident_ids)
     identities = []
     for chunk in _chunks(ident_ids):
         for iid, aid, iname in db.query_tuples(
             f"SELECT id, aid, name FROM identities WHERE id IN ({_marks(chunk)})", chunk
         ):
-            identities.append({"aid": aid, "name": iname, "paper_count": per_identity[iid]})
+            identities.append({"id": iid, "aid": aid, "name": iname, "paper_count": profile_counts.get(iid, 0),
+                               "here": per_identity[iid]})
     identities.sort(key=lambda i: (-i["paper_count"], i["aid"]))
+    labels = identity_labels(store, [i["id"] for i in identities])
+    for person in identities:
+        person["labels"] = labels.get(person.pop("id"))
     unassigned = per_identity.get(None, 0)
     display = db.scalar("SELECT name FROM authorships WHERE name_key = ? LIMIT 1", (key,)) or name
     cards = paper_cards(db, paper_ids[offset : offset + limit])
@@ -436,25 +435,13 @@ def latest_date(db: Database, category: str | None = None) -> str | None:
 
 def trending_as_of(store: Store) -> str | None:
     """The day the trending list is computed for (the metrics stage's), else the newest submission date."""
-    stored = call_optional("paperatlas.metrics.trending:stored_as_of", store.db)
+    stored = stored_as_of(store.db)
     return stored.isoformat() if stored is not None else latest_date(store.db)
 
 
 def trending_ids(store: Store, *, category: str | None = None, limit: int = 20, offset: int = 0) -> list[int]:
-    found = call_optional("paperatlas.metrics.trending:trending_papers", store, None, category, limit, offset)
-    if found or (found is not None and offset > 0):  # nothing trending at all: show the newest instead
-        return [int(i) for i in found]
-    db = store.db
-    if db.scalar("SELECT 1 FROM paper_metrics WHERE trending IS NOT NULL LIMIT 1"):
-        if category is None:
-            return [r[0] for r in db.query_tuples(
-                "SELECT paper_id FROM paper_metrics WHERE trending IS NOT NULL ORDER BY trending DESC, paper_id DESC "
-                "LIMIT ? OFFSET ?", (limit, offset))]
-        return [r[0] for r in db.query_tuples(
-            "SELECT m.paper_id FROM papers p JOIN paper_metrics m ON m.paper_id = p.id WHERE p.primary_category = ? "
-            "AND m.trending IS NOT NULL ORDER BY m.trending DESC, m.paper_id DESC LIMIT ? OFFSET ?",
-            (category, limit, offset))]
-    return newest_ids(store, category=category, limit=limit, offset=offset)
+    """The metrics stage's trending ranks (computed on the fly by that stage when no build has stored them)."""
+    return [int(i) for i in trending_papers(store, None, category, limit, offset)]
 
 
 def newest_ids(store: Store, *, category: str | None = None, limit: int = 20, offset: int = 0) -> list[int]:
@@ -473,10 +460,9 @@ def search(store: Store, query: str, *, limit: int = 20, offset: int = 0, filter
     """The search stage's hybrid search, with each hit as a paper card.
 
     ``facets``: count categories and years over every match (the search page shows them; they cost more than
-    the search itself at a million papers, so other callers ask only when they need them).  ``suggestions``:
+    the search itself at a million papers, so other callers ask only when they need them).  A missing index
+    raises :class:`paperatlas.search.IndexNotBuilt` (the app answers 503 with what to run).  ``suggestions``:
     did-you-mean queries from the index vocabulary when nothing matched."""
-    from ..search import search_papers
-
     filters = {k: v for k, v in (filters or {}).items() if v not in (None, "", False)}
     found = search_papers(store, query, limit=limit, offset=offset, filters=filters or None, sort=sort,
                           facets=facets)

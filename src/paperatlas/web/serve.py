@@ -1,35 +1,30 @@
 """Running the app under uvicorn, including with several worker processes.
 
 Workers are separate processes, so they cannot receive an open store: each one builds its app from the same
-environment the CLI sets (PAPERATLAS_DATA_DIR, PAPERATLAS_DATABASE_URL) through :func:`app_from_env`.
+settings, read from the environment the CLI sets (PAPERATLAS_DATA_DIR, PAPERATLAS_DATABASE_URL), through
+:func:`app_from_env`.
 """
 
 from __future__ import annotations
 
-import os
 import socket
-from pathlib import Path
 
 from fastapi import FastAPI
 
+from ..settings import Settings
 from ..store import open_store
 from .app import create_app
 
 
 def app_from_env() -> FastAPI:
-    data_dir = os.environ.get("PAPERATLAS_DATA_DIR")
-    if not data_dir:
-        from ..cli.context import default_data_dir
-
-        data_dir = str(default_data_dir())
-    cache = int(os.environ.get("PAPERATLAS_WEB_CACHE", "4096"))
-    store = open_store(Path(data_dir), os.environ.get("PAPERATLAS_DATABASE_URL") or None, upgrade=False)
+    settings = Settings.load()
+    store = open_store(settings.data_dir, settings.secret("database_url"), upgrade=False)
     from ..search.warm import warm
 
     warm(store)  # each worker loads the model and opens the indexes before it takes a request
     from .warm import compile_templates
 
-    app = create_app(store, cache_size=cache)
+    app = create_app(store, cache_size=settings.web_cache)
     compile_templates(app)
     return app
 

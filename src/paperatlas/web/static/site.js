@@ -37,3 +37,10 @@
       .catch(function () { form.submit(); });
   });
 })();
+// Search facets: open beside the results on a wide screen, folded under their toggle on a phone so that the
+// first results are on the first screen.
+(function () {
+  var box = document.querySelector("details.facetbox");
+  if (!box || !window.matchMedia) return;
+  if (window.matchMedia("(max-width: 640px)").matches) box.removeAttribute("open");
+})();

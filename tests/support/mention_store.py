@@ -7,11 +7,11 @@ from collections.abc import Sequence
 
 import orjson
 
-from ..normalize import name_key, parse_name, title_key
-from ..store import Store
-from ..store.ids import make_pid
-from .mentions import Mention
-from .storage import now
+from paperatlas.disambiguation.mentions import Mention
+from paperatlas.disambiguation.storage import now
+from paperatlas.normalize import name_key, parse_name, title_key
+from paperatlas.store import Store
+from paperatlas.store.ids import make_pid
 
 
 def insert_mentions(store: Store, mentions: Sequence[Mention], change_seq: int = 1) -> dict[object, int]:
