@@ -194,9 +194,11 @@ def test_incremental_update_after_a_second_ingest(shared: Path, tmp_path: Path):
     store.close()
 
 
-def test_no_index_yet_is_a_message(store):
-    found = search_papers(store, "graph")
-    assert found["results"] == [] and "not built" in found["message"]
+def test_no_index_yet_is_a_clear_error(store):
+    from paperatlas.search import IndexNotBuilt
+
+    with pytest.raises(IndexNotBuilt, match="not built"):
+        search_papers(store, "graph")
 
 
 def test_cli_search_json_and_table(real_store, cli, data_dir):
