@@ -306,23 +306,28 @@ def search_papers(store: Store, query: str, *, limit: int = 20, offset: int = 0,
         sort = "date"
     fz = fusion or Fusion()
     plan = plan_query(store, searcher, schema, parsed, restrict, negations, mode=mode, browse=browse, fusion=fz,
-                      require_all=require_all)
+                      require_all=require_all, explain=explain)
     problems.extend(plan.problems)
     need = offset + limit
     # Facets aggregate over the result set, the costliest part of a page at 1M papers; tantivy releases the GIL,
     # so they run on a second core while we search, fetch documents and cut snippets.
     facet_job = _POOL.submit(_facets, searcher, plan.result_set) if facets else None
-    count = searcher.search(plan.result_set, 1, count=True).count
+    addresses: dict[int, Any] = {}
     if sort == "relevance":
-        scored, why = relevance_order(searcher, plan, offset, need, fz)
+        count, scored, why, addresses = relevance_order(searcher, plan, need, fz)
     elif sort == "date":
-        hits = searcher.search(plan.result_set, max(need, 1), count=False, order_by_field="date").hits
+        found = searcher.search(plan.result_set, max(need, 1), count=True, order_by_field="date")
+        count, hits = found.count, found.hits
         ids = [int(v) for v in searcher.fast_field_values("paper_id", [a for _, a in hits])]
         scored, why = [(pid, float(key)) for pid, (key, _) in zip(ids, hits, strict=True)], {}
+        addresses = {pid: a for pid, (_, a) in zip(ids, hits, strict=True)}
     else:
+        count = searcher.search(plan.result_set, 1, count=True).count
         scored, why = _metric_order(store, searcher, schema, plan.result_set, count, sort, need), {}
     page = scored[offset:need]
-    addresses = _addresses(searcher, schema, [pid for pid, _ in page], None)
+    missing = [pid for pid, _ in page if pid not in addresses]
+    if missing:
+        addresses.update(_addresses(searcher, schema, missing, None))
     snippet_q = plan.text_query if not browse else None
     results = _results(searcher, schema, snippet_q, parsed,
                        [(pid, score, addresses[pid]) for pid, score in page if pid in addresses])
@@ -342,7 +347,7 @@ def search_papers(store: Store, query: str, *, limit: int = 20, offset: int = 0,
         out["explain"] = {"words": plan.words, "tiers": [name for name, _ in plan.tiers],
                           "semantic_floor": SEMANTIC_FLOOR if plan.semantic is not None else None,
                           "semantic_candidates": len(plan.semantic or {}),
-                          "semantic_only": len(plan.semantic_only)}
+                          "semantic_only": plan.semantic_only}
     return out
 
 
@@ -352,19 +357,22 @@ class Plan:
 
     ``result_set`` is every paper the query returns: the lexical matches (all the words; any of them when fewer
     than ``ANY_WORD_BELOW`` papers in the whole index have all of them; or the author name) plus the semantic
-    neighbours above ``SEMANTIC_FLOOR`` that match no word, within the filters.  Its count is the total, facets
-    count it, every sort orders it: so paging reaches exactly ``total`` papers, and a facet count is what clicking
-    it gives (a filter only narrows each part: the word mode is decided without filters, and the neighbours are
-    the same ``FUSION_DEPTH`` nearest papers, filtered).
+    neighbours above ``SEMANTIC_FLOOR``, within the filters.  Its count is the total, facets count it, every sort
+    orders it: so paging reaches exactly ``total`` papers, and a facet count is what clicking it gives (a filter
+    only narrows each part: the word mode is decided without filters, and the neighbours are the same
+    ``FUSION_DEPTH`` nearest papers, filtered).
+
+    It is also scored for relevance in one tantivy pass: BM25 of the words, plus a constant ``TIER_STEP`` x
+    weight for each tier a paper matches (author name exact 4, with a middle name 2, every word in the title or
+    authors 1), so tantivy's own top-k is already tier first, BM25 within a tier.
     """
 
     schema: Any
     result_set: Any
-    lexical: Any  # the papers with lexical evidence (words or the author name), filters applied
     text_query: Any  # the words alone (snippets highlight them)
-    tiers: list[tuple[str, Any]]  # (why, query): papers matching an earlier tier rank before later ones
-    semantic: dict[int, float] | None  # paper id -> cosine, neighbours above the floor that pass the filters
-    semantic_only: list[int]
+    tiers: list[tuple[str, Any]]  # (why, query), most important first
+    semantic: dict[int, float] | None  # paper id -> cosine, neighbours above the floor (filters not yet applied)
+    semantic_only: int | None  # neighbours in the set that match no word (counted only for --explain)
     words: str
     problems: list[str]
     mode: str = "auto"
@@ -380,10 +388,13 @@ ANY_WORD_BELOW = 10  # fewer papers than this (in the whole index) with all the 
 SEMANTIC_FLOOR = 0.45
 
 
-def _not(query: Any) -> Any:
+TIER_STEP = 10_000.0  # above any BM25 sum of a query (a few hundred at most), so tiers never mix
+
+
+def _const(query: Any, score: float) -> Any:
     import tantivy as t
 
-    return t.Query.boolean_query([(t.Occur.Must, t.Query.all_query()), (t.Occur.MustNot, query)])
+    return t.Query.const_score_query(query, score)
 
 
 def title_author_query(schema: Any, parsed: q.ParsedQuery, searcher: Any) -> Any | None:
@@ -418,9 +429,10 @@ def vocabulary_hit(schema: Any, searcher: Any, parsed: q.ParsedQuery) -> bool:
 
 
 def plan_query(store: Store, searcher: Any, schema: Any, parsed: q.ParsedQuery, restrict: Any | None,
-               negations: list[Any], *, mode: str, browse: bool, fusion: Fusion, require_all: bool = False) -> Plan:
-    """The query's result set and its ranking tiers (see :class:`Plan`).  ``require_all``: only papers with every
-    word (a digest's saved search), so no any-word fallback, no author-name-only match and no neighbours."""
+               negations: list[Any], *, mode: str, browse: bool, fusion: Fusion, require_all: bool = False,
+               explain: bool = False) -> Plan:
+    """The query's result set, scored with its tiers (see :class:`Plan`).  ``require_all``: only papers with every
+    word (a digest's saved search): no any-word fallback, no author-name-only match, no neighbours."""
     import tantivy as t
 
     from .people import name_tiers
@@ -430,29 +442,27 @@ def plan_query(store: Store, searcher: Any, schema: Any, parsed: q.ParsedQuery, 
     within = all_of(restrict, excluded)
     text_q = q.text_query(schema, parsed, all_words=True, searcher=searcher)
     positive_words = [c for c in parsed.positive if c.kind != "id"]
-    if len(positive_words) > 1 and not require_all:
+    lexical_count = None
+    if not browse:
         # decided on the whole index, not the filtered part: a filter (or a clicked facet) narrows the set but
         # never changes which papers count as matches
-        all_count = searcher.search(text_q, 1, count=True).count
-        if all_count < ANY_WORD_BELOW:
+        lexical_count = searcher.search(text_q, 1, count=True).count
+        if lexical_count < ANY_WORD_BELOW and len(positive_words) > 1 and not require_all:
             any_q = q.text_query(schema, parsed, all_words=False, searcher=searcher)
-            if searcher.search(any_q, 1, count=True).count > all_count:
-                if all_count == 0:
+            any_count = searcher.search(any_q, 1, count=True).count
+            if any_count > lexical_count:
+                if lexical_count == 0:
                     problems.append("no paper has all the words: showing papers with any of them")
-                text_q = any_q
+                text_q, lexical_count = any_q, any_count
     tiers: list[tuple[str, Any]] = []
-    if not browse:
+    if not browse and mode != "semantic":
         tiers = name_tiers(schema, parsed)
         title_q = title_author_query(schema, parsed, searcher)
         if title_q is not None:
             tiers.append(("every word in the title or authors", title_q))
-    lexical_any = text_q if not tiers or mode == "semantic" or require_all else t.Query.boolean_query(
-        [(t.Occur.Should, text_q), *[(t.Occur.Should, tq) for _, tq in tiers]])
-    lexical = all_of(lexical_any, within)
     semantic: dict[int, float] | None = None
-    semantic_only: list[int] = []
     use_semantic = mode in ("auto", "hybrid", "semantic") and not browse and not require_all
-    if use_semantic and not vocabulary_hit(schema, searcher, parsed):
+    if use_semantic and not lexical_count and not vocabulary_hit(schema, searcher, parsed):
         # no word of the query occurs in any paper: its embedding is the model's guess at letters, not a meaning
         # the corpus shares (nonsense strings reach cosine 0.46 with some paper), so it finds nothing
         use_semantic = False
@@ -463,95 +473,79 @@ def plan_query(store: Store, searcher: Any, schema: Any, parsed: q.ParsedQuery, 
         vindex = open_vectors(store)
         found = semantic_candidates(store, parsed.free_text(), fusion.depth, vindex) if vindex is not None else None
         if found is not None:
-            near = [(pid, s) for pid, s in found if s >= SEMANTIC_FLOOR]
-            allowed = _addresses(searcher, schema, [pid for pid, _ in near], within)
-            semantic = {pid: s for pid, s in near if pid in allowed}
-            if semantic and mode != "semantic":
-                hits = searcher.search(all_of(lexical, t.Query.term_set_query(schema, "paper_id", list(semantic))),
-                                       len(semantic), count=False).hits
-                matched = {int(v) for v in searcher.fast_field_values("paper_id", [a for _, a in hits])}
-                semantic_only = [pid for pid in semantic if pid not in matched]
-            elif semantic:
-                semantic_only = list(semantic)
+            semantic = {pid: s for pid, s in found if s >= SEMANTIC_FLOOR}
     if semantic is None and mode == "semantic":
         problems.append("semantic search needs embeddings: none are indexed yet")
+    near = t.Query.term_set_query(schema, "paper_id", list(semantic)) if semantic else None
+    n = len(tiers)
+    boosts = [(t.Occur.Should, _const(tq, TIER_STEP * 2 ** (n - 1 - i))) for i, (_, tq) in enumerate(tiers)]
     if mode == "semantic":
-        result_set = all_of(t.Query.term_set_query(schema, "paper_id", semantic_only), within) if semantic_only \
-            else t.Query.empty_query()
-        tiers = []
-    elif semantic_only:
-        result_set = t.Query.boolean_query([
-            (t.Occur.Should, lexical),
-            (t.Occur.Should, all_of(t.Query.term_set_query(schema, "paper_id", semantic_only), within))])
+        core = near if near is not None else t.Query.empty_query()
+    elif require_all:
+        core = t.Query.boolean_query([(t.Occur.Must, text_q), *boosts])
     else:
-        result_set = lexical
-    return Plan(schema, result_set, lexical, text_q, tiers, semantic, semantic_only, parsed.free_text(), problems,
-                mode)
+        core = t.Query.boolean_query([(t.Occur.Should, text_q), *boosts,
+                                      *([(t.Occur.Should, _const(near, 0.0))] if near is not None else [])])
+    result_set = all_of(core, _const(within, 0.0) if within is not None else None)
+    semantic_only = None
+    if explain and semantic:
+        lexical = t.Query.boolean_query([(t.Occur.Should, text_q), *boosts])
+        inside = searcher.search(all_of(near, _const(within, 0.0) if within is not None else None), len(semantic),
+                                 count=True).count
+        semantic_only = inside - searcher.search(all_of(near, lexical, within), 1, count=True).count
+    return Plan(schema, result_set, text_q, tiers, semantic, semantic_only, parsed.free_text(), problems, mode)
 
 
-def relevance_order(searcher: Any, plan: Plan, offset: int, need: int,
-                    fusion: Fusion) -> tuple[list[tuple[int, float]], dict[int, dict[str, Any]]]:
-    """The result set in relevance order, as far as ``need`` (earlier entries are placeholders we never read).
+def _tier_name(plan: Plan, tier: int, lexical: bool) -> str:
+    if tier <= 0:
+        return "words" if lexical else "meaning"
+    return plan.tiers[len(plan.tiers) - tier.bit_length()][0]
 
-    Tiers first (the author name, then every word in the title or authors), then the rest; within each, the first
-    ``fusion.depth`` lexical matches and the tier's semantic neighbours are fused, and the other lexical matches
-    follow in BM25 order.  Every step depends on the query alone, never on the page, so pages never overlap and
-    the last one ends at the total.
+
+def relevance_order(searcher: Any, plan: Plan, need: int, fusion: Fusion
+                    ) -> tuple[int, list[tuple[int, float]], dict[int, dict[str, Any]], dict[int, Any]]:
+    """(total, the result set in relevance order as far as ``need``, why each ranks there, DocAddress by id).
+
+    One tantivy search, tier first then BM25 (:class:`Plan`), gives the lexical order.  The first
+    ``fusion.depth`` of it and the neighbours above the floor form the pool, fused (BM25 / best BM25 and the
+    cosine); the order is then: tier, pool before the rest, fused score (pool) or BM25 (rest).  Every paper the
+    page could need is among the ``depth + need + neighbours`` best of that search, since each of those comes
+    before any paper ranked lower in it.  Nothing depends on the page asked for, so pages never overlap.
     """
-    segments: list[tuple[str, Any]] = []
-    before: list[Any] = []
-    for name, tier_q in plan.tiers:
-        segments.append((name, all_of(plan.result_set, tier_q, *[_not(b) for b in before])))
-        before.append(tier_q)
-    segments.append(("words" if plan.tiers or plan.semantic is None else "words or meaning",
-                     all_of(plan.result_set, *[_not(b) for b in before])))
-    out: list[tuple[int, float]] = []
-    why: dict[int, dict[str, Any]] = {}
-    start = 0
-    for name, seg in segments:
-        size = searcher.search(seg, 1, count=True).count
-        if size and start + size > offset and start < need:
-            local_need = need - start
-            ordered, reasons = _segment_order(searcher, plan, seg, local_need, fusion)
-            for pid, _score in ordered[:size]:
-                why[pid] = {"tier": name, **reasons.get(pid, {})}
-            out.extend(ordered[:min(size, local_need)])
-        else:
-            out.extend([(-1, 0.0)] * min(size, max(0, need - start)))
-        start += size
-        if start >= need:
-            break
-    return out, why
-
-
-def _segment_order(searcher: Any, plan: Plan, seg: Any, need: int,
-                   fusion: Fusion) -> tuple[list[tuple[int, float]], dict[int, dict[str, Any]]]:
     import tantivy as t
 
     schema = plan.schema
-    bm25: list[tuple[int, float]] = []
-    if plan.mode != "semantic":  # semantic alone is ordered by cosine only
-        lexical_hits = searcher.search(all_of(seg, plan.lexical), fusion.depth, count=False).hits
-        lex_ids = [int(v) for v in searcher.fast_field_values("paper_id", [a for _, a in lexical_hits])]
-        bm25 = [(pid, float(s)) for pid, (s, _) in zip(lex_ids, lexical_hits, strict=True)]
-    sem: list[tuple[int, float]] = []
-    if plan.semantic:
-        hits = searcher.search(all_of(seg, t.Query.term_set_query(schema, "paper_id", list(plan.semantic))),
-                               len(plan.semantic), count=False).hits
-        inside = {int(v) for v in searcher.fast_field_values("paper_id", [a for _, a in hits])}
-        sem = sorted(((pid, plan.semantic[pid]) for pid in inside), key=lambda x: -x[1])
-    # one side alone keeps its own scores (cosine, BM25): what `--mode semantic|bm25` and the relevance bench read
-    pool = sem if plan.mode == "semantic" else bm25 if plan.semantic is None else fused(fusion, bm25, sem)
-    bm_of, cos_of = dict(bm25), dict(sem)
-    reasons = {pid: {"bm25": round(bm_of[pid], 4) if pid in bm_of else None,
-                     "cosine": round(cos_of[pid], 4) if pid in cos_of else None} for pid, _ in pool}
-    if need <= len(pool):
-        return pool, reasons
-    taken = {pid for pid, _ in pool}
-    tail_hits = searcher.search(seg, need + len(pool), count=False).hits
-    tail_ids = [int(v) for v in searcher.fast_field_values("paper_id", [a for _, a in tail_hits])]
-    tail = [(pid, float(s)) for pid, (s, _) in zip(tail_ids, tail_hits, strict=True) if pid not in taken]
-    return pool + tail, reasons
+    near = plan.semantic or {}
+    found = searcher.search(plan.result_set, fusion.depth + need + len(near), count=True)
+    hits = found.hits
+    ids = [int(v) for v in searcher.fast_field_values("paper_id", [a for _, a in hits])]
+    addresses = {pid: a for pid, (_, a) in zip(ids, hits, strict=True)}
+    raw = {pid: float(score) for pid, (score, _) in zip(ids, hits, strict=True)}
+    sem: dict[int, float] = {}
+    if near:
+        sub = searcher.search(all_of(t.Query.term_set_query(schema, "paper_id", list(near)), plan.result_set),
+                              len(near), count=False).hits
+        sub_ids = [int(v) for v in searcher.fast_field_values("paper_id", [a for _, a in sub])]
+        for pid, (score, address) in zip(sub_ids, sub, strict=True):
+            addresses.setdefault(pid, address)
+            raw.setdefault(pid, float(score))
+            sem[pid] = near[pid]
+    tier = {pid: int(score // TIER_STEP) for pid, score in raw.items()}
+    bm = {pid: score - tier[pid] * TIER_STEP for pid, score in raw.items()}
+    pool_ids = list(dict.fromkeys([*ids[:fusion.depth], *sem]))
+    if plan.mode == "semantic":
+        pool_score = dict(sem)
+    elif plan.semantic is None:
+        pool_score = {pid: bm[pid] for pid in pool_ids}
+    else:
+        lexical = sorted(((pid, bm[pid]) for pid in pool_ids if bm[pid] > 0), key=lambda x: -x[1])
+        pool_score = dict(fused(fusion, lexical, sorted(sem.items(), key=lambda x: -x[1])))
+    order = sorted(raw, key=lambda pid: (-tier[pid], pid not in pool_score,
+                                         -(pool_score.get(pid, bm[pid]))))
+    scored = [(pid, pool_score.get(pid, bm[pid])) for pid in order[:need]]
+    why = {pid: {"tier": _tier_name(plan, tier[pid], bm[pid] > 0), "bm25": round(bm[pid], 4) if bm[pid] else None,
+                 "cosine": round(sem[pid], 4) if pid in sem else None} for pid, _ in scored}
+    return int(found.count), scored, why, addresses
 
 
 def highlighters(parsed: q.ParsedQuery) -> dict[str, Highlighter]:
