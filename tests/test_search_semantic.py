@@ -177,4 +177,4 @@ def test_warm_start_loads_the_model_and_opens_the_indexes(semantic_store):
     encode_query.cache_clear()
     ready = warm(store)
     assert ready["text_index"] and ready["vectors"] == len(papers) and ready["model"]
-    assert encode_query.cache_info().currsize == 1  # the model has embedded a query: the next one does not wait
+    assert encode_query.cache_info().currsize >= 1  # the model has embedded a query: the next one does not wait
