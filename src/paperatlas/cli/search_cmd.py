@@ -113,7 +113,8 @@ def search(app: AppContext, query: str, limit: int, offset: int, category: tuple
         why = found["explain"]
         click.echo(f"ranking: tiers {' > '.join(why['tiers'] + ['the rest']) }; semantic floor "
                    f"{why['semantic_floor'] if why['semantic_floor'] is not None else 'n/a (no embeddings)'}, "
-                   f"{why['semantic_candidates']} neighbours above it, {why['semantic_only']} with no query word")
+                   f"{why['semantic_candidates']} neighbours above it, "
+                   f"{why['semantic_only'] or 0} of them not among the word matches")
     click.echo(f"{found['total']:,} papers" + (f" (showing {offset + 1}-{offset + len(results)})" if results else ""))
     for rank, r in enumerate(results, start=offset + 1):
         ids = "  ".join(f"{k}:{v}" for k, v in r["ids"].items())

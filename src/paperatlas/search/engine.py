@@ -372,7 +372,7 @@ class Plan:
     text_query: Any  # the words alone (snippets highlight them)
     tiers: list[tuple[str, Any]]  # (why, query), most important first
     semantic: dict[int, float] | None  # paper id -> cosine, neighbours above the floor (filters not yet applied)
-    semantic_only: int | None  # neighbours in the set that match no word (counted only for --explain)
+    semantic_only: int | None  # neighbours in the set that are not word matches (counted only for --explain)
     words: str
     problems: list[str]
     mode: str = "auto"
