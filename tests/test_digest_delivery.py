@@ -322,7 +322,8 @@ def test_saved_search_uses_the_search_index_when_built(papers_store, day):
     stage.run(store, BuildOptions(embed=False, show_progress=False))
     query = "language models"
     found = search_papers(store, query, limit=500, sort="date", require_all=True)
-    assert found["total"] < search_papers(store, query, limit=500, sort="date")["total"]  # any word: more
+    # the default may add papers (neighbours, or any word when almost none has them all), never drop one
+    assert found["total"] <= search_papers(store, query, limit=500, sort="date")["total"]
     assert found["total"] > 0
     start, end = window("daily", day)
     in_window = [r["paper_id"] for r in found["results"]

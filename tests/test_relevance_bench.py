@@ -15,3 +15,26 @@ def test_paired_bootstrap_difference_and_interval():
     assert out["share_of_resamples_ahead"] == 1.0
     same = _paired_bootstrap(better, better)
     assert same["mrr_difference"] == 0 and same["ci95"] == [0, 0] and same["share_of_resamples_ahead"] == 0
+
+
+def test_store_drawn_sets_report_their_keys(cli, data_dir, shared):
+    """`bench relevance --no-tldr` draws names, titles and nonsense from the store it runs on (here 1,500 real
+    arXiv papers, BM25 only) and reports the issue's keys; nonsense finds nothing, exact titles are found."""
+    import orjson
+
+    from paperatlas.search.corpus import load_papers, oai_papers
+    from paperatlas.search.stage import update
+    from paperatlas.store import open_store
+
+    store = open_store(data_dir)
+    load_papers(store, oai_papers(shared, limit=1500))
+    update(store)
+    store.close()
+    result = cli("bench", "relevance", "--no-tldr", "--seed", "4", "--json")
+    assert result.exit_code == 0, result.output
+    figures = orjson.loads(result.output)
+    for key in ("author_p_at_10", "title_mrr", "nonsense_with_results", "tldr_mrr_at_10"):
+        assert key in figures
+    assert figures["tldr_mrr_at_10"] is None and figures["navigational"]["author_queries"] > 0
+    assert figures["nonsense_with_results"] == 0.0
+    assert figures["title_mrr"] >= 0.9 and figures["author_p_at_10"] >= 0.8

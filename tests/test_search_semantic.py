@@ -83,8 +83,7 @@ def test_semantic_and_hybrid_modes(semantic_store):
     hybrid = search_papers(store, target["title"], mode="hybrid", limit=10)
     bm25 = search_papers(store, target["title"], mode="bm25", limit=10)
     assert hybrid["results"][0]["paper_id"] == ids[target["ids"]["arxiv"]]
-    # fusion brings in papers only the semantic side found (no shared words needed)
-    assert {r["paper_id"] for r in hybrid["results"]} != {r["paper_id"] for r in bm25["results"]}
+    assert bm25["results"][0]["paper_id"] == ids[target["ids"]["arxiv"]]
     # filters and negations apply to semantic candidates too
     filtered = search_papers(store, "logic of proofs and modal types", mode="hybrid", limit=20,
                              filters={"category": "cs.NI"})
@@ -129,3 +128,54 @@ def test_score_fusion_keeps_a_lone_bm25_match_and_weights_both_sides():
     assert [p for p, _ in fuse_scores(bm, se, 0.2)] == [1, 2, 3]
     assert next(p for p, _ in fuse_scores(bm, se, 0.9)) == 3
     assert fused(Fusion(), bm, se) == fuse_scores(bm, se, Fusion().alpha)  # the default is score fusion
+
+
+def test_hybrid_is_one_result_set_with_lexical_evidence_first(semantic_store):
+    """Semantic neighbours above the floor join the lexical matches: the total counts both, pages never repeat a
+    paper and end at the total, any sort returns the same set, facet counts are what clicking them gives, and no
+    neighbour outranks a paper with every query word in its title."""
+    from paperatlas.search.engine import SEMANTIC_FLOOR, title_author_query
+    from paperatlas.search.index import open_index
+    from paperatlas.search.query import parse
+
+    store, papers, _, _ids = semantic_store
+    searcher = open_index(store).searcher()
+    schema = open_index(store).schema
+    for text in ("network", "security protocol", papers[40]["title"], papers[75]["abstract"][:120]):
+        first = search_papers(store, text, mode="hybrid", limit=6, facets=True, explain=True)
+        bm25 = search_papers(store, text, mode="bm25", limit=500)
+        total = first["total"]
+        # the lexical matches and the neighbours above the floor that share no word with the query
+        assert total == bm25["total"] + first["explain"]["semantic_only"] and bm25["total"] > 0
+        seen: list[int] = []
+        for offset in range(0, total + 12, 6):
+            page = search_papers(store, text, mode="hybrid", limit=6, offset=offset, explain=True)
+            assert page["total"] == total
+            seen += [r["paper_id"] for r in page["results"]]
+            for r in page["results"]:
+                cosine = r["explain"].get("cosine")
+                assert r["paper_id"] in {b["paper_id"] for b in bm25["results"]} or cosine >= SEMANTIC_FLOOR
+        assert len(seen) == len(set(seen)) == total
+        titled = {int(v) for v in searcher.fast_field_values("paper_id", [a for _, a in searcher.search(
+            title_author_query(schema, parse(text), searcher), 500).hits])}
+        positions = [i for i, pid in enumerate(seen) if pid in titled]
+        assert positions == list(range(len(positions)))  # every title match before anything else
+        for sort in ("date", "citations", "trending"):
+            resorted = search_papers(store, text, mode="hybrid", limit=500, sort=sort)
+            assert resorted["total"] == total and {r["paper_id"] for r in resorted["results"]} == set(seen)
+        for category, count in first["facets"]["category"].items():
+            assert search_papers(store, text, mode="hybrid", limit=1, filters={"category": category})["total"] == count
+    # a string no paper contains gets no neighbours, however close the model thinks they are
+    empty = search_papers(store, "zzqxvbn", mode="hybrid", limit=5)
+    assert empty["total"] == 0 and empty["message"].startswith("no papers match")
+
+
+def test_warm_start_loads_the_model_and_opens_the_indexes(semantic_store):
+    from paperatlas.search.encoder import encode_query
+    from paperatlas.search.warm import warm
+
+    store, papers, _, _ids = semantic_store
+    encode_query.cache_clear()
+    ready = warm(store)
+    assert ready["text_index"] and ready["vectors"] == len(papers) and ready["model"]
+    assert encode_query.cache_info().currsize >= 1  # the model has embedded a query: the next one does not wait

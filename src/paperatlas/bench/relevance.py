@@ -1,4 +1,9 @@
-"""``paperatlas bench relevance``: known-item retrieval on real data, BM25 alone vs semantic alone vs hybrid.
+"""``paperatlas bench relevance``: navigational queries drawn from the store, and known-item retrieval on real data.
+
+First the sets of :mod:`.navigation`, drawn at random (``--seed``) from the store the bench runs on
+(``--data-dir``): author names (``author_p_at_10``), exact titles (``title_mrr``) and nonsense strings
+(``nonsense_with_results``).  Then the TL;DR set (``tldr_mrr_at_10``: the engine's default, hybrid, over all the
+queries), BM25 alone vs semantic alone vs hybrid, as below (``--no-tldr`` skips it).
 
 Queries: the authors' own TL;DRs of ICLR 2017 submissions (../shared/data/peer-review/iclr-papercopilot/
 iclr2017.json, 360 of the 490 have one).  Corpus: all 490 submissions (title, abstract, authors) among real
@@ -142,11 +147,40 @@ def _rank(ids: list[int], target: int) -> int | None:
               help="Real arXiv papers around the 490 ICLR 2017 papers (ML categories first).")
 @click.option("--shared", "shared_dir", type=click.Path(file_okay=False, path_type=Path),
               help="The real data folder [env PAPERATLAS_SHARED_DATA; default ../shared/data].")
+@click.option("--seed", type=int, default=18, show_default=True,
+              help="Seed of the random author names, titles and nonsense strings drawn from the store.")
+@click.option("--tldr/--no-tldr", default=True, show_default=True,
+              help="Also run the ICLR 2017 TL;DR set (builds its own corpus; slow the first time: it embeds it).")
 @json_option
 @click.pass_obj
-def bench_relevance(app: Any, distractors: int, shared_dir: Path | None, as_json: bool) -> None:
-    """Known-item retrieval (ICLR 2017 TL;DRs -> their papers): MRR@10 and recall@10 for BM25, semantic, hybrid;
-    fusion tuned on a dev half of the queries, reported on the other half."""
+def bench_relevance(app: Any, distractors: int, shared_dir: Path | None, seed: int, tldr: bool,
+                    as_json: bool) -> None:
+    """Navigational queries drawn from the store (author names: precision of the top 10; exact titles: MRR;
+    nonsense: share answered) and known-item retrieval (ICLR 2017 TL;DRs -> their papers, BM25 vs semantic vs
+    hybrid, fusion tuned on a dev half of the queries, reported on the other half)."""
+    from ..search.index import open_index
+    from .navigation import navigational
+
+    head: dict[str, Any] = {"author_p_at_10": None, "title_mrr": None, "nonsense_with_results": None,
+                            "tldr_mrr_at_10": None}
+    if app is not None and open_index(app.store) is not None:
+        head.update(navigational(app.store, seed))
+        head["store"] = str(app.data_dir)
+    else:
+        head["store"] = "no search index in the --data-dir store: run `paperatlas build` there for the drawn sets"
+    if not tldr:
+        head["peak_rss_mb"] = round(peak_rss_mb(), 1)
+        head["machine"] = machine()
+        emit("bench relevance: navigational queries drawn from the store", head, as_json)
+        return
+    figures = _tldr_figures(app, distractors, shared_dir)
+    head["tldr_mrr_at_10"] = figures["engine_default_all_queries"]["mrr@10"]
+    head.update(figures)
+    emit("bench relevance: store-drawn navigational queries, ICLR 2017 TL;DR -> paper", head, as_json)
+
+
+def _tldr_figures(app: Any, distractors: int, shared_dir: Path | None) -> dict[str, Any]:
+    """The ICLR 2017 TL;DR known-item figures (see the module docstring)."""
     from ..context import fail
     from ..embeddings.store import content_hash, paper_text, to_blob
     from ..search.corpus import load_papers
@@ -283,6 +317,7 @@ def bench_relevance(app: Any, distractors: int, shared_dir: Path | None, as_json
                                   for m in ("mrr@10", "recall@10")},
             "by_family": families,
         }
+        figures["engine_default_all_queries"] = through_engine(queries, "auto")
         figures["hybrid_vs_best_single_mrr_ratio"] = round(
             t["hybrid_tuned"]["mrr@10"] / max(1e-9, max(t["bm25"]["mrr@10"], t["semantic"]["mrr@10"])), 3)
         store.close()
@@ -290,4 +325,4 @@ def bench_relevance(app: Any, distractors: int, shared_dir: Path | None, as_json
         shutil.rmtree(base, ignore_errors=True)
     figures["peak_rss_mb"] = round(peak_rss_mb(), 1)
     figures["machine"] = machine()
-    emit("bench relevance: ICLR 2017 TL;DR -> paper", figures, as_json)
+    return figures

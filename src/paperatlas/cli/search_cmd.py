@@ -43,11 +43,14 @@ def _people(app: AppContext, query: str) -> list[dict[str, Any]]:
               help="Also count every match per category and year (in --json: \"facets\"; costs more than the search "
                    "itself on a large corpus).")
 @click.option("--people/--no-people", default=True, help="Also list people whose name matches the query.")
+@click.option("--explain", is_flag=True,
+              help="Say why each paper ranks where it does: its tier (author name, every word in the title or "
+                   "authors, the rest), BM25 score, cosine similarity, and the semantic floor.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 @pass_app
 def search(app: AppContext, query: str, limit: int, offset: int, category: tuple[str, ...], year_from: int | None,
            year_to: int | None, venue: str | None, has_code: bool | None, author_id: str | None, sort: str,
-           mode: str, with_facets: bool, people: bool, as_json: bool) -> None:
+           mode: str, with_facets: bool, people: bool, explain: bool, as_json: bool) -> None:
     """Search papers by words, "phrases", prefix* and identifiers, with filters; best first.
 
     Words must all match (else any word, ranked by BM25); -word excludes; title:, author:, abstract:, venue:
@@ -71,14 +74,15 @@ def search(app: AppContext, query: str, limit: int, offset: int, category: tuple
         filters["author"] = author_id
     try:
         found = search_papers(app.store, query, limit=limit, offset=offset, filters=filters, sort=sort, mode=mode,
-                              facets=with_facets)
+                              facets=with_facets, explain=explain)
     except IndexNotBuilt as exc:
         fail(str(exc))
     if found["message"] and not found["results"]:
         if as_json:
             click.echo(orjson.dumps(found).decode())
             return
-        fail(found["message"], code=1)
+        hints = found.get("suggestions") or []
+        fail(found["message"] + (f" (did you mean: {', '.join(hints)}?)" if hints else ""), code=1)
     papers = {p.id: p for p in get_papers(app.store.db, [r["paper_id"] for r in found["results"]])}
     results = []
     for r in found["results"]:
@@ -94,15 +98,23 @@ def search(app: AppContext, query: str, limit: int, offset: int, category: tuple
             "year": paper.year if paper else r["year"],
             "score": r["score"],
             "snippet": r["snippet"],
+            **({"explain": r["explain"]} if explain and "explain" in r else {}),
         })
     matched_people = _people(app, query) if people and query.strip() and offset == 0 else []
     if as_json:
         click.echo(orjson.dumps({"query": query, "total": found["total"], "results": results,
                                  "facets": found["facets"], "message": found["message"],
-                                 "people": matched_people}).decode())
+                                 "people": matched_people,
+                                 **({"explain": found.get("explain")} if explain else {})}).decode())
         return
     if found["message"]:
         click.echo(f"note: {found['message']}", err=True)
+    if explain and found.get("explain"):
+        why = found["explain"]
+        click.echo(f"ranking: tiers {' > '.join(why['tiers'] + ['the rest']) }; semantic floor "
+                   f"{why['semantic_floor'] if why['semantic_floor'] is not None else 'n/a (no embeddings)'}, "
+                   f"{why['semantic_candidates']} neighbours above it, "
+                   f"{why['semantic_only'] or 0} of them not among the word matches")
     click.echo(f"{found['total']:,} papers" + (f" (showing {offset + 1}-{offset + len(results)})" if results else ""))
     for rank, r in enumerate(results, start=offset + 1):
         ids = "  ".join(f"{k}:{v}" for k, v in r["ids"].items())
@@ -111,6 +123,8 @@ def search(app: AppContext, query: str, limit: int, offset: int, category: tuple
         click.echo(f"     {authors}  ({r['date'] or r['year'] or 'n.d.'})")
         click.echo(f"     {ids}")
         click.echo(f"     {_plain(r['snippet'])}")
+        if explain and "explain" in r:
+            click.echo("     why: " + ", ".join(f"{k} {v}" for k, v in r["explain"].items() if v is not None))
     if with_facets:
         for name in ("category", "year"):
             counts = found["facets"].get(name) or {}

@@ -34,9 +34,16 @@ def serve(app: AppContext, host: str, port: int, workers: int, log_level: str) -
     store = app.store  # opens, creates or upgrades the store once, before any worker starts
     click.echo(f"PaperAtlas on http://{host}:{port}/ (store: {store.db.url}, {workers} worker(s))", err=True)
     if workers == 1:
+        from ..search.warm import warm
         from ..web.app import create_app
 
+        ready = warm(store)  # before uvicorn listens: no request waits on the embedding model
+        click.echo(f"search ready in {ready['seconds']:.1f} s ({ready['vectors']:,} vectors"
+                   f"{', model ' + ready['model'] if ready['model'] else ''})", err=True)
+        from ..web.warm import compile_templates
+
         site = create_app(store, cache_size=app.settings.web_cache, settings=app.settings)
+        compile_templates(site)
         uvicorn.run(site, host=host, port=port, log_level=log_level, **UVICORN_OPTIONS)
         return
     os.environ["PAPERATLAS_DATA_DIR"] = str(app.data_dir)

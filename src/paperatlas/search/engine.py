@@ -22,6 +22,7 @@ from . import query as q
 from .documents import venue_key
 from .index import ANALYZER, IndexNotBuilt, analyzer, open_index
 from .snippets import Highlighter, plain, snippet_html
+from .suggest import did_you_mean
 
 SORTS = ("relevance", "date", "citations", "trending")
 _POOL = ThreadPoolExecutor(max_workers=2, thread_name_prefix="search-facets")
@@ -261,7 +262,8 @@ def fused(fusion: Fusion, bm25: list[tuple[int, float]], semantic: list[tuple[in
 
 def search_papers(store: Store, query: str, *, limit: int = 20, offset: int = 0, filters: dict | None = None,
                   sort: str = "relevance", mode: str = "auto", facets: bool = False,
-                  fusion: Fusion | None = None, require_all: bool = False) -> dict[str, Any]:
+                  fusion: Fusion | None = None, require_all: bool = False,
+                  explain: bool = False) -> dict[str, Any]:
     """Ranked papers for ``query`` (see :mod:`paperatlas.search.query` for the syntax); never raises on input.
 
     Raises :class:`IndexNotBuilt` when there is no index to search: the caller says what to run.
@@ -302,88 +304,248 @@ def search_papers(store: Store, query: str, *, limit: int = 20, offset: int = 0,
     browse = parsed.empty
     if browse and sort == "relevance":
         sort = "date"
-    text_q = q.text_query(schema, parsed, all_words=True, searcher=searcher)
-    full = all_of(text_q, restrict)
-    need = offset + limit
     fz = fusion or Fusion()
-    use_semantic = mode in ("auto", "hybrid", "semantic") and sort == "relevance" and not browse
-    vindex = None
-    if use_semantic:
-        from .vectors import open_vectors
-
-        vindex = open_vectors(store)
-        use_semantic = vindex is not None and vindex.size > 0
-    # BM25 candidates: the page alone, or ``depth`` of them when they are fused with the semantic ranking
-    depth = max(need, fz.depth) if use_semantic else max(need, 1)
-    order = {"order_by_field": "date"} if sort == "date" else {}
-    # Facets aggregate over every match, the costliest part of a page at 1M papers; tantivy releases the GIL, so
-    # they run on a second core while we search, fetch documents and cut snippets.
-    facet_job = _POOL.submit(_facets, searcher, full) if facets else None
-    found = searcher.search(full, depth, count=True, **order)
-    count, hits = found.count, found.hits
-    positive_words = [c for c in parsed.positive if c.kind != "id"]
-    if count < max(need, 1) and len(positive_words) > 1 and not require_all:
-        any_text = q.text_query(schema, parsed, all_words=False, searcher=searcher)
-        any_full = all_of(any_text, restrict)
-        found = searcher.search(any_full, depth, count=True, **order)
-        if found.count > count:
-            if count == 0:
-                problems.append("no paper has all the words: showing papers with any of them")
-            text_q, full, count, hits = any_text, any_full, found.count, found.hits
-            if facet_job is not None:
-                facet_job = _POOL.submit(_facets, searcher, full)
-
-    snippet_q = text_q if not browse else None
-    if not use_semantic and sort in ("relevance", "date"):
-        # tantivy's order is the answer: the page's paper ids come with its stored documents
-        if mode == "semantic":
-            problems.append("semantic search needs embeddings: none are indexed yet")
-        rows = [(None, float(key), addr) for key, addr in hits[offset:need]]
-        return {
-            "total": int(count),
-            "results": _results(searcher, schema, snippet_q, parsed, rows),
-            "facets": facet_job.result() if facet_job is not None else {"category": {}, "year": {}},
-            "message": "; ".join(problems) or None,
-        }
-
-    scored: list[tuple[int, float]] = []  # (paper_id, score) in final order, at least ``need`` when available
-    ids = [int(v) for v in searcher.fast_field_values("paper_id", [a for _, a in hits])]
-    addresses: dict[int, Any] = {pid: a for pid, (_, a) in zip(ids, hits, strict=True)}
-    if sort in ("relevance", "date"):
-        scored = [(pid, float(key)) for pid, (key, _) in zip(ids, hits, strict=True)]
+    plan = plan_query(store, searcher, schema, parsed, restrict, negations, mode=mode, browse=browse, fusion=fz,
+                      require_all=require_all, explain=explain)
+    problems.extend(plan.problems)
+    need = offset + limit
+    # Facets aggregate over the result set, the costliest part of a page at 1M papers; tantivy releases the GIL,
+    # so they run on a second core while we search, fetch documents and cut snippets.
+    facet_job = _POOL.submit(_facets, searcher, plan.result_set) if facets else None
+    addresses: dict[int, Any] = {}
+    if sort == "relevance":
+        count, scored, why, addresses = relevance_order(searcher, plan, need, fz)
+    elif sort == "date":
+        found = searcher.search(plan.result_set, max(need, 1), count=True, order_by_field="date")
+        count, hits = found.count, found.hits
+        ids = [int(v) for v in searcher.fast_field_values("paper_id", [a for _, a in hits])]
+        scored, why = [(pid, float(key)) for pid, (key, _) in zip(ids, hits, strict=True)], {}
+        addresses = {pid: a for pid, (_, a) in zip(ids, hits, strict=True)}
     else:
-        scored = _metric_order(store, searcher, schema, full, count, sort, need)
-    semantic = semantic_candidates(store, parsed.free_text(), depth, vindex) if use_semantic else None
-    if semantic is None and mode == "semantic":
-        problems.append("semantic search needs embeddings: none are indexed yet")
-    if semantic is not None:
-        sem_ids = [pid for pid, _ in semantic]
-        must_not = [t.Query.boolean_query([(t.Occur.Must, t.Query.all_query()), *negations])] if negations else []
-        allowed = _addresses(searcher, schema, sem_ids, all_of(restrict, *must_not))
-        sem_ids = [pid for pid in sem_ids if pid in allowed]
-        for pid in sem_ids:
-            addresses.setdefault(pid, allowed[pid])
-        if mode == "semantic":
-            sem_score = dict(semantic)
-            scored = [(pid, sem_score[pid]) for pid in sem_ids]
-            count = len(scored)
-        else:
-            sem_score = dict(semantic)
-            scored = fused(fz, scored, [(pid, sem_score[pid]) for pid in sem_ids])
-            count = max(count, len(scored))
-
+        count = searcher.search(plan.result_set, 1, count=True).count
+        scored, why = _metric_order(store, searcher, schema, plan.result_set, count, sort, need), {}
     page = scored[offset:need]
     missing = [pid for pid, _ in page if pid not in addresses]
     if missing:
         addresses.update(_addresses(searcher, schema, missing, None))
+    snippet_q = plan.text_query if not browse else None
     results = _results(searcher, schema, snippet_q, parsed,
                        [(pid, score, addresses[pid]) for pid, score in page if pid in addresses])
-    return {
+    if explain:
+        for r in results:
+            r["explain"] = why.get(r["paper_id"], {"order": sort})
+    out: dict[str, Any] = {
         "total": int(count),
         "results": results,
         "facets": facet_job.result() if facet_job is not None else {"category": {}, "year": {}},
         "message": "; ".join(problems) or None,
     }
+    if count == 0 and not browse:
+        out["message"] = "; ".join(["no papers match", *problems])
+        out["suggestions"] = did_you_mean(searcher, schema, parsed)
+    if explain:
+        out["explain"] = {"words": plan.words, "tiers": [name for name, _ in plan.tiers],
+                          "semantic_floor": SEMANTIC_FLOOR if plan.semantic is not None else None,
+                          "semantic_candidates": len(plan.semantic or {}),
+                          "semantic_only": plan.semantic_only}
+    return out
+
+
+@dataclass
+class Plan:
+    """One query's result set and what ranks it, computed once, whatever page, sort or facet is asked for.
+
+    ``result_set`` is every paper the query returns: the lexical matches (all the words; any of them when fewer
+    than ``ANY_WORD_BELOW`` papers in the whole index have all of them; or the author name) plus the semantic
+    neighbours above ``SEMANTIC_FLOOR``, within the filters.  Its count is the total, facets count it, every sort
+    orders it: so paging reaches exactly ``total`` papers, and a facet count is what clicking it gives (a filter
+    only narrows each part: the word mode is decided without filters, and the neighbours are the same
+    ``FUSION_DEPTH`` nearest papers, filtered).
+
+    It is also scored for relevance in one tantivy pass: BM25 of the words, plus a constant ``TIER_STEP`` x
+    weight for each tier a paper matches (author name exact 4, with a middle name 2, every word in the title or
+    authors 1), so tantivy's own top-k is already tier first, BM25 within a tier.
+    """
+
+    schema: Any
+    result_set: Any
+    text_query: Any  # the words alone (snippets highlight them)
+    tiers: list[tuple[str, Any]]  # (why, query), most important first
+    semantic: dict[int, float] | None  # paper id -> cosine, neighbours above the floor (filters not yet applied)
+    semantic_only: int | None  # neighbours in the set that are not word matches (counted only for --explain)
+    words: str
+    problems: list[str]
+    mode: str = "auto"
+
+
+ANY_WORD_BELOW = 10  # fewer papers than this (in the whole index) with all the words: match any of them instead
+# Cosine similarity (all-MiniLM-L6-v2, unit vectors) a semantic neighbour needs to join the results.  Calibrated
+# on the demo store and the ICLR 2017 TL;DRs: the nearest paper to a string of random letters scores 0.26-0.46
+# (median 0.32, 95th percentile 0.40, 60 strings), "hello world" 0.47; a TL;DR's own paper scores 0.36-0.95
+# (1st percentile 0.36, 5th 0.47, median 0.69).  At 0.45, 3.6% of TL;DR targets fall below (BM25 may still
+# find them) and most random strings do; the rest of the nonsense is stopped by ``vocabulary_hit``: a query none
+# of whose words any paper contains gets no semantic neighbours at all.
+SEMANTIC_FLOOR = 0.45
+
+
+TIER_STEP = 10_000.0  # above any BM25 sum of a query (a few hundred at most), so tiers never mix
+
+
+def _const(query: Any, score: float) -> Any:
+    import tantivy as t
+
+    return t.Query.const_score_query(query, score)
+
+
+def title_author_query(schema: Any, parsed: q.ParsedQuery, searcher: Any) -> Any | None:
+    """Papers whose title or author list holds every positive word (each word in either): lexical evidence that
+    no semantic neighbour may outrank.  None when a clause cannot match those fields (an abstract phrase, an id)."""
+    import tantivy as t
+
+    musts = []
+    for clause in parsed.positive:
+        fields = tuple(f for f in ("title", "authors") if f in clause.fields)
+        if clause.kind == "id" or not fields:
+            return None
+        musts.append((t.Occur.Must, q.clause_query(schema, q.Clause(clause.kind, clause.words, fields,
+                                                                       text=clause.text), searcher)))
+    return t.Query.boolean_query(musts) if musts else None
+
+
+def vocabulary_hit(schema: Any, searcher: Any, parsed: q.ParsedQuery) -> bool:
+    """Whether any positive word of the query (or an identifier) occurs in some paper, on the whole index."""
+    import tantivy as t
+
+    parts = []
+    for clause in parsed.positive:
+        if clause.kind in ("id", "prefix"):
+            parts.append(q.clause_query(schema, clause, searcher))
+            continue
+        for word in clause.words:
+            parts.append(q.clause_query(schema, q.Clause("term", [word], clause.fields, text=word), searcher))
+    if not parts:
+        return False
+    return searcher.search(t.Query.boolean_query([(t.Occur.Should, p) for p in parts]), 1, count=True).count > 0
+
+
+def plan_query(store: Store, searcher: Any, schema: Any, parsed: q.ParsedQuery, restrict: Any | None,
+               negations: list[Any], *, mode: str, browse: bool, fusion: Fusion, require_all: bool = False,
+               explain: bool = False) -> Plan:
+    """The query's result set, scored with its tiers (see :class:`Plan`).  ``require_all``: only papers with every
+    word (a digest's saved search): no any-word fallback, no author-name-only match, no neighbours."""
+    import tantivy as t
+
+    from .people import name_tiers
+
+    problems: list[str] = []
+    excluded = t.Query.boolean_query([(t.Occur.Must, t.Query.all_query()), *negations]) if negations else None
+    within = all_of(restrict, excluded)
+    text_q = q.text_query(schema, parsed, all_words=True, searcher=searcher)
+    positive_words = [c for c in parsed.positive if c.kind != "id"]
+    lexical_count = None
+    if not browse:
+        # decided on the whole index, not the filtered part: a filter (or a clicked facet) narrows the set but
+        # never changes which papers count as matches
+        lexical_count = searcher.search(text_q, 1, count=True).count
+        if lexical_count < ANY_WORD_BELOW and len(positive_words) > 1 and not require_all:
+            any_q = q.text_query(schema, parsed, all_words=False, searcher=searcher)
+            any_count = searcher.search(any_q, 1, count=True).count
+            if any_count > lexical_count:
+                if lexical_count == 0:
+                    problems.append("no paper has all the words: showing papers with any of them")
+                text_q, lexical_count = any_q, any_count
+    tiers: list[tuple[str, Any]] = []
+    if not browse and mode != "semantic":
+        tiers = name_tiers(schema, parsed)
+        title_q = title_author_query(schema, parsed, searcher)
+        if title_q is not None:
+            tiers.append(("every word in the title or authors", title_q))
+    semantic: dict[int, float] | None = None
+    use_semantic = mode in ("auto", "hybrid", "semantic") and not browse and not require_all
+    if use_semantic and not lexical_count and not vocabulary_hit(schema, searcher, parsed):
+        # no word of the query occurs in any paper: its embedding is the model's guess at letters, not a meaning
+        # the corpus shares (nonsense strings reach cosine 0.46 with some paper), so it finds nothing
+        use_semantic = False
+        problems.append("no paper contains any word of the query")
+    if use_semantic:
+        from .vectors import open_vectors
+
+        vindex = open_vectors(store)
+        found = semantic_candidates(store, parsed.free_text(), fusion.depth, vindex) if vindex is not None else None
+        if found is not None:
+            semantic = {pid: s for pid, s in found if s >= SEMANTIC_FLOOR}
+    if semantic is None and mode == "semantic":
+        problems.append("semantic search needs embeddings: none are indexed yet")
+    near = t.Query.term_set_query(schema, "paper_id", list(semantic)) if semantic else None
+    n = len(tiers)
+    boosts = [(t.Occur.Should, _const(tq, TIER_STEP * 2 ** (n - 1 - i))) for i, (_, tq) in enumerate(tiers)]
+    if mode == "semantic":
+        core = near if near is not None else t.Query.empty_query()
+    elif require_all:
+        core = t.Query.boolean_query([(t.Occur.Must, text_q), *boosts])
+    else:
+        core = t.Query.boolean_query([(t.Occur.Should, text_q), *boosts,
+                                      *([(t.Occur.Should, _const(near, 0.0))] if near is not None else [])])
+    result_set = all_of(core, _const(within, 0.0) if within is not None else None)
+    semantic_only = None
+    if explain and semantic:
+        lexical = t.Query.boolean_query([(t.Occur.Should, text_q), *boosts])
+        inside = searcher.search(all_of(near, _const(within, 0.0) if within is not None else None), len(semantic),
+                                 count=True).count
+        semantic_only = inside - searcher.search(all_of(near, lexical, within), 1, count=True).count
+    return Plan(schema, result_set, text_q, tiers, semantic, semantic_only, parsed.free_text(), problems, mode)
+
+
+def _tier_name(plan: Plan, tier: int, lexical: bool) -> str:
+    if tier <= 0:
+        return "words" if lexical else "meaning"
+    return plan.tiers[len(plan.tiers) - tier.bit_length()][0]
+
+
+def relevance_order(searcher: Any, plan: Plan, need: int, fusion: Fusion
+                    ) -> tuple[int, list[tuple[int, float]], dict[int, dict[str, Any]], dict[int, Any]]:
+    """(total, the result set in relevance order as far as ``need``, why each ranks there, DocAddress by id).
+
+    One tantivy search, tier first then BM25 (:class:`Plan`), gives the lexical order.  The first
+    ``fusion.depth`` of it and the neighbours above the floor form the pool, fused (BM25 / best BM25 and the
+    cosine); the order is then: tier, pool before the rest, fused score (pool) or BM25 (rest).  Every paper the
+    page could need is among the ``depth + need + neighbours`` best of that search, since each of those comes
+    before any paper ranked lower in it.  Nothing depends on the page asked for, so pages never overlap.
+    """
+    import tantivy as t
+
+    schema = plan.schema
+    near = plan.semantic or {}
+    found = searcher.search(plan.result_set, fusion.depth + need + len(near), count=True)
+    hits = found.hits
+    ids = [int(v) for v in searcher.fast_field_values("paper_id", [a for _, a in hits])]
+    addresses = {pid: a for pid, (_, a) in zip(ids, hits, strict=True)}
+    raw = {pid: float(score) for pid, (score, _) in zip(ids, hits, strict=True)}
+    sem: dict[int, float] = {}
+    if near:
+        sub = searcher.search(all_of(t.Query.term_set_query(schema, "paper_id", list(near)), plan.result_set),
+                              len(near), count=False).hits
+        sub_ids = [int(v) for v in searcher.fast_field_values("paper_id", [a for _, a in sub])]
+        for pid, (score, address) in zip(sub_ids, sub, strict=True):
+            addresses.setdefault(pid, address)
+            raw.setdefault(pid, float(score))
+            sem[pid] = near[pid]
+    tier = {pid: int(score // TIER_STEP) for pid, score in raw.items()}
+    bm = {pid: score - tier[pid] * TIER_STEP for pid, score in raw.items()}
+    pool_ids = list(dict.fromkeys([*ids[:fusion.depth], *sem]))
+    if plan.mode == "semantic":
+        pool_score = dict(sem)
+    elif plan.semantic is None:
+        pool_score = {pid: bm[pid] for pid in pool_ids}
+    else:
+        lexical = sorted(((pid, bm[pid]) for pid in pool_ids if bm[pid] > 0), key=lambda x: -x[1])
+        pool_score = dict(fused(fusion, lexical, sorted(sem.items(), key=lambda x: -x[1])))
+    order = sorted(raw, key=lambda pid: (-tier[pid], pid not in pool_score,
+                                         -(pool_score.get(pid, bm[pid]))))
+    scored = [(pid, pool_score.get(pid, bm[pid])) for pid in order[:need]]
+    why = {pid: {"tier": _tier_name(plan, tier[pid], bm[pid] > 0), "bm25": round(bm[pid], 4) if bm[pid] else None,
+                 "cosine": round(sem[pid], 4) if pid in sem else None} for pid, _ in scored}
+    return int(found.count), scored, why, addresses
 
 
 def highlighters(parsed: q.ParsedQuery) -> dict[str, Highlighter]:

@@ -114,8 +114,8 @@ def parse(raw: str | None) -> ParsedQuery:
                 continue
             word = stem
         tokens = _analyze(word, NAME_ANALYZER) if fields == ("authors",) else _analyze(word)
-        if len(tokens) > 1:  # "graph-based" -> the phrase "graph base", as Lucene does
-            parsed.clauses.append(Clause("phrase", tokens, fields or PHRASE_FIELDS, negated, word))
+        if len(tokens) > 1:  # "graph-based" -> the phrase "graph base", as Lucene does; "Jin-Dong" is a name too
+            parsed.clauses.append(Clause("phrase", tokens, fields or (*PHRASE_FIELDS, "authors"), negated, word))
         elif tokens:
             parsed.clauses.append(Clause("term", tokens, fields or tuple(TEXT_FIELDS), negated, word))
     return parsed

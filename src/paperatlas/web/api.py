@@ -135,7 +135,8 @@ async def api_search(request: Request, q: str = Query(..., min_length=1), catego
         filters = {"category": category, "year_from": year_from, "year_to": year_to, "has_code": has_code}
         found = queries.search(store, q, limit=limit, offset=offset, filters=filters, sort=sort, facets=facets)
         data = _page(request, [_public_card(c) for c in found["results"]], found["total"], limit, offset)
-        data.update(facets=found.get("facets"), message=found.get("message"), engine=found.get("engine"))
+        data.update(facets=found.get("facets"), message=found.get("message"), engine=found.get("engine"),
+                    suggestions=found.get("suggestions", []))
         return _json(data)
 
     return await cached_response(request, build)

@@ -461,7 +461,8 @@ def search(store: Store, query: str, *, limit: int = 20, offset: int = 0, filter
 
     ``facets``: count categories and years over every match (the search page shows them; they cost more than
     the search itself at a million papers, so other callers ask only when they need them).  A missing index
-    raises :class:`paperatlas.search.IndexNotBuilt` (the app answers 503 with what to run)."""
+    raises :class:`paperatlas.search.IndexNotBuilt` (the app answers 503 with what to run).  ``suggestions``:
+    did-you-mean queries from the index vocabulary when nothing matched."""
     filters = {k: v for k, v in (filters or {}).items() if v not in (None, "", False)}
     found = search_papers(store, query, limit=limit, offset=offset, filters=filters or None, sort=sort,
                           facets=facets)
@@ -475,4 +476,4 @@ def search(store: Store, query: str, *, limit: int = 20, offset: int = 0, filter
             card["score"] = r.get("score")
             results.append(card)
     return {"total": found.get("total", len(results)), "results": results, "facets": found.get("facets", {}),
-            "message": found.get("message"), "engine": "search"}
+            "message": found.get("message"), "suggestions": found.get("suggestions", []), "engine": "search"}

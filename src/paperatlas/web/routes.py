@@ -25,6 +25,7 @@ from .feeds import feed_context
 from .format import bibtex, category_code, count, short_date
 from .links import paper_links
 from .mathml import tex_html
+from .people import matching_people
 from .taxonomy import category_name, category_title
 
 PAGE_SIZE = 20
@@ -63,6 +64,22 @@ def page_links(request: Request, offset: int, limit: int, total: int) -> dict[st
         "prev": link(max(0, offset - limit)) if offset > 0 else None,
         "next": link(offset + limit) if offset + limit < total else None,
     }
+
+
+FILTER_LABELS = {"category": "category", "year_from": "from year", "year_to": "to year", "has_code": "has code"}
+
+
+def drop_filter_links(request: Request) -> list[tuple[str, str]]:
+    """("category cs.CL", URL of the same search without it) for each filter set: the empty state's way out."""
+    params = {k: v for k, v in request.query_params.items() if k != "offset"}
+    out = []
+    for key, label in FILTER_LABELS.items():
+        value = params.get(key)
+        if value in (None, "", "false"):
+            continue
+        rest = {k: v for k, v in params.items() if k != key}
+        out.append((f"{label} {value}" if key != "has_code" else label, "/search?" + urlencode(rest)))
+    return out
 
 
 def docs_samples(store) -> dict[str, str]:
@@ -140,16 +157,17 @@ def install(app: FastAPI) -> None:
         return FileResponse(FAVICON, media_type="image/svg+xml", headers={"Cache-Control": "public, max-age=86400"})
 
     @app.get("/authors", include_in_schema=False)
-    async def authors(request: Request, name: str = Query("", max_length=200)):
+    async def authors(request: Request, q: str = Query("", max_length=200), name: str = Query("", max_length=200)):
+        """People named like ``q`` (``name`` is its older spelling), each with what tells them apart; without a
+        query, the most prolific authors here."""
         store = request.app.state.store
+        typed = (q or name).strip()
 
         def build():
-            if name.strip():
-                found = [{"aid": a["id"], "name": a["name"], "paper_count": a["paper_count"]}
-                         for a in queries.search_authors(store, name, limit=30)]
-            else:
-                found = lists.top_authors(store)
-            return render(request, "authors.html", {"name": name.strip(), "found": found})
+            if typed:
+                people = matching_people(store, typed, limit=50, strong_only=False)
+                return render(request, "authors.html", {"name": typed, "people": people, "found": []})
+            return render(request, "authors.html", {"name": "", "people": [], "found": lists.top_authors(store)})
 
         return await cached_response(request, build)
 
@@ -210,9 +228,15 @@ def install(app: FastAPI) -> None:
                         else:
                             params["year_from"] = params["year_to"] = value
                         facet_links[facet].append((value, count, "/search?" + urlencode(params)))
+            people = matching_people(store, q) if q.strip() and offset == 0 else []
             return render(request, "search.html", {
                 "q": q, "found": found, "links": links, "facets": facet_links, "offset": offset, "sort": sort,
                 "filters": filters, "feed": "/search/feed.atom?" + urlencode({"q": q}) if q else None,
+                "people": people, "people_more": "/authors?" + urlencode({"q": q}),
+                "drop_filters": drop_filter_links(request), "suggestions": [
+                    (s, "/search?" + urlencode({**{k: v for k, v in request.query_params.items()
+                                                    if k not in ("q", "offset")}, "q": s}))
+                    for s in (found or {}).get("suggestions", [])],
             })
 
         return await cached_response(request, build)
