@@ -84,7 +84,7 @@ def newest_in_category(store: Store, category: str, *, limit: int = 20) -> list[
         (category, limit))
     cross = db.query_tuples(
         "SELECT id, submitted FROM (SELECT id, submitted, primary_category, categories FROM papers "
-        "ORDER BY submitted DESC LIMIT ?) WHERE (primary_category IS NULL OR primary_category != ?) "
+        "ORDER BY submitted DESC LIMIT ?) recent WHERE (primary_category IS NULL OR primary_category != ?) "
         "AND categories LIKE ? ESCAPE '\\' ORDER BY submitted DESC, id DESC LIMIT ?",
         (CROSS_LIST_SCAN, category, _like(category), limit))
     merged = sorted([(r[1] or "", r[0], False) for r in primary] + [(r[1] or "", r[0], True) for r in cross],
