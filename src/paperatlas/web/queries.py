@@ -30,6 +30,7 @@ from ..store.papers import resolve_author, resolve_paper
 from . import lists
 from .format import affiliation_slugs, category_code, venue_line
 from .names import identity_labels
+from .rows import CitationFigures, PaperCard, PaperPage, Reference, SearchAnswer
 
 log = logging.getLogger(__name__)
 
@@ -60,9 +61,9 @@ def _chunks(values: list[int], size: int = 500):
 # ---------------------------------------------------------------------------------------------------- paper cards
 
 
-def citation_counts(db: Database, paper_ids: list[int]) -> dict[int, dict[str, Any]]:
+def citation_counts(db: Database, paper_ids: list[int]) -> dict[int, CitationFigures]:
     """Per paper: in-store citing papers, the count a source states, and the figure shown (the larger)."""
-    out: dict[int, dict[str, Any]] = {pid: {"in_store": 0, "external": None} for pid in paper_ids}
+    out: dict[int, Any] = {pid: {"in_store": 0, "external": None} for pid in paper_ids}
     missing = set(paper_ids)
     for chunk in _chunks(paper_ids):
         for pid, cites, external, ext_paper in db.query_tuples(
@@ -91,7 +92,7 @@ def citation_counts(db: Database, paper_ids: list[int]) -> dict[int, dict[str, A
     return out
 
 
-def paper_cards(db: Database, paper_ids: list[int]) -> list[dict[str, Any]]:
+def paper_cards(db: Database, paper_ids: list[int]) -> list[PaperCard]:
     """Everything a paper list item shows, for many papers at once, in the order asked."""
     if not paper_ids:
         return []
@@ -119,7 +120,7 @@ def paper_cards(db: Database, paper_ids: list[int]) -> list[dict[str, Any]]:
         ):
             metrics[row["paper_id"]] = row
     counts = citation_counts(db, [i for i in paper_ids if i in rows])
-    cards = []
+    cards: list[PaperCard] = []
     for pid in paper_ids:
         row = rows.get(pid)
         if row is None:
@@ -173,7 +174,7 @@ def find_paper(store: Store, ref: str) -> int | None:
         return None
 
 
-def paper_page(store: Store, paper_id: int, *, list_limit: int = 50) -> dict[str, Any] | None:
+def paper_page(store: Store, paper_id: int, *, list_limit: int = 50) -> PaperPage | None:
     db = store.db
     cards = paper_cards(db, [paper_id])
     if not cards:
@@ -194,9 +195,9 @@ def paper_page(store: Store, paper_id: int, *, list_limit: int = 50) -> dict[str
         (paper_id,))
     resolved_ids = [r[1] for r in refs if r[1] is not None][:list_limit]
     resolved = {c["id"]: c for c in paper_cards(db, resolved_ids)}
-    references = [{"ref": ref, "paper": resolved.get(cid)} for ref, cid in refs]
+    references: list[Reference] = [{"ref": ref, "paper": resolved.get(cid)} for ref, cid in refs]
 
-    similar: list[dict[str, Any]] = []
+    similar: list[PaperCard] = []
     similar_message = None
     try:
         found = similar_papers(store, paper_id, limit=10)
@@ -456,7 +457,7 @@ def newest_ids(store: Store, *, category: str | None = None, limit: int = 20, of
 
 
 def search(store: Store, query: str, *, limit: int = 20, offset: int = 0, filters: dict | None = None,
-           sort: str = "relevance", facets: bool = False) -> dict[str, Any]:
+           sort: str = "relevance", facets: bool = False) -> SearchAnswer:
     """The search stage's hybrid search, with each hit as a paper card.
 
     ``facets``: count categories and years over every match (the search page shows them; they cost more than
