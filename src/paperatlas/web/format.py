@@ -40,6 +40,14 @@ def short_date(text: str | None, today: date | None = None) -> str:
     return label if day.year == today.year else f"{label}, {day.year}"
 
 
+def long_date(text: str | None) -> str:
+    """``Dec 4, 2026`` always with its year: for sentences that compare two days of different years."""
+    day = parse_date(text)
+    if day is None:
+        return text[:4] if text else ""
+    return f"{_MONTHS[day.month - 1]} {day.day}, {day.year}"
+
+
 def count(n: int | None, word: str) -> str:
     """``1 paper``, ``2,949 citations``."""
     n = n or 0

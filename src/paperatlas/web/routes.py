@@ -22,7 +22,7 @@ from . import lists, queries
 from .caching import cached_response
 from .chart import per_year_svg
 from .feeds import feed_context
-from .format import bibtex, category_code, count, short_date
+from .format import bibtex, category_code, count, long_date, short_date
 from .links import paper_links
 from .mathml import tex_html
 from .people import matching_people
@@ -113,6 +113,7 @@ def docs_example(path: str, method: str, sample: dict[str, str]) -> str | None:
 def install(app: FastAPI) -> None:
     env = app.state.templates.env
     env.filters["short_date"] = short_date
+    env.filters["long_date"] = long_date
     env.filters["category_code"] = category_code
     env.filters["plural"] = count  # not "count": that is Jinja's own alias of length
     env.filters["urlpart"] = lambda s: quote(str(s), safe="")
