@@ -197,3 +197,28 @@ def test_retrain_all_serves_every_reader(site):
     rows = dict(store.db.query_tuples("SELECT account_id, COUNT(*) FROM reader_recommendations GROUP BY account_id"))
     assert rows[a.account.id] >= 2 and rows[b.account.id] == 3
     assert orjson.dumps(report)
+
+
+def test_digest_has_a_for_you_section_for_readers_with_a_library(site):
+    from datetime import date
+
+    from paperatlas.digest.build import DigestBuilder
+    from paperatlas.digest.render import email_env
+    from paperatlas.digest.subscriptions import Follows, subscribe
+
+    store, ids, app = site
+    _, reader = signed_in(store, app, "digest-reader@example.org")
+    library.save(store.db, reader.account.id, ids["parse1"])
+    _, idle = signed_in(store, app, "digest-idle@example.org")  # an account with neither library nor votes
+    builder = DigestBuilder(store, date(2023, 1, 9))
+    with_library = builder.build(subscribe(store, "digest-reader@example.org", "daily").subscriber)
+    first = with_library.sections[0]
+    assert first.kind == "for_you" and first.papers[0].id == ids["parse3"]
+    assert first.papers[0].reason == "close to Neural dependency parsing"
+    assert ids["parse1"] not in with_library.paper_ids
+    text = email_env().get_template("paper.txt").render(p=first.papers[0], url="https://x/paper/1")
+    assert "Why: close to Neural dependency parsing" in text
+    for email in ("digest-idle@example.org", "nobody@example.org"):
+        sub = subscribe(store, email, "daily", Follows(categories=["cs.CL"])).subscriber
+        assert all(s.kind != "for_you" for s in builder.build(sub).sections)
+    assert idle.account.id != reader.account.id
