@@ -170,6 +170,20 @@ def active_accounts(db: Database) -> list[int]:
         "UNION SELECT account_id FROM reader_recommendation_state")})
 
 
+def trainable(store: Store, account_id: int) -> bool:
+    """Whether the reader's list can be made now: a reader with saved papers needs the vector index."""
+    return open_vectors(store) is not None or not profile_of(store.db, account_id).positives
+
+
+def retrain_if_stale(store: Store, account_id: int) -> bool:
+    """The retraining after an action (run after the answer is sent).  A store without a vector index leaves the
+    list stale: the reader's next page then says what is missing (a background task has nobody to tell)."""
+    if not needs_training(store.db, account_id) or not trainable(store, account_id):
+        return False
+    retrain(store, account_id)
+    return True
+
+
 def retrain_all(store: Store) -> dict[str, Any]:
     """Retrain every reader (after a build: new papers are new candidates).  Without a vector index only readers
     with nothing saved can be served; the others are counted in ``skipped_no_vectors`` and keep their old list,
@@ -178,7 +192,7 @@ def retrain_all(store: Store) -> dict[str, Any]:
     vectors = open_vectors(store) is not None
     trained, skipped, times = 0, 0, []
     for account_id in active_accounts(store.db):
-        if not vectors and profile_of(store.db, account_id).positives:
+        if not vectors and not trainable(store, account_id):
             mark_stale(store.db, account_id)
             skipped += 1
             continue

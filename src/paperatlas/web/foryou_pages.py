@@ -14,22 +14,15 @@ from fastapi.responses import HTMLResponse, Response
 
 from ..readers import foryou
 from ..readers.common import NotFound, ReaderError
-from ..store import Store
 from . import queries
 from .readers_web import csrf_ok, current, message, page, redirect, store_of
 
 router = APIRouter(include_in_schema=False)
 
 
-def retrain_stale(store: Store, account_id: int) -> None:
-    """Background retraining after an action; a page read meanwhile retrains itself, so this only saves time."""
-    if foryou.needs_training(store.db, account_id):
-        foryou.retrain(store, account_id)
-
-
 def schedule_retrain(request: Request, tasks: BackgroundTasks, account_id: int) -> None:
     """Retrain the reader after the answer is sent (callers have just recorded an action of theirs)."""
-    tasks.add_task(retrain_stale, store_of(request), account_id)
+    tasks.add_task(foryou.retrain_if_stale, store_of(request), account_id)
 
 
 def retrain_after(request: Request, tasks: BackgroundTasks) -> None:
