@@ -70,8 +70,9 @@ def _make_reader(store: Store, rng: random.Random, n: int) -> accounts.Session:
     return session
 
 
-def _cleanup(store: Store) -> None:
+def _cleanup(store: Store, readers: int) -> None:
     db = store.db
+    clients = [votes.client_key(db, f"bench-foryou-{n}") for n in range(readers)]
     ids = [int(i) for (i,) in db.query_tuples("SELECT id FROM reader_accounts WHERE email LIKE ?",
                                               (EMAIL.format("%"),))]
     with db.transaction():
@@ -88,6 +89,8 @@ def _cleanup(store: Store) -> None:
         db.execute("DELETE FROM reader_signin_links WHERE email LIKE ?", (EMAIL.format("%"),))
         db.execute("DELETE FROM reader_rate_events WHERE key LIKE 'bench-foryou-%' OR key LIKE ?",
                    (EMAIL.format("%"),))
+        for key in clients:
+            db.execute("DELETE FROM reader_rate_events WHERE scope = 'client' AND key = ?", (key,))
 
 
 @click.command("for-you")
@@ -109,7 +112,7 @@ def bench_foryou(app: AppContext, readers: int, requests: int, seed: int, as_jso
     if open_vectors(store) is None:
         fail("the store has no vector index: run `paperatlas build` first")
     load_before = os.getloadavg()
-    _cleanup(store)  # a crashed earlier run's readers
+    _cleanup(store, 500)  # a crashed earlier run's readers
     rng = random.Random(seed)
     site = create_app(store, cache_size=0, settings=app.settings)
     retrain_ms: list[float] = []
@@ -145,7 +148,7 @@ def bench_foryou(app: AppContext, readers: int, requests: int, seed: int, as_jso
                 client.get("/for-you")
                 after_ms.append((time.perf_counter() - started) * 1000)
     finally:
-        _cleanup(store)
+        _cleanup(store, readers)
     figures: dict[str, Any] = {
         "papers": int(store.db.scalar("SELECT COUNT(*) FROM papers")),
         "vector_index": open_vectors(store).kind,  # type: ignore[union-attr]
