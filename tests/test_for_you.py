@@ -222,3 +222,38 @@ def test_digest_has_a_for_you_section_for_readers_with_a_library(site):
         sub = subscribe(store, email, "daily", Follows(categories=["cs.CL"])).subscriber
         assert all(s.kind != "for_you" for s in builder.build(sub).sections)
     assert idle.account.id != reader.account.id
+
+
+def test_api_is_in_the_openapi_document(site):
+    _, _, app = site
+    paths = TestClient(app).get("/openapi.json").json()["paths"]
+    assert "get" in paths["/api/me/for-you"]
+    assert {"put", "delete"} <= set(paths["/api/me/for-you/feedback/{ref}"])
+
+
+def test_without_a_vector_index_the_page_says_what_to_run(site):
+    store, ids, app = site
+    c, session = signed_in(store, app, "novectors@example.org")
+    library.save(store.db, session.account.id, ids["parse1"])
+    from paperatlas.search.vectors import vector_dir
+
+    (vector_dir(store) / "meta.json").unlink()
+    page = c.get("/for-you")
+    assert page.status_code == 503 and "paperatlas build" in page.text
+    assert c.get("/api/me/for-you").status_code == 503
+    report = foryou.retrain_all(store)
+    assert report["skipped_no_vectors"] == 1 and foryou.needs_training(store.db, session.account.id)
+
+
+def test_build_retrains_every_reader_after_the_stages(site, cli):
+    store, ids, app = site
+    _, session = signed_in(store, app, "build@example.org")
+    library.save(store.db, session.account.id, ids["robot1"])
+    result = cli("build", "--no-embed", "--json")
+    assert result.exit_code == 0, result.output
+    report = orjson.loads(result.output.strip().splitlines()[-1])
+    assert report["recommendations"]["readers"] == 1
+    assert not foryou.needs_training(store.db, session.account.id)
+    top = store.db.scalar("SELECT paper_id FROM reader_recommendations WHERE account_id = ? AND rank = 1",
+                          (session.account.id,))
+    assert top in {ids["robot2"], ids["robot3"]}
