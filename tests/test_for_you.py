@@ -69,7 +69,8 @@ def pid(store, paper_id: int) -> str:
 
 
 def listed(html: str) -> list[str]:
-    return re.findall(r'name="paper" value="([^"]+)"', html)
+    """The recommended papers' ids, twice each (thumbs up and down forms); not the hidden papers' Undo forms."""
+    return re.findall(r'name="paper" value="([^"]+)"', html.split('class="hidden-papers"')[0])
 
 
 def test_anonymous_gets_a_sign_in_prompt_and_no_api(site):
@@ -151,6 +152,7 @@ def test_feedback_changes_the_next_answer(site):
     assert down.status_code == 303 and down.headers["location"] == "/for-you"
     after = listed(c.get("/for-you").text)[::2]
     assert pid(store, ids["parse4"]) not in after
+    assert "Papers you marked not relevant (1)" in c.get("/for-you").text  # listed below, with an Undo button
     rescored = {i["paper"]: i["score"] for i in c.get("/api/me/for-you").json()["items"]}
     p5, p3 = pid(store, ids["parse5"]), pid(store, ids["parse3"])
     assert rescored[p5] < score[p5] and score[p3] - rescored[p3] < score[p5] - rescored[p5]
@@ -257,3 +259,15 @@ def test_build_retrains_every_reader_after_the_stages(site, cli):
     top = store.db.scalar("SELECT paper_id FROM reader_recommendations WHERE account_id = ? AND rank = 1",
                           (session.account.id,))
     assert top in {ids["robot2"], ids["robot3"]}
+
+
+def test_undo_brings_a_hidden_paper_back(site):
+    store, ids, app = site
+    c, session = signed_in(store, app, "undo@example.org")
+    library.save(store.db, session.account.id, ids["parse1"])
+    target = pid(store, ids["parse3"])
+    c.post("/for-you/feedback", data={"paper": target, "value": "down", "csrf": session.csrf})
+    assert target not in listed(c.get("/for-you").text)[::2][:3]
+    undo = c.post("/for-you/feedback", data={"paper": target, "value": "clear", "csrf": session.csrf})
+    assert undo.status_code == 303
+    assert listed(c.get("/for-you").text)[0] == target and foryou.feedback_of(store.db, session.account.id) == {}

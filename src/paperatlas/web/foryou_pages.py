@@ -18,6 +18,7 @@ from . import queries
 from .readers_web import csrf_ok, current, message, page, redirect, store_of
 
 router = APIRouter(include_in_schema=False)
+HIDDEN_SHOWN = 100
 
 
 def schedule_retrain(request: Request, tasks: BackgroundTasks, account_id: int) -> None:
@@ -44,9 +45,12 @@ def for_you(request: Request) -> Response:
         return message(request, "Recommendations are not ready", f"{exc}.", 503)
     cards = {c["id"]: c for c in queries.paper_cards(store.db, [i.paper_id for i in items])}
     profile = foryou.profile_of(store.db, session.account.id)
+    given = foryou.feedback_of(store.db, session.account.id)
+    # Thumbs-down papers leave the list: they are listed below it, so a reader can take one back.
+    hidden = queries.paper_cards(store.db, sorted(p for p, v in given.items() if v == "down")[:HIDDEN_SHOWN])
     return page(request, "for_you.html", signed_in=True, cold=profile.empty,
-                items=[(i, cards[i.paper_id]) for i in items if i.paper_id in cards],
-                feedback=foryou.feedback_of(store.db, session.account.id))
+                items=[(i, cards[i.paper_id]) for i in items if i.paper_id in cards], feedback=given,
+                hidden=hidden)
 
 
 @router.post("/for-you/feedback")
