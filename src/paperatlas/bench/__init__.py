@@ -13,6 +13,7 @@ from .build import bench_build
 from .digest import bench_digest
 from .disambiguation import bench_disambiguation
 from .embed import bench_embed
+from .foryou import bench_foryou
 from .ingest import bench_ingest
 from .merge import bench_merge
 from .recommend import bench_recommend
@@ -24,7 +25,8 @@ group = click.Group("bench", help="Benchmarks on real data: each prints a table,
 for _name, _command in (("ingest", bench_ingest), ("merge", bench_merge), ("disambiguation", bench_disambiguation),
                         ("embed", bench_embed), ("search", bench_search), ("relevance", bench_relevance),
                         ("web", bench_web), ("digest", bench_digest), ("build", bench_build),
-                        ("ai-score", bench_ai_score), ("recommend", bench_recommend)):
+                        ("ai-score", bench_ai_score), ("recommend", bench_recommend),
+                        ("for-you", bench_foryou)):
     group.add_command(_command, name=_name)
 
 __all__ = ["group"]

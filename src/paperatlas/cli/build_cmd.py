@@ -9,6 +9,7 @@ import orjson
 
 from ..context import AppContext, pass_app
 from ..pipeline.build import STAGES, BuildOptions, run_build
+from ..readers.foryou import retrain_all
 
 
 @click.command()
@@ -33,6 +34,9 @@ def build(app: AppContext, engine: str, as_of, full: bool, only: tuple[str, ...]
         embed=not no_embed,
     )
     report = run_build(app.store, options)
+    if not only:
+        # After the stages, not one of them: readers sit above the pipeline (new papers are new candidates).
+        report["recommendations"] = retrain_all(app.store)
     if as_json:
         click.echo(orjson.dumps(report, default=str).decode())
         return

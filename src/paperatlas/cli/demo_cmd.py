@@ -44,6 +44,9 @@ def demo(app: AppContext, corpus: Path | None, host: str, port: int, no_serve: b
     click.echo(f"      {summary}", err=True)
     click.echo("[2/3] building identities, metrics, scores and indexes", err=True)
     report = run_build(store, BuildOptions(show_progress=app.show_progress, embed=not no_embed))
+    from ..readers.foryou import retrain_all
+
+    report["recommendations"] = retrain_all(store)  # a rebuilt demo store keeps its readers: new candidates
     for stage, figures in report.items():
         click.echo(f"      {stage}: " + ", ".join(f"{k}={v}" for k, v in figures.items()), err=True)
     if no_serve:

@@ -1,9 +1,11 @@
 """What goes into one subscriber's digest for one period.
 
-A digest has sections, most personal first: new papers by followed authors, matching saved searches, in followed
-categories, then the period's trending papers.  A paper appears once per digest and never in two digests of the
-same subscriber (``digest_sent_papers``).  Lists shared by many subscribers (trending, a category's new papers, a
-popular query) are computed once per run by :class:`DigestBuilder`, which is what makes 10,000 digests cheap.
+A digest has sections, most personal first: "For you" (the reader's recommendations, for a subscriber whose address
+has an account with a library or votes: ``readers/foryou.py``), new papers by followed authors, matching saved
+searches, in followed categories, then the period's trending papers. A paper appears once per digest and never in
+two digests of the same subscriber (``digest_sent_papers``). Lists shared by many subscribers (trending, a
+category's new papers, a popular query) are computed once per run by :class:`DigestBuilder`, which is what makes
+10,000 digests cheap.
 
 Periods: a daily digest for date D is keyed ``D`` and covers papers submitted in the ``DAILY_LOOKBACK`` days up to
 D (more than one day because arXiv announces in batches and weekends are empty; the sent-papers rule keeps the
@@ -12,12 +14,14 @@ overlap from repeating anything); a weekly digest is keyed by D's ISO week (``20
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 
 import orjson
 
 from ..metrics.trending import trending_papers
+from ..readers import foryou
+from ..readers.accounts import find_account
 from ..search import search_papers
 from ..store import Store
 from .subscriptions import Subscriber
@@ -27,6 +31,7 @@ WEEKLY_LOOKBACK = 7
 SECTION_LIMIT = 10
 TRENDING_LIMIT = 8
 TOTAL_LIMIT = 30
+FOR_YOU_LIMIT = 5
 
 
 def period_key(frequency: str, on: date) -> str:
@@ -51,11 +56,12 @@ class PaperItem:
     abstract: str
     category: str | None
     submitted: str | None
+    reason: str | None = None  # why it was recommended (the "For you" section only)
 
 
 @dataclass
 class Section:
-    kind: str  # "author", "query", "category", "trending"
+    kind: str  # "for_you", "author", "query", "category", "trending"
     title: str
     papers: list[PaperItem] = field(default_factory=list)
 
@@ -145,6 +151,19 @@ class DigestBuilder:
             return self._in_window(ids, frequency)[:50]
         return self._cached(("query", query, frequency), compute)
 
+    def for_you(self, subscriber: Subscriber) -> tuple[list[int], dict[int, str]]:
+        """The recommendations of the account with the subscriber's address, if it has a library or votes, and
+        the first reason of each.  A store without a vector index (``LookupError`` from the retraining) leaves
+        the section out: the other sections do not depend on it, and the web page says what to run."""
+        account = find_account(self.store.db, subscriber.email)
+        if account is None or not foryou.has_signals(self.store.db, account.id):
+            return [], {}
+        try:
+            items = foryou.recommendations(self.store, account.id, limit=foryou.KEEP)
+        except LookupError:
+            return [], {}
+        return [i.paper_id for i in items], {i.paper_id: i.reasons[0] for i in items if i.reasons}
+
     # -- paper details ---------------------------------------------------------------------------------------------
     def papers(self, ids: list[int]) -> dict[int, PaperItem]:
         missing = [i for i in dict.fromkeys(ids) if i not in self._papers]
@@ -178,6 +197,9 @@ class DigestBuilder:
         freq = subscriber.frequency
         follows = subscriber.follows
         wanted: list[tuple[str, str, list[int]]] = []
+        recommended, reasons = self.for_you(subscriber)
+        if recommended:
+            wanted.append(("for_you", "For you", recommended))
         names = self._author_names(follows.authors)
         for aid in follows.authors:
             wanted.append(("author", f"New from {names.get(aid, aid)}", self.by_author(aid, freq)))
@@ -191,7 +213,7 @@ class DigestBuilder:
         sections: list[Section] = []
         total = 0
         for kind, title, ids in wanted:
-            limit = TRENDING_LIMIT if kind == "trending" else SECTION_LIMIT
+            limit = {"trending": TRENDING_LIMIT, "for_you": FOR_YOU_LIMIT}.get(kind, SECTION_LIMIT)
             chosen: list[int] = []
             for pid in ids:
                 if total + len(chosen) >= TOTAL_LIMIT or len(chosen) >= limit:
@@ -201,7 +223,9 @@ class DigestBuilder:
                     seen.add(pid)
             if chosen:
                 details = self.papers(chosen)
-                sections.append(Section(kind, title, [details[i] for i in chosen if i in details]))
+                sections.append(Section(kind, title, [replace(details[i], reason=reasons.get(i))
+                                                      if kind == "for_you" else details[i]
+                                                      for i in chosen if i in details]))
                 total += len(chosen)
         return Digest(subscriber, period or period_key(freq, self.on), self.on, sections)
 

@@ -15,6 +15,7 @@ from typing import Any
 from ..store import Database
 from ..store.papers import resolve_author
 from .common import NotFound, ReaderError, stamp, utcnow
+from .recstate import mark_stale
 
 KINDS = ("author", "category", "query")
 MAX_FOLLOWS = 200
@@ -73,6 +74,7 @@ def follow(db: Database, account_id: int, kind: str, value: str, now: datetime |
         db.execute("INSERT INTO reader_follows (account_id, kind, value, created_at) VALUES (?, ?, ?, ?) "
                    "ON CONFLICT (account_id, kind, value) DO NOTHING", (account_id, kind, value, stamp(now)))
         _mirror_to_digest(db, account_id)
+        mark_stale(db, account_id)
     created = db.scalar("SELECT created_at FROM reader_follows WHERE account_id = ? AND kind = ? AND value = ?",
                         (account_id, kind, value))
     return Follow(kind, value, str(created))
@@ -84,6 +86,8 @@ def unfollow(db: Database, account_id: int, kind: str, value: str) -> bool:
         gone = db.execute("DELETE FROM reader_follows WHERE account_id = ? AND kind = ? AND value = ?",
                           (account_id, kind, value))
         _mirror_to_digest(db, account_id)
+        if gone:
+            mark_stale(db, account_id)
     return bool(gone)
 
 

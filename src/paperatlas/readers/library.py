@@ -15,6 +15,7 @@ from typing import Any
 
 from ..store import Database
 from .common import NotFound, ReaderError, stamp, utcnow
+from .recstate import mark_stale
 from .votes import bump_activity
 
 DEFAULT_NAME = "Saved"
@@ -111,6 +112,7 @@ def save(db: Database, account_id: int, paper_id: int, collection_id: int | None
                        "ON CONFLICT (paper_id, kind, user_key) DO NOTHING",
                        (paper_id, f"account:{account_id}", stamp(now)))
             bump_activity(db, now)
+            mark_stale(db, account_id)
         return get_collection(db, account_id, target.id)
 
 
@@ -126,6 +128,7 @@ def remove(db: Database, account_id: int, collection_id: int, paper_id: int, now
                 db.execute("DELETE FROM paper_signals WHERE paper_id = ? AND kind = 'save' AND user_key = ?",
                            (paper_id, f"account:{account_id}"))
                 bump_activity(db, now)
+                mark_stale(db, account_id)
     return bool(gone)
 
 
@@ -145,6 +148,7 @@ def delete_collection(db: Database, account_id: int, collection_id: int) -> None
         target = get_collection(db, account_id, collection_id)
         db.execute("DELETE FROM reader_collection_items WHERE collection_id = ?", (target.id,))
         db.execute("DELETE FROM reader_collections WHERE id = ?", (target.id,))
+        mark_stale(db, account_id)
 
 
 def paper_ids(db: Database, collection_id: int) -> list[int]:

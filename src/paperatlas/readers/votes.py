@@ -17,6 +17,7 @@ from datetime import date, datetime, timedelta
 
 from ..store import Database
 from .common import RateLimited, stamp, utcnow, within_limit
+from .recstate import mark_stale
 
 ACCOUNT_LIMIT = (120, timedelta(hours=1))
 CLIENT_LIMIT = (300, timedelta(hours=1))
@@ -59,6 +60,7 @@ def upvote(db: Database, account_id: int, paper_id: int, *, client: str, now: da
         db.execute("INSERT INTO reader_votes (account_id, paper_id, client_key, created_at) VALUES (?, ?, ?, ?)",
                    (account_id, paper_id, key, stamp(now)))
         bump_activity(db, now)
+        mark_stale(db, account_id)
     return True
 
 
@@ -67,6 +69,7 @@ def unvote(db: Database, account_id: int, paper_id: int, now: datetime | None = 
         gone = db.execute("DELETE FROM reader_votes WHERE account_id = ? AND paper_id = ?", (account_id, paper_id))
         if gone:
             bump_activity(db, now)
+            mark_stale(db, account_id)
     return bool(gone)
 
 

@@ -108,7 +108,7 @@ def create_app(store: Store, *, cache_size: int = 4096, settings: Settings | Non
 
     app.build_middleware_stack = build_with_headers  # type: ignore[method-assign]
 
-    from . import accounts, api, reader_api, reader_pages, routes
+    from . import accounts, api, foryou_pages, reader_api, reader_pages, routes
 
     routes.install(app)
     app.include_router(api.router)
@@ -116,6 +116,7 @@ def create_app(store: Store, *, cache_size: int = 4096, settings: Settings | Non
     app.include_router(accounts.router)
     app.include_router(reader_pages.router)
     app.include_router(reader_api.router)
+    app.include_router(foryou_pages.router)
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException):

@@ -12,13 +12,14 @@ import hmac
 from typing import Any
 
 import orjson
-from fastapi import APIRouter, Body, HTTPException, Request
+from fastapi import APIRouter, BackgroundTasks, Body, HTTPException, Request
 from fastapi.responses import Response
 
-from ..readers import accounts, export, follows, library, votes
+from ..readers import accounts, export, follows, foryou, library, votes
 from ..readers.accounts import Account
 from ..readers.common import NotFound, RateLimited, ReaderError
 from . import queries
+from .foryou_pages import schedule_retrain
 from .readers_web import client_of, current, store_of
 
 router = APIRouter(prefix="/api/me", tags=["reader"])
@@ -78,8 +79,9 @@ def my_votes(request: Request) -> Response:
 
 
 @router.put("/votes/{ref:path}", summary="Upvote a paper (idempotent: one vote per reader and paper)")
-def put_vote(request: Request, ref: str) -> Response:
+def put_vote(request: Request, ref: str, tasks: BackgroundTasks) -> Response:
     account = _reader(request, write=True)
+    schedule_retrain(request, tasks, account.id)
     paper_id, pid = _paper_id(request, ref)
     db = store_of(request).db
     try:
@@ -90,8 +92,9 @@ def put_vote(request: Request, ref: str) -> Response:
 
 
 @router.delete("/votes/{ref:path}", summary="Take back an upvote")
-def delete_vote(request: Request, ref: str) -> Response:
+def delete_vote(request: Request, ref: str, tasks: BackgroundTasks) -> Response:
     account = _reader(request, write=True)
+    schedule_retrain(request, tasks, account.id)
     paper_id, pid = _paper_id(request, ref)
     db = store_of(request).db
     votes.unvote(db, account.id, paper_id)
@@ -141,8 +144,9 @@ def export_collection(request: Request, collection_id: int, fmt: str) -> Respons
 
 
 @router.put("/collections/{collection_id}/papers/{ref:path}", summary="Add a paper to a collection")
-def add_paper(request: Request, collection_id: int, ref: str) -> Response:
+def add_paper(request: Request, collection_id: int, ref: str, tasks: BackgroundTasks) -> Response:
     account = _reader(request, write=True)
+    schedule_retrain(request, tasks, account.id)
     found = _collection(request, account, collection_id)
     paper_id, pid = _paper_id(request, ref)
     try:
@@ -153,8 +157,9 @@ def add_paper(request: Request, collection_id: int, ref: str) -> Response:
 
 
 @router.delete("/collections/{collection_id}/papers/{ref:path}", summary="Remove a paper from a collection")
-def remove_paper(request: Request, collection_id: int, ref: str) -> Response:
+def remove_paper(request: Request, collection_id: int, ref: str, tasks: BackgroundTasks) -> Response:
     account = _reader(request, write=True)
+    schedule_retrain(request, tasks, account.id)
     found = _collection(request, account, collection_id)
     paper_id, pid = _paper_id(request, ref)
     library.remove(store_of(request).db, account.id, found.id, paper_id)
@@ -168,8 +173,9 @@ def my_follows(request: Request) -> Response:
 
 
 @router.put("/follows/{kind}/{value:path}", summary="Follow an author (aid), a category or a search")
-def put_follow(request: Request, kind: str, value: str) -> Response:
+def put_follow(request: Request, kind: str, value: str, tasks: BackgroundTasks) -> Response:
     account = _reader(request, write=True)
+    schedule_retrain(request, tasks, account.id)
     try:
         made = follows.follow(store_of(request).db, account.id, follows.require_kind(kind), value)
     except ReaderError as exc:
@@ -178,10 +184,61 @@ def put_follow(request: Request, kind: str, value: str) -> Response:
 
 
 @router.delete("/follows/{kind}/{value:path}", summary="Stop following")
-def delete_follow(request: Request, kind: str, value: str) -> Response:
+def delete_follow(request: Request, kind: str, value: str, tasks: BackgroundTasks) -> Response:
     account = _reader(request, write=True)
+    schedule_retrain(request, tasks, account.id)
     try:
         gone = follows.unfollow(store_of(request).db, account.id, follows.require_kind(kind), value)
     except ReaderError as exc:
         raise _errors(exc) from None
     return _json({"kind": kind, "value": value, "removed": gone})
+
+
+# -- recommendations ("For you") --------------------------------------------------------------------------------
+
+@router.get("/for-you", summary="This reader's recommendations, best first, each with the reasons it was picked")
+def my_recommendations(request: Request, limit: int = 30, offset: int = 0) -> Response:
+    account = _reader(request, write=False)
+    if not 1 <= limit <= foryou.KEEP or not 0 <= offset < foryou.KEEP:
+        raise HTTPException(400, f"limit is 1-{foryou.KEEP} and offset 0-{foryou.KEEP - 1}")
+    db = store_of(request).db
+    try:
+        items = foryou.recommendations(store_of(request), account.id, limit, offset)
+    except LookupError as exc:
+        raise HTTPException(503, str(exc)) from None
+    given = foryou.feedback_of(db, account.id)
+    return _json({"items": [{**i.as_dict(), "feedback": given.get(i.paper_id)} for i in items]})
+
+
+@router.get("/for-you/feedback", summary="This reader's thumbs up/down on recommendations")
+def my_feedback(request: Request) -> Response:
+    account = _reader(request, write=False)
+    given = foryou.feedback_of(store_of(request).db, account.id)
+    ids = list(given)
+    return _json({"items": [{"paper": pid, "feedback": given[i]}
+                            for i, pid in zip(ids, _pids(request, ids), strict=True)]})
+
+
+@router.put("/for-you/feedback/{ref:path}",
+            summary='Thumbs up or down on a paper: body {"feedback": "up"} or {"feedback": "down"}')
+def put_feedback(request: Request, ref: str, tasks: BackgroundTasks, body: dict[str, Any] = Body(...)) -> Response:
+    account = _reader(request, write=True)
+    paper_id, pid = _paper_id(request, ref)
+    value = body.get("feedback")
+    if value not in foryou.FEEDBACK:
+        raise HTTPException(400, "feedback is 'up' or 'down'")
+    try:
+        foryou.give_feedback(store_of(request).db, account.id, paper_id, str(value))
+    except ReaderError as exc:
+        raise _errors(exc) from None
+    schedule_retrain(request, tasks, account.id)
+    return _json({"paper": pid, "feedback": value})
+
+
+@router.delete("/for-you/feedback/{ref:path}", summary="Take back a thumbs up or down")
+def delete_feedback(request: Request, ref: str, tasks: BackgroundTasks) -> Response:
+    account = _reader(request, write=True)
+    paper_id, pid = _paper_id(request, ref)
+    gone = foryou.give_feedback(store_of(request).db, account.id, paper_id, "clear")
+    schedule_retrain(request, tasks, account.id)
+    return _json({"paper": pid, "feedback": None, "removed": gone})

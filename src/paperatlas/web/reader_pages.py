@@ -11,13 +11,14 @@ from __future__ import annotations
 from datetime import date, timedelta
 from urllib.parse import quote
 
-from fastapi import APIRouter, Form, Query, Request
+from fastapi import APIRouter, BackgroundTasks, Form, Query, Request
 from fastapi.responses import HTMLResponse, Response
 
 from ..readers import claims, export, follows, library, votes
 from ..readers.common import NotFound, RateLimited, ReaderError
 from . import queries
 from .feeds import feed_context
+from .foryou_pages import retrain_after
 from .readers_web import client_of, csrf_ok, current, message, page, redirect, store_of, to_signin
 
 router = APIRouter(include_in_schema=False)
@@ -43,8 +44,8 @@ def _back(next_path: str, default: str) -> str:
 # -- upvotes ---------------------------------------------------------------------------------------------------
 
 @router.post("/paper/{ref:path}/vote")
-def vote(request: Request, ref: str, csrf: str = Form(""), action: str = Form("up"), next: str = Form("")
-         ) -> Response:
+def vote(request: Request, ref: str, tasks: BackgroundTasks, csrf: str = Form(""), action: str = Form("up"),
+         next: str = Form("")) -> Response:
     found = _paper(request, ref)
     if found is None:
         return message(request, "Not found", f"No paper with the id {ref}.", 404)
@@ -64,6 +65,7 @@ def vote(request: Request, ref: str, csrf: str = Form(""), action: str = Form("u
             votes.upvote(db, session.account.id, paper_id, client=client_of(request))
     except RateLimited as exc:
         return message(request, "Too many votes", str(exc), 429)
+    retrain_after(request, tasks)
     return redirect(request, back)
 
 
@@ -91,8 +93,8 @@ def daily(request: Request, date_: str | None = Query(None, alias="date"), offse
 # -- library ---------------------------------------------------------------------------------------------------
 
 @router.post("/paper/{ref:path}/save")
-def save(request: Request, ref: str, csrf: str = Form(""), collection: str = Form(""), new_name: str = Form(""),
-         next: str = Form("")) -> Response:
+def save(request: Request, ref: str, tasks: BackgroundTasks, csrf: str = Form(""), collection: str = Form(""),
+         new_name: str = Form(""), next: str = Form("")) -> Response:
     found = _paper(request, ref)
     if found is None:
         return message(request, "Not found", f"No paper with the id {ref}.", 404)
@@ -116,6 +118,7 @@ def save(request: Request, ref: str, csrf: str = Form(""), collection: str = For
         return message(request, "Not found", "No such collection.", 404)
     except ReaderError as exc:
         return message(request, "Could not save", str(exc), 400)
+    retrain_after(request, tasks)
     return redirect(request, back)
 
 
@@ -165,8 +168,8 @@ def collection_page(request: Request, collection_id: int) -> Response:
 
 
 @router.post("/library/{collection_id}/{verb}")
-def collection_change(request: Request, collection_id: int, verb: str, csrf: str = Form(""), paper: str = Form(""),
-                      shared: str = Form("")) -> Response:
+def collection_change(request: Request, collection_id: int, verb: str, tasks: BackgroundTasks,
+                      csrf: str = Form(""), paper: str = Form(""), shared: str = Form("")) -> Response:
     found = _own(request, collection_id)
     if isinstance(found, Response):
         return found
@@ -178,6 +181,7 @@ def collection_change(request: Request, collection_id: int, verb: str, csrf: str
     db = store_of(request).db
     session = current(request)
     assert session is not None
+    retrain_after(request, tasks)
     if verb == "share":
         library.set_shared(db, session.account.id, found.id, shared == "1")
     elif verb == "remove":
@@ -250,8 +254,8 @@ def shared_feed(request: Request, token: str) -> Response:
 # -- follows ---------------------------------------------------------------------------------------------------
 
 @router.post("/follow")
-def follow(request: Request, kind: str = Form(""), value: str = Form(""), action: str = Form("follow"),
-           csrf: str = Form(""), next: str = Form("")) -> Response:
+def follow(request: Request, tasks: BackgroundTasks, kind: str = Form(""), value: str = Form(""),
+           action: str = Form("follow"), csrf: str = Form(""), next: str = Form("")) -> Response:
     back = _back(next, "/following")
     session = current(request)
     if session is None:
@@ -270,6 +274,7 @@ def follow(request: Request, kind: str = Form(""), value: str = Form(""), action
         return message(request, "Not found", f"{str(exc)[:1].upper()}{str(exc)[1:]}.", 404)
     except ReaderError as exc:
         return message(request, "Could not follow", str(exc), 400)
+    retrain_after(request, tasks)
     return redirect(request, back)
 
 
