@@ -26,6 +26,7 @@ from ..settings import Settings, current
 from ..store import Store
 from . import security
 from .caching import CachedResponses, DataVersion, ResponseCache
+from .memo import VersionMemo
 
 HERE = Path(__file__).parent
 log = logging.getLogger(__name__)
@@ -96,6 +97,7 @@ def create_app(store: Store, *, cache_size: int = 4096, settings: Settings | Non
     app.state.templates = make_templates()
     app.state.data_version = DataVersion(store)
     app.state.response_cache = ResponseCache(cache_size)
+    app.state.memo = VersionMemo()  # answers shared by several URLs, per data version (web/memo.py)
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
     app.add_middleware(CachedResponses, state=app.state)
     from .reader_cache import ReaderRevalidation
