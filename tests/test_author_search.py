@@ -55,3 +55,19 @@ def test_cli_search_json_and_bad_input(people, cli):
     assert 0 < len(rows) <= 3 and rows[0]["paper_ids"]
     empty = cli("author", "search", "  ")
     assert empty.exit_code != 0
+
+
+def test_remembered_block_keys_follow_the_identities(people):
+    """The typo scan is remembered (block_keys), yet a person added afterwards is found by the next typo."""
+    from paperatlas.disambiguation.block_keys import keys_like
+
+    db = people.db
+    fresh = [r[0] for r in db.query_tuples("SELECT DISTINCT block_key FROM identities WHERE block_key LIKE ?",
+                                           ("% %",)) if r[0]]
+    assert keys_like(db, "% %")[0] == fresh
+    assert keys_like(db, "% %")[0] == fresh  # from memory, same rows in the same order
+    assert search_authors(people, "Quintillianus") == []
+    db.execute("INSERT INTO identities (aid, name, name_key, created_at, modified_at, block_key, paper_count) "
+               "VALUES ('zz-new', 'Quintilianus', 'quintilianus', '2999-01-01', '2999-01-01', 'quintilianus q', 0)")
+    assert "quintilianus q" in keys_like(db, "% %")[0]
+    assert [r["name"] for r in search_authors(people, "Quintillianus")] == ["Quintilianus"]

@@ -15,6 +15,7 @@ import orjson
 from rapidfuzz import fuzz, process
 
 from ..store import Store
+from .block_keys import keys_like
 from .names import NameParts, first_names_compatible, parts_of, query_parts
 
 FUZZY_CUTOFF = 80
@@ -34,9 +35,7 @@ def _candidate_blocks(store: Store, reading: NameParts) -> list[tuple[str, float
         pattern = "% %"
     found = [(b, 100.0) for b in exact]
     if not exact:  # a typo: fuzzy over the surnames of blocks with this initial
-        keys = [r[0] for r in db.query_tuples("SELECT DISTINCT block_key FROM identities WHERE block_key LIKE ?",
-                                              (pattern,)) if r[0]]
-        surnames = [k.rsplit(" ", 1)[0] for k in keys]
+        keys, surnames = keys_like(db, pattern)  # remembered until the identities change
         for _, similarity, index in process.extract(reading.surname, surnames, scorer=fuzz.ratio,
                                                     score_cutoff=FUZZY_CUTOFF, limit=10):
             found.append((keys[index], float(similarity)))

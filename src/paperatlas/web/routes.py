@@ -183,7 +183,10 @@ def install(app: FastAPI) -> None:
         store = request.app.state.store
 
         def build():
-            newest = lists.newest_in_category(store, category, limit=PAGE_SIZE)
+            version, _ = request.app.state.data_version.get()
+            newest = request.app.state.memo.get(  # the same for every URL of this category (?offset=...)
+                version, ("newest_in_category", category, PAGE_SIZE),
+                lambda: tuple(lists.newest_in_category(store, category, limit=PAGE_SIZE)))
             if not newest:
                 raise not_found(f"No papers in the category {category_title(category)}.")
             crossed = {pid for pid, is_cross in newest if is_cross}
