@@ -31,11 +31,24 @@ from __future__ import annotations
 import numpy as np
 from scipy import sparse
 
-from .features import Evidence
+from .features import FEATURES, Evidence
 
 TITLE_COS = 0.2
 AFFIL_COS = 0.5
 P_MEAN = 0.2
+
+
+PAIR_TITLE_COS = 0.1
+
+
+def pair_evidence(x: np.ndarray) -> np.ndarray:
+    """Per pair (rows of :func:`.features.pair_features`), True where the two papers share something beyond
+    the name: a coauthor, the exact venue, affiliations (cosine >= ``AFFIL_COS``) or title words (cosine >=
+    ``PAIR_TITLE_COS``).  Seeds chain only over such pairs: a pair the model trusts on the name alone is where
+    single linkage joins two namesakes before any seed comparison can keep them apart."""
+    col = {f: x[:, FEATURES.index(f)] for f in ("coauthor_shared", "venue_same", "affil_cos", "title_cos")}
+    return ((np.nan_to_num(col["coauthor_shared"]) > 0) | (np.nan_to_num(col["venue_same"]) > 0)
+            | (np.nan_to_num(col["affil_cos"]) >= AFFIL_COS) | (np.nan_to_num(col["title_cos"]) >= PAIR_TITLE_COS))
 
 
 def shared_venues(ev: Evidence, member: sparse.csr_matrix, a: np.ndarray, b: np.ndarray) -> np.ndarray:
