@@ -26,9 +26,11 @@ from .features import Evidence, pair_features
 from .linkage import enforce_pins, link, respect_cannot_links
 from .mentions import Mention, name_parts
 from .names import given_key
+from .namesakes import pair_evidence
 from .pairmodel import PairModel, shipped_model
 
-CANNOT = 1e6  # distance of a cannot-link pair: large enough that no average-linkage merge crosses it
+CANNOT = 1e6
+CHAIN_ON_EVIDENCE = True  # distance of a cannot-link pair: large enough that no average-linkage merge crosses it
 
 
 @dataclass
@@ -58,6 +60,7 @@ class Scored:
     model: PairModel | None = None
     seed_cache: dict | None = None  # seed threshold -> (seeds, seed pairs, their probabilities)
     first_ids: np.ndarray | None = None  # code of ``firsts`` per mention (0 = only an initial)
+    evidenced: np.ndarray | None = None  # per pair: shares something beyond the name (namesakes.pair_evidence)
 
 
 def score(mentions: list[Mention], model: PairModel, *, pins: Sequence[object | None] | None = None,
@@ -75,7 +78,10 @@ def score(mentions: list[Mention], model: PairModel, *, pins: Sequence[object | 
     cannot, must = hard_rules(mentions, ev, left, right, pin_codes, known)
     prob = np.zeros(len(left), dtype=np.float32)
     free = ~cannot & ~must
-    prob[free] = model.predict(pair_features(ev, left[free], right[free]))
+    x = pair_features(ev, left[free], right[free])
+    prob[free] = model.predict(x)
+    evidenced = must.copy()
+    evidenced[free] = pair_evidence(x)
     dist = (1.0 - prob).astype(np.float64)
     dist[must] = 0.0
     dist[cannot] = CANNOT
@@ -84,7 +90,8 @@ def score(mentions: list[Mention], model: PairModel, *, pins: Sequence[object | 
     firsts = [None if p.first_is_initial else given_key(p) for p in parts]
     return Scored(n=n, blocks=blocks, keys=keys, dist=dist, left=left, right=right, bounds=bounds,
                   pins=pin_codes if pins is not None else None, pairs_scored=int(free.sum()),
-                  firsts=firsts, codes=known, evidence=ev, model=model, seed_cache={}, first_ids=codes(firsts))
+                  firsts=firsts, codes=known, evidence=ev, model=model, seed_cache={}, first_ids=codes(firsts),
+                  evidenced=evidenced)
 
 
 def seeded_method(method: str) -> tuple[str, float | None]:
@@ -132,16 +139,25 @@ def cut(scored: Scored, threshold: float, method: str = "average") -> np.ndarray
     return labels
 
 
+def seeds_of(scored: Scored, seed: float) -> np.ndarray:
+    """The seeds: single linkage at ``seed`` over the pairs that share something beyond the name
+    (``scored.evidenced``), pins ignored (they are enforced after the seed stage)."""
+    pins, dist = scored.pins, scored.dist
+    scored.pins = None
+    if scored.evidenced is not None:
+        scored.dist = np.where(scored.evidenced, dist, np.maximum(dist, seed))
+    try:
+        return cut(scored, seed, "single")
+    finally:
+        scored.pins, scored.dist = pins, dist
+
+
 def _seed_stage(scored: Scored, threshold: float, seed: float) -> np.ndarray:
     from .seeds import link_seeds, seed_pairs
 
     cache = scored.seed_cache if scored.seed_cache is not None else {}
     if seed not in cache:
-        pins, scored.pins = scored.pins, None
-        try:
-            seeds = cut(scored, seed, "single")
-        finally:
-            scored.pins = pins
+        seeds = seeds_of(scored, seed)
         pairs = seed_pairs(scored.left, scored.right, scored.dist, scored.bounds, seeds, scored.evidence)
         prob = np.zeros(len(pairs.a), dtype=np.float32)
         prob[~pairs.cannot] = scored.model.predict_seeds(pairs.x[~pairs.cannot])

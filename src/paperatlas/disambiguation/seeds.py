@@ -21,6 +21,7 @@ from scipy import sparse
 from . import topics
 from .features import Evidence
 from .linkage import link
+from .namesakes import seed_evidence, shared_venues
 
 SEED_FEATURES: list[str] = [
     "p_max", "p_mean", "p_min", "n_cross",
@@ -45,6 +46,9 @@ class SeedPairs:
     block: np.ndarray  # block index of the pair, sorted ascending
     cannot: np.ndarray  # some cross pair is a cannot-link: never one person
     x: np.ndarray  # len(a) x len(SEED_FEATURES)
+    # the seeds share something beyond the name (namesakes.seed_evidence): without it, no join on the model's
+    # word alone.  None: no guard (every pair counts as evidenced)
+    evidence: np.ndarray | None = None
 
 
 def _group_min_max(inv: np.ndarray, values: np.ndarray, groups: int) -> tuple[np.ndarray, np.ndarray]:
@@ -129,7 +133,8 @@ def seed_pairs(left: np.ndarray, right: np.ndarray, dist: np.ndarray, bounds: np
     n_seeds = int(seeds.max()) + 1 if len(seeds) else 0
     if len(idx) == 0:
         empty = np.zeros(0, dtype=np.int64)
-        return SeedPairs(empty, empty, empty, np.zeros(0, dtype=bool), np.zeros((0, len(SEED_FEATURES)), np.float32))
+        return SeedPairs(empty, empty, empty, np.zeros(0, dtype=bool), np.zeros((0, len(SEED_FEATURES)), np.float32),
+                         np.zeros(0, dtype=bool))
     lo, hi = np.minimum(sl[idx], sr[idx]), np.maximum(sl[idx], sr[idx])
     uniq, first, inv = np.unique(lo.astype(np.int64) * n_seeds + hi, return_index=True, return_inverse=True)
     groups = len(uniq)
@@ -202,14 +207,22 @@ def seed_pairs(left: np.ndarray, right: np.ndarray, dist: np.ndarray, bounds: np
     x = np.column_stack([x, *(c for pair in rivals for c in pair), np.log1p(seeds_in_block[block])]).astype(np.float32)
     full_x = np.full((groups, len(SEED_FEATURES)), np.nan, dtype=np.float32)
     full_x[keep] = x
+    column = {f: x[:, SEED_FEATURES.index(f)] for f in ("coauthor_shared", "affil_cos", "title_cos", "p_mean")}
+    evidenced = np.zeros(groups, dtype=bool)
+    evidenced[keep] = seed_evidence(column["coauthor_shared"], shared_venues(ev, member, a, b), column["affil_cos"],
+                                    column["title_cos"], column["p_mean"])
     order = np.argsort(block_all, kind="stable")
-    return SeedPairs(a=a_all[order], b=b_all[order], block=block_all[order], cannot=cannot[order], x=full_x[order])
+    return SeedPairs(a=a_all[order], b=b_all[order], block=block_all[order], cannot=cannot[order], x=full_x[order],
+                     evidence=evidenced[order])
 
 
 def link_seeds(pairs: SeedPairs, prob: np.ndarray, seeds: np.ndarray, threshold: float) -> np.ndarray:
     """Average linkage over the seeds of each block, at ``threshold`` on 1 - p(same person); labels per
-    mention (a seed's mentions stay together)."""
+    mention (a seed's mentions stay together).  A seed pair with nothing in common beyond the name
+    (``pairs.evidence`` False) counts as distance 1: the model's probability alone never joins it."""
     dist = np.where(pairs.cannot, CANNOT, 1.0 - prob.astype(np.float64))
+    if pairs.evidence is not None:
+        dist = np.where(pairs.cannot | pairs.evidence, dist, 1.0)
     out = seeds.copy()
     n_seeds = int(seeds.max()) + 1 if len(seeds) else 0
     seed_label = np.arange(n_seeds, dtype=np.int64)

@@ -34,7 +34,7 @@ import numpy as np
 
 from . import name_counts
 from .blocking import blocks_of, candidate_pairs, hard_rules, swap_aware_blocks
-from .clustering import cut, score, seeded_method
+from .clustering import cut, score, seeded_method, seeds_of
 from .datasets import Labelled, read_all
 from .evaluation import scores
 from .features import FEATURES, Evidence, pair_features
@@ -187,7 +187,7 @@ class _Folds:
                 if not data.mentions:
                     continue
                 scored = score(data.mentions, model)
-                seeds = cut(scored, SEED_AT, "single")
+                seeds = seeds_of(scored, SEED_AT)
                 pairs = seed_pairs(scored.left, scored.right, scored.dist, scored.bounds, seeds, scored.evidence)
                 majority: dict[int, str] = {}
                 for label in np.unique(seeds).tolist():
