@@ -20,12 +20,12 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import click
 import numpy as np
 
-from ..embeddings.store import content_hash, paper_text
+from ..embeddings.store import paper_text
 from ..sources.acl_anthology import AclCitationsReader, AclMetadataReader
 from ..sources.base import ErrorSink
+from .vector_cache import cached_vectors
 
 AAN_FOLDER = Path("citations") / "acl-anthology-network"
 
@@ -131,30 +131,4 @@ def title_texts(corpus: Corpus) -> list[str]:
 def title_vectors(cache_dir: Path, texts: list[str], show: bool) -> tuple[np.ndarray, str, int]:
     """The real embedding model's vectors for ``texts``, computing only those not cached (by model and content
     hash, as ``embeddings/cache.py`` keys them) in ``cache_dir``; returns (matrix, model name, computed now)."""
-    from ..embeddings import get_embedder
-
-    embedder = get_embedder()
-    safe = re.sub(r"[^\w.-]", "_", embedder.name)
-    path = cache_dir / f"bench-recommend-vectors-{safe}.npz"
-    cached: dict[str, np.ndarray] = {}
-    if path.exists():
-        with np.load(path, allow_pickle=False) as data:
-            cached = dict(zip(data["hashes"].tolist(), data["matrix"], strict=True))
-    hashes = [content_hash(t) for t in texts]
-    todo = sorted({h: i for i, h in enumerate(hashes) if h not in cached}.values())
-    if todo:
-        if show:
-            click.echo(f"embedding {len(todo)} titles once with {embedder.name} (cached in {path})", err=True)
-        from ..progress import progress
-
-        bar = progress(total=len(todo), desc="embed", unit="title", enabled=show)
-        for start in range(0, len(todo), 1024):
-            part = todo[start:start + 1024]
-            for i, vector in zip(part, embedder.encode([texts[i] for i in part]), strict=True):
-                cached[hashes[i]] = vector
-            bar.update(len(part))
-            path.parent.mkdir(parents=True, exist_ok=True)
-            keys = list(cached)
-            np.savez(path, hashes=np.asarray(keys), matrix=np.vstack([cached[k] for k in keys]))
-        bar.close()
-    return np.vstack([cached[h] for h in hashes]).astype(np.float32), embedder.name, len(todo)
+    return cached_vectors(cache_dir, "recommend", texts, show, unit="title", chunk=1024)

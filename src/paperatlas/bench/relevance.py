@@ -37,6 +37,7 @@ import orjson
 
 from ..shared_data import shared_data_dir
 from .report import emit, json_option, machine, peak_rss_mb
+from .vector_cache import cached_vectors
 
 ML_CATEGORIES = ("cs.LG", "stat.ML", "cs.NE", "cs.AI", "cs.CL", "cs.CV", "cs.IR")
 K_GRID = (5, 10, 20, 40, 60, 100)
@@ -83,36 +84,7 @@ def pick_distractors(shared: Path, count: int) -> list[dict[str, Any]]:
 
 def _vectors(cache_dir: Path, texts: list[str], show: bool) -> tuple[np.ndarray, str, int]:
     """Vectors for ``texts``, computing only those not in the cache (keyed by model and content hash)."""
-    import re
-
-    from ..embeddings import get_embedder
-    from ..embeddings.store import content_hash
-
-    embedder = get_embedder()
-    safe = re.sub(r"[^\w.-]", "_", embedder.name)
-    path = cache_dir / f"bench-relevance-vectors-{safe}.npz"
-    cached: dict[str, np.ndarray] = {}
-    if path.exists():
-        with np.load(path) as data:
-            cached = dict(zip(data["hashes"].tolist(), data["matrix"], strict=True))
-    hashes = [content_hash(t) for t in texts]
-    todo = [i for i, h in enumerate(hashes) if h not in cached]
-    if todo:
-        if show:
-            click.echo(f"embedding {len(todo)} papers once with {embedder.name} (cached in {path})", err=True)
-        from ..progress import progress
-
-        bar = progress(total=len(todo), desc="embed", unit="paper", enabled=show)
-        for start in range(0, len(todo), 256):
-            part = todo[start:start + 256]
-            for i, vector in zip(part, embedder.encode([texts[i] for i in part]), strict=True):
-                cached[hashes[i]] = vector
-            bar.update(len(part))
-            path.parent.mkdir(parents=True, exist_ok=True)
-            keys = list(cached)
-            np.savez(path, hashes=np.asarray(keys), matrix=np.vstack([cached[k] for k in keys]))
-        bar.close()
-    return np.vstack([cached[h] for h in hashes]).astype(np.float32), embedder.name, len(todo)
+    return cached_vectors(cache_dir, "relevance", texts, show, unit="paper", chunk=256)
 
 
 def _metrics(ranks: list[int | None]) -> dict[str, float]:
