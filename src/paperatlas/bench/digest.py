@@ -106,12 +106,16 @@ def generate_subscribers(store, n: int, seed: int = 7) -> dict[str, int]:
 @json_option
 def bench_digest(n: int, corpus: Path | None, connections: int, as_json: bool) -> None:
     """Digests built per second and delivered per second to a local aiosmtpd sink, in one run."""
+    import importlib.util
+
     from ..digest.config import DigestConfig, parse_smtp_url
     from ..digest.sender import send_digests
     from ..store import open_store
     from .fixtures.atom_papers import latest_submitted, load_atom_papers
     from .fixtures.smtp_sink import free_port
 
+    if importlib.util.find_spec("aiosmtpd") is None:  # a test extra: PaperAtlas itself never needs it
+        raise click.ClickException("bench digest delivers to a local aiosmtpd server: pip install 'paperatlas[test]'")
     corpus = corpus or _default_corpus()
     if not corpus.is_dir():
         raise click.ClickException(f"no corpus at {corpus} (give --corpus)")
