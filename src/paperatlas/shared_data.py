@@ -18,7 +18,8 @@ def candidates() -> list[Path]:
     if configured:
         return [configured]
     checkout = Path(__file__).resolve().parents[2]  # src/paperatlas/shared_data.py -> the checkout
-    bases = [Path.cwd(), Path.cwd().parent, checkout, checkout.parent]
+    # beside the working folder or the checkout, or one level further up (a CI checkout in a folder of its own)
+    bases = [Path.cwd(), Path.cwd().parent, checkout, checkout.parent, checkout.parent.parent]
     return [base / "shared" / "data" for base in dict.fromkeys(bases)]
 
 
