@@ -1,7 +1,8 @@
 """Where the real data samples are: benchmarks and training commands read them, the product never needs them.
 
 One rule for every command, so ``PAPERATLAS_SHARED_DATA`` means the same everywhere: that variable if set, else a
-``shared/data`` folder beside the working folder or the checkout (the layout of a PaperAtlas workspace).
+``shared/data`` folder beside the working folder or the checkout, or beside the checkout's parent folder (the
+layouts of a PaperAtlas workspace and of a CI checkout).
 """
 
 from __future__ import annotations
