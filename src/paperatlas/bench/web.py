@@ -250,6 +250,34 @@ def parse_wrk(text: str) -> dict[str, Any]:
     return figures
 
 
+def drive_load(port: int, paths: list[str], *, script: str, tool: str, connections: int, duration: float,
+               max_requests: int, wrk_args: tuple[str, ...] = ()) -> dict[str, Any]:
+    """Replay ``paths`` against 127.0.0.1:``port`` with wrk (``script`` reads them from $PA_URLS) or with the
+    Python load generator in a second process; returns wrk's or the generator's figures (requests/s, latency)."""
+    import orjson
+
+    with tempfile.TemporaryDirectory() as tmp:
+        url_file = Path(tmp) / "urls.txt"
+        url_file.write_text("\n".join(paths) + "\n")
+        if tool == "wrk":
+            lua = Path(tmp) / "paths.lua"
+            lua.write_text(script)
+            run = subprocess.run(
+                ["wrk", "-t", str(min(2, connections)), "-c", str(connections), "-d", f"{max(1, int(duration))}s",
+                 "--latency", *wrk_args, "-s", str(lua), f"http://127.0.0.1:{port}"],
+                env={**os.environ, "PA_URLS": str(url_file)}, capture_output=True, text=True, timeout=duration + 60,
+            )
+            return parse_wrk(run.stdout)
+        run = subprocess.run(
+            [sys.executable, "-m", "paperatlas.bench.web", f"http://127.0.0.1:{port}", str(url_file),
+             str(connections), str(duration), str(max_requests)],
+            capture_output=True, text=True, timeout=duration + 120,
+        )
+        if run.returncode != 0:
+            raise RuntimeError(run.stderr.strip().splitlines()[-1] if run.stderr.strip() else "loadgen failed")
+        return orjson.loads(run.stdout)
+
+
 def load_run(data_dir: Path, urls: list[str], *, connections: int, duration: float, max_requests: int,
              workers: int, tool: str, cache: bool = True) -> dict[str, Any]:
     from ..web.serve import UVICORN_FLAGS, free_port
@@ -266,31 +294,8 @@ def load_run(data_dir: Path, urls: list[str], *, connections: int, duration: flo
     try:
         wait_ready(port, server)
         warm_s = _warm(port, urls, rounds=4 * workers if cache else 1)
-        with tempfile.TemporaryDirectory() as tmp:
-            url_file = Path(tmp) / "urls.txt"
-            url_file.write_text("\n".join(urls) + "\n")
-            if tool == "wrk" and shutil.which("wrk"):
-                script = Path(tmp) / "mix.lua"
-                script.write_text(WRK_SCRIPT)
-                threads = min(2, connections)
-                run = subprocess.run(
-                    ["wrk", "-t", str(threads), "-c", str(connections), "-d", f"{max(1, int(duration))}s",
-                     "--latency", "-s", str(script), f"http://127.0.0.1:{port}"],
-                    env={**os.environ, "PA_URLS": str(url_file)}, capture_output=True, text=True,
-                    timeout=duration + 60,
-                )
-                figures = parse_wrk(run.stdout)
-            else:
-                run = subprocess.run(
-                    [sys.executable, "-m", "paperatlas.bench.web", f"http://127.0.0.1:{port}", str(url_file),
-                     str(connections), str(duration), str(max_requests)],
-                    capture_output=True, text=True, timeout=duration + 120,
-                )
-                import orjson
-
-                if run.returncode != 0:
-                    raise RuntimeError(run.stderr.strip().splitlines()[-1] if run.stderr.strip() else "loadgen failed")
-                figures = orjson.loads(run.stdout)
+        figures = drive_load(port, urls, script=WRK_SCRIPT, tool="wrk" if tool == "wrk" and shutil.which("wrk")
+                             else "python", connections=connections, duration=duration, max_requests=max_requests)
     finally:
         server.terminate()
         try:

@@ -28,7 +28,6 @@ import re
 import shutil
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 from pathlib import Path
@@ -211,7 +210,7 @@ def mix_run(data_dir: Path, database: str | None, sequence: list[str], *, connec
             duration: float, tool: str) -> dict[str, Any]:
     """One cold run: a fresh server, no warm-up, ``duration`` seconds of the sequence, its peak PSS."""
     from ..web.serve import UVICORN_FLAGS, free_port
-    from .web import parse_wrk, wait_ready
+    from .web import drive_load, wait_ready
 
     port = free_port()
     env = {**os.environ, "PAPERATLAS_DATA_DIR": str(data_dir), "PAPERATLAS_QUIET": "1"}
@@ -227,30 +226,9 @@ def mix_run(data_dir: Path, database: str | None, sequence: list[str], *, connec
         started = time.perf_counter()
         wait_ready(port, server, timeout=600)  # the app loads the search model before it listens
         ready_s = round(time.perf_counter() - started, 1)
-        with tempfile.TemporaryDirectory() as tmp, PssSampler(server.pid) as pss:
-            url_file = Path(tmp) / "urls.txt"
-            url_file.write_text("\n".join(sequence) + "\n")
-            if tool == "wrk":
-                script = Path(tmp) / "mix.lua"
-                script.write_text(MIX_WRK_SCRIPT)
-                run = subprocess.run(
-                    ["wrk", "-t", "2", "-c", str(connections), "-d", f"{max(1, int(duration))}s", "--latency",
-                     "--timeout", "10s", "-s", str(script), f"http://127.0.0.1:{port}"],
-                    env={**os.environ, "PA_URLS": str(url_file)}, capture_output=True, text=True,
-                    timeout=duration + 60,
-                )
-                figures = parse_wrk(run.stdout)
-            else:
-                import orjson
-
-                run = subprocess.run(
-                    [sys.executable, "-m", "paperatlas.bench.web", f"http://127.0.0.1:{port}", str(url_file),
-                     str(connections), str(duration), str(len(sequence))],
-                    capture_output=True, text=True, timeout=duration + 120,
-                )
-                if run.returncode != 0:
-                    raise RuntimeError(run.stderr.strip().splitlines()[-1] if run.stderr.strip() else "loadgen failed")
-                figures = orjson.loads(run.stdout)
+        with PssSampler(server.pid) as pss:
+            figures = drive_load(port, sequence, script=MIX_WRK_SCRIPT, tool=tool, connections=connections,
+                                 duration=duration, max_requests=len(sequence), wrk_args=("--timeout", "10s"))
         figures.update(pss.figures(workers))
     finally:
         server.terminate()
