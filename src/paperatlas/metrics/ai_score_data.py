@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import gzip
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -76,6 +76,17 @@ def _year(value: object, fallback: str) -> int:
     return int(found.group(0))
 
 
+def _json_lines(path: Path, data: bytes) -> Iterator[dict]:
+    """The JSON objects of a JSON-lines file's bytes; a line that is not JSON stops training with FILE:LINE."""
+    for number, line in enumerate(data.splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            yield orjson.loads(line)
+        except orjson.JSONDecodeError as exc:
+            raise ValueError(f"{path}:{number}: not JSON ({exc})") from exc
+
+
 def load_papercopilot(shared: Path) -> list[CitedPaper]:
     """Every paper of ``citations/papercopilot-gs`` with a title, an abstract and a citation count."""
     folder = Path(shared) / "citations" / "papercopilot-gs"
@@ -85,13 +96,7 @@ def load_papercopilot(shared: Path) -> list[CitedPaper]:
     out: list[CitedPaper] = []
     for path in files:
         stem = path.name.removesuffix(".jsonl.gz")
-        for number, line in enumerate(gzip.decompress(path.read_bytes()).splitlines(), start=1):
-            if not line.strip():
-                continue
-            try:
-                row = orjson.loads(line)
-            except orjson.JSONDecodeError as exc:
-                raise ValueError(f"{path}:{number}: not JSON ({exc})") from exc
+        for row in _json_lines(path, gzip.decompress(path.read_bytes())):
             cites = _count(row.get("gs_citation"))
             title = (row.get("title") or "").strip()
             abstract = (row.get("abstract") or "").strip()
@@ -109,13 +114,7 @@ def load_code_links(shared: Path, known_titles: Iterable[str] = ()) -> list[Cite
         return []
     seen = {_title_key(t) for t in known_titles}
     out: list[CitedPaper] = []
-    for number, line in enumerate(path.read_bytes().splitlines(), start=1):
-        if not line.strip():
-            continue
-        try:
-            row = orjson.loads(line)
-        except orjson.JSONDecodeError as exc:
-            raise ValueError(f"{path}:{number}: not JSON ({exc})") from exc
+    for row in _json_lines(path, path.read_bytes()):
         cites = _count(row.get("gs_citation"))
         title = (row.get("title") or "").strip()
         abstract = (row.get("abstract") or "").strip()
