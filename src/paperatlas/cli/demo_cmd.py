@@ -53,16 +53,12 @@ def demo(app: AppContext, corpus: Path | None, host: str, port: int, no_serve: b
         return
     import uvicorn
 
-    from ..search.warm import warm
     from ..web.app import create_app
     from ..web.serve import UVICORN_OPTIONS
 
-    warm(store)  # before uvicorn listens: no request waits on the embedding model
     click.echo(f"[3/3] serving on http://{host}:{port}  (Ctrl-C stops)", err=True)
-    from ..web.warm import compile_templates
-
-    # on a loopback address the demo serves its mail outbox (no SMTP needed to click a sign-in link)
+    # on a loopback address the demo serves its mail outbox (no SMTP needed to click a sign-in link); the app
+    # loads the model, the indexes and the templates before uvicorn listens (web.app.warm_up)
     site = create_app(store, cache_size=app.settings.web_cache, settings=app.settings,
                       outbox=host in ("127.0.0.1", "::1", "localhost"))
-    compile_templates(site)
     uvicorn.run(site, host=host, port=port, log_level="warning", **UVICORN_OPTIONS)

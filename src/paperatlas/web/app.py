@@ -47,21 +47,26 @@ def make_templates() -> Jinja2Templates:
 # cores 40 threads only take turns at the GIL: more threads cost memory and tail latency, not throughput.
 
 
-def warm_up(store: Store) -> None:
-    """Load what the first search would otherwise load while a visitor waits: the query encoder (torch and the
+def warm_up(app: FastAPI) -> None:
+    """Load what the first request would otherwise load while a visitor waits: the query encoder (torch and the
     MiniLM weights: seconds quiet, a minute on a busy 2-core machine, during which every render thread that takes a
-    search blocks on it) and the vector index.  Nothing happens for a store without embeddings."""
-    from ..search.engine import semantic_candidates
+    search blocks on it), both indexes (:func:`paperatlas.search.warm.warm`) and the compiled templates.  Every way
+    of serving (``serve``, its workers, ``demo``, tests) goes through here; a caller that already warmed the search
+    (``serve``, to print how long it took) leaves its figures in ``app.state.warmed``."""
+    from ..search.warm import warm
+    from .warm import compile_templates
 
-    semantic_candidates(store, "warm up", 1)
+    if getattr(app.state, "warmed", None) is None:
+        app.state.warmed = warm(app.state.store)
+    compile_templates(app)
 
 
-def _lifespan(store: Store, threads: int):
+def _lifespan(threads: int):
     @asynccontextmanager
-    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         anyio.to_thread.current_default_thread_limiter().total_tokens = threads
         # before uvicorn accepts the first connection (it binds its socket after startup)
-        await anyio.to_thread.run_sync(warm_up, store)
+        await anyio.to_thread.run_sync(warm_up, app)
         yield
 
     return lifespan
@@ -89,7 +94,7 @@ def create_app(store: Store, *, cache_size: int = 4096, settings: Settings | Non
         "carries ETag and Last-Modified and answers 304 to If-None-Match.",
         docs_url=None,
         redoc_url=None,
-        lifespan=_lifespan(store, settings.web_threads),
+        lifespan=_lifespan(settings.web_threads),
     )
     app.state.store = store
     app.state.settings = settings

@@ -25,14 +25,8 @@ UVICORN_FLAGS = ["--no-proxy-headers"]
 def app_from_env() -> FastAPI:
     settings = Settings.load()
     store = open_store(settings.data_dir, settings.secret("database_url"), upgrade=False)
-    from ..search.warm import warm
-
-    warm(store)  # each worker loads the model and opens the indexes before it takes a request
-    from .warm import compile_templates
-
-    app = create_app(store, cache_size=settings.web_cache)
-    compile_templates(app)
-    return app
+    # each worker warms up (model, indexes, templates) in the app's lifespan, before it takes a request
+    return create_app(store, cache_size=settings.web_cache, settings=settings)
 
 
 def port_is_free(host: str, port: int) -> bool:
