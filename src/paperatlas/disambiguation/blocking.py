@@ -17,7 +17,7 @@ import numpy as np
 
 from .features import Evidence
 from .mentions import Mention
-from .names import NameParts, given_compatible, given_key
+from .names import NameParts, given_compatible_many, given_key
 
 MAX_BLOCK = 2500  # above this, a block is pre-split by full first name before the O(n^2) part
 
@@ -93,16 +93,20 @@ def codes(values: Sequence[object | None]) -> np.ndarray:
 
 def given_names_ok(ev: Evidence, left: np.ndarray, right: np.ndarray) -> np.ndarray:
     """Per pair: may the two written given names be one person's (:func:`names.given_compatible`)?  Decided once
-    per distinct pair of given-name readings, which a corpus repeats many times over."""
+    per distinct unordered pair of given-name readings (the rule is symmetric), which a corpus repeats many times
+    over, and for all of those at once in numpy (:func:`names.given_compatible_many`)."""
     if not len(left):
         return np.ones(0, dtype=bool)
-    width = int(ev.given_ids.max()) + 1
-    ids, index = np.unique(ev.given_ids, return_index=True)
-    key_of = dict(zip(ids.tolist(), [given_key(ev.parts[i]) for i in index.tolist()], strict=True))
-    pair_ids = ev.given_ids[left] * width + ev.given_ids[right]
-    uniq, inverse = np.unique(pair_ids, return_inverse=True)
-    return np.array([given_compatible(key_of[code // width], key_of[code % width]) for code in uniq.tolist()],
-                    dtype=bool)[inverse]
+    ids, index, compact = np.unique(ev.given_ids, return_index=True, return_inverse=True)
+    readings = [given_key(ev.parts[i]) for i in index.tolist()]
+    a, b = compact[left], compact[right]
+    out = np.ones(len(left), dtype=bool)  # one reading on both sides: always compatible
+    differ = np.flatnonzero(a != b)
+    width = len(ids)
+    a, b = a[differ], b[differ]
+    uniq, inverse = np.unique(np.minimum(a, b) * width + np.maximum(a, b), return_inverse=True)
+    out[differ] = given_compatible_many(readings, uniq // width, uniq % width)[inverse]
+    return out
 
 
 def hard_rules(mentions: list[Mention], ev: Evidence, left: np.ndarray, right: np.ndarray,

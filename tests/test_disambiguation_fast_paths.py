@@ -1,0 +1,73 @@
+"""The clustering's fast paths give exactly what the plain code they replace gives, on real names and real
+blocks (the speed target of the identities stage rests on them; a fast path may never change a partition)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from paperatlas.disambiguation.blocking import blocks_of, candidate_pairs, swap_aware_blocks
+from paperatlas.disambiguation.datasets import read_all
+from paperatlas.disambiguation.harvest_mentions import read_oai_mentions
+from paperatlas.disambiguation.mentions import name_parts
+from paperatlas.disambiguation.names import given_compatible, given_compatible_many, given_key, parts_of
+
+# the rule's corner cases: initials, nicknames, romanizations, umlauts, joined and split syllables, no forename
+WRITTEN = ["J. Steinhardt", "Jacob Steinhardt", "Jacob N. Steinhardt", "James Steinhardt", "Bill Smith",
+           "William Smith", "W. Smith", "Alec Smith", "Alexander Smith", "Alex Smith", "Sergey Ivanov",
+           "Sergei Ivanov", "Sergej Ivanov", "Aleksei Ivanov", "Alexei Ivanov", "Dmitry Ivanov", "Dmitrii Ivanov",
+           "Jürgen Müller", "Juergen Müller", "Jurgen Müller", "Xing-Gang Wang", "Xing Gang Wang", "Xinggang Wang",
+           "Xing G. Wang", "Xing Wang", "Xin Wang", "Xin Eric Wang", "Xinbing Wang", "X. Wang", "Wang",
+           "Xing Ga Wang", "Xi G. Wang", "Xig Wang", "Elizabeth Jones", "Elisabeth Jones", "JN Smith", "J.-P. Serre",
+           "Jean-Pierre Serre", "Jeanpierre Serre", "Jean P. Serre", "Jun Zhang", "Jing Zhang", "Zhang Jun"]
+
+
+def _readings(parts) -> list[tuple[str, str, str]]:
+    return sorted({given_key(p) for p in parts})
+
+
+def _same_answers(readings: list[tuple[str, str, str]], x: np.ndarray, y: np.ndarray) -> int:
+    fast = given_compatible_many(readings, x, y)
+    slow = np.array([given_compatible(readings[a], readings[b]) for a, b in zip(x.tolist(), y.tolist(), strict=True)],
+                    dtype=bool)
+    wrong = np.flatnonzero(fast != slow)
+    assert not len(wrong), [(readings[x[k]], readings[y[k]], bool(slow[k])) for k in wrong[:10]]
+    return int(slow.sum())
+
+
+def test_given_names_in_numpy_on_the_rules_corner_cases():
+    readings = _readings([parts_of(n) for n in WRITTEN])
+    x, y = np.divmod(np.arange(len(readings) ** 2), len(readings))  # every ordered pair
+    assert 0 < _same_answers(readings, x, y) < len(x)
+    assert len(given_compatible_many(readings, x[:0], y[:0])) == 0
+
+
+def _pairs_to_ask(parts, rng: np.random.Generator) -> tuple[list[tuple[str, str, str]], np.ndarray, np.ndarray]:
+    """Every pair of readings that meets in a live block, plus random pairs and pairs of names that share their
+    first two letters (where joined syllables and nicknames are)."""
+    readings = _readings(parts)
+    index = {r: k for k, r in enumerate(readings)}
+    ids = np.array([index[given_key(p)] for p in parts], dtype=np.int64)
+    left, right, _ = candidate_pairs(blocks_of(parts, swap_aware_blocks(parts)))
+    by_start: dict[str, list[int]] = {}
+    for k, r in enumerate(readings):
+        by_start.setdefault(r[0][:2], []).append(k)
+    near = [rng.choice(group, size=(min(len(group) ** 2, 400), 2)) for group in by_start.values() if len(group) > 1]
+    pairs = np.concatenate([np.stack([ids[left], ids[right]], axis=1), rng.integers(0, len(readings), (20_000, 2)),
+                            *near])
+    return readings, pairs[:, 0], pairs[:, 1]
+
+
+def test_given_names_in_numpy_on_every_labelled_set(shared):
+    rng = np.random.default_rng(17)
+    for name, data in read_all(shared / "disambiguation").items():
+        readings, x, y = _pairs_to_ask(name_parts(data.mentions), rng)
+        assert _same_answers(readings, x, y) > 0, name
+
+
+@pytest.mark.slow
+def test_given_names_in_numpy_on_the_arxiv_harvest(shared):
+    mentions, _ = read_oai_mentions(sorted((shared / "arxiv" / "oai-pmh-cs-2016").glob("page*.xml.gz"))[:12])
+    readings, x, y = _pairs_to_ask(name_parts(mentions), np.random.default_rng(17))
+    assert len(readings) > 5_000
+    assert _same_answers(readings, x, y) > 0
