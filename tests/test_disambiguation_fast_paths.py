@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from paperatlas.disambiguation.blocking import blocks_of, candidate_pairs, swap_aware_blocks
+from paperatlas.disambiguation.blocking import MAX_BLOCK, blocks_of, candidate_pairs, codes, swap_aware_blocks
 from paperatlas.disambiguation.datasets import read_all
 from paperatlas.disambiguation.harvest_mentions import read_oai_mentions
 from paperatlas.disambiguation.mentions import name_parts
@@ -71,3 +71,82 @@ def test_given_names_in_numpy_on_the_arxiv_harvest(shared):
     readings, x, y = _pairs_to_ask(name_parts(mentions), np.random.default_rng(17))
     assert len(readings) > 5_000
     assert _same_answers(readings, x, y) > 0
+
+
+# The plain per-item code the blocking's array versions replaced, kept here as the reference they must equal.
+def _plain_swap_aware_blocks(parts) -> list[str]:
+    full_counts: dict[tuple[str, str], int] = {}
+    for p in parts:
+        if not p.first_is_initial:
+            full_counts[(p.surname, p.first)] = full_counts.get((p.surname, p.first), 0) + 1
+    out = []
+    for p in parts:
+        key = p.block
+        if (not p.first_is_initial and not p.middle
+                and full_counts.get((p.first, p.surname), 0) > full_counts[(p.surname, p.first)]):
+            key = f"{p.first} {p.surname[:1]}"
+        out.append(key)
+    return out
+
+
+def _plain_blocks_of(parts, keys: list[str]) -> list[list[int]]:
+    groups: dict[str, list[int]] = {}
+    for i, key in enumerate(keys):
+        groups.setdefault(key, []).append(i)
+    out = []
+    for members in groups.values():
+        if len(members) <= MAX_BLOCK:
+            out.append(members)
+            continue
+        by_first: dict[str, list[int]] = {}
+        for i in members:
+            by_first.setdefault(parts[i].first if not parts[i].first_is_initial else "", []).append(i)
+        for sub in by_first.values():
+            out.extend(sub[start : start + MAX_BLOCK] for start in range(0, len(sub), MAX_BLOCK))
+    return out
+
+
+def _plain_candidate_pairs(blocks) -> list[tuple[int, int, int]]:
+    return [(int(m[i]), int(m[j]), b) for b, m in enumerate(blocks)
+            for i in range(len(m)) for j in range(i + 1, len(m))]
+
+
+def _plain_codes(values) -> list[int]:
+    vocab: dict[object, int] = {}
+    return [vocab.setdefault(v, len(vocab) + 1) if v else 0 for v in values]
+
+
+def _blocking_equals_the_plain_code(mentions) -> None:
+    parts = name_parts(mentions)
+    # equal names as separate objects too: the array version must not depend on name_parts sharing them
+    for names in (parts, [parts_of(m.name, m.forenames, m.surname) for m in mentions]):
+        keys = swap_aware_blocks(names)
+        assert keys == _plain_swap_aware_blocks(names)
+    blocks = blocks_of(parts, keys)
+    assert [b.tolist() for b in blocks] == _plain_blocks_of(parts, keys)
+    left, right, owner = candidate_pairs(blocks)
+    assert list(zip(left.tolist(), right.tolist(), owner.tolist(), strict=True)) == _plain_candidate_pairs(blocks)
+    for values in ([m.paper for m in mentions], [m.orcid for m in mentions], [m.homonym for m in mentions],
+                   [None] * len(mentions), [given_key(p) if not p.first_is_initial else None for p in parts]):
+        assert codes(values).tolist() == _plain_codes(values)
+
+
+def test_blocking_in_arrays_on_every_labelled_set(shared):
+    for data in read_all(shared / "disambiguation").values():
+        _blocking_equals_the_plain_code(data.mentions)
+
+
+def test_blocking_in_arrays_splits_huge_blocks_as_before(shared, monkeypatch):
+    from paperatlas.disambiguation import blocking
+
+    monkeypatch.setattr(blocking, "MAX_BLOCK", 7)
+    monkeypatch.setitem(globals(), "MAX_BLOCK", 7)
+    data = read_all(shared / "disambiguation")["aminer-110"]
+    _blocking_equals_the_plain_code(data.mentions)
+    assert max(len(b) for b in blocks_of(name_parts(data.mentions), swap_aware_blocks(name_parts(data.mentions)))) == 7
+
+
+@pytest.mark.slow
+def test_blocking_in_arrays_on_the_arxiv_harvest(shared):
+    mentions, _ = read_oai_mentions(sorted((shared / "arxiv" / "oai-pmh-cs-2016").glob("page*.xml.gz"))[:12])
+    _blocking_equals_the_plain_code(mentions)

@@ -243,16 +243,21 @@ def link_seeds(pairs: SeedPairs, prob: np.ndarray, seeds: np.ndarray, threshold:
     block_start = np.searchsorted(seed_block[by_block], np.arange(int(pairs.block.max()) + 2))
     local_index = np.zeros(n_seeds, dtype=np.int64)
     local_index[by_block] = np.arange(len(by_block)) - block_start[seed_block[by_block]]
-    for blk in todo[bounds[todo + 1] - bounds[todo] > 1].tolist():
-        lo, hi = bounds[blk], bounds[blk + 1]
+    # every block's condensed distance matrix, laid end to end and filled in one scatter (absent pairs: CANNOT)
+    multi = todo[bounds[todo + 1] - bounds[todo] > 1]
+    sizes = block_start[multi + 1] - block_start[multi]
+    cond_start = np.zeros(len(multi) + 1, dtype=np.int64)
+    np.cumsum(sizes * (sizes - 1) // 2, out=cond_start[1:])
+    counts = bounds[multi + 1] - bounds[multi]
+    owner = np.repeat(np.arange(len(multi)), counts)
+    pair_idx = np.arange(int(counts.sum())) - np.repeat(np.cumsum(counts) - counts, counts) + bounds[multi][owner]
+    ia, ib = local_index[pairs.a[pair_idx]], local_index[pairs.b[pair_idx]]
+    i, j, k = np.minimum(ia, ib), np.maximum(ia, ib), sizes[owner]
+    condensed = np.full(int(cond_start[-1]), CANNOT)
+    condensed[cond_start[owner] + k * i - i * (i + 1) // 2 + (j - i - 1)] = dist[pair_idx]
+    for m, blk in enumerate(multi.tolist()):
         local_ids = by_block[block_start[blk] : block_start[blk + 1]]
-        k = len(local_ids)
-        ia, ib = local_index[pairs.a[lo:hi]], local_index[pairs.b[lo:hi]]
-        d = dist[lo:hi]
-        i, j = np.minimum(ia, ib), np.maximum(ia, ib)
-        condensed = np.full(k * (k - 1) // 2, CANNOT)
-        condensed[k * i - i * (i + 1) // 2 + (j - i - 1)] = d
-        labels = link(k, condensed, threshold, "average")
+        labels = link(len(local_ids), condensed[cond_start[m] : cond_start[m + 1]], threshold, "average")
         seed_label[local_ids] = labels + next_label
         next_label += int(labels.max()) + 1
     return seed_label[out]
