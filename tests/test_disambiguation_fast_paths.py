@@ -150,3 +150,47 @@ def test_blocking_in_arrays_splits_huge_blocks_as_before(shared, monkeypatch):
 def test_blocking_in_arrays_on_the_arxiv_harvest(shared):
     mentions, _ = read_oai_mentions(sorted((shared / "arxiv" / "oai-pmh-cs-2016").glob("page*.xml.gz"))[:12])
     _blocking_equals_the_plain_code(mentions)
+
+
+def _plain_versus_rivals(a, b, value):
+    """The rival comparison as one lexsort per value (by seed, best value first), the reference for the grouped
+    version the seed stage runs."""
+    m = len(a)
+    seed, partner = np.concatenate([a, b]), np.concatenate([b, a])
+    v = np.concatenate([value, value]).astype(np.float64)
+    v = np.where(np.isnan(v), -np.inf, v)
+    order = np.lexsort((-v, seed))
+    s_sorted, v_sorted, p_sorted = seed[order], v[order], partner[order]
+    start = np.flatnonzero(np.r_[True, s_sorted[1:] != s_sorted[:-1]])
+    count = np.diff(np.r_[start, len(order)])
+    best = np.full(int(seed.max()) + 1, -np.inf)
+    second = np.full(len(best), -np.inf)
+    best_partner = np.full(len(best), -1, dtype=np.int64)
+    best[s_sorted[start]] = v_sorted[start]
+    best_partner[s_sorted[start]] = p_sorted[start]
+    two = start[count > 1]
+    second[s_sorted[two]] = v_sorted[two + 1]
+    rival = np.where(best_partner[seed] == partner, second[seed], best[seed])
+    with np.errstate(invalid="ignore"):
+        diff = np.where(np.isfinite(rival) & np.isfinite(v), v - rival, np.nan)
+    return np.fmin(diff[:m], diff[m:]).astype(np.float32), np.fmax(diff[:m], diff[m:]).astype(np.float32)
+
+
+def test_rival_comparison_grouped_once_equals_one_sort_per_value(shared):
+    from paperatlas.disambiguation.clustering import score, seeds_of
+    from paperatlas.disambiguation.pairmodel import shipped_model
+    from paperatlas.disambiguation.seeds import _RIVALLED, SEED_FEATURES, _BySeed, _versus_rivals, seed_pairs
+
+    data = read_all(shared / "disambiguation")["aminer-110"]
+    scored = score(data.mentions, shipped_model())
+    pairs = seed_pairs(scored.left, scored.right, scored.dist, scored.bounds, seeds_of(scored, 0.1), scored.evidence)
+    free = ~pairs.cannot
+    a, b, x = pairs.a[free], pairs.b[free], pairs.x[free]
+    assert len(a) > 1000
+    by_seed = _BySeed.of(a, b)
+    rng = np.random.default_rng(17)
+    values = [x[:, SEED_FEATURES.index(f)] for f in _RIVALLED]
+    values.append(rng.choice(np.array([0.1, 0.5, np.nan], dtype=np.float32), len(a)))  # many ties and unknowns
+    for value in values:
+        for got, want in zip(_versus_rivals(a, b, value, by_seed), _plain_versus_rivals(a, b, value), strict=True):
+            assert np.array_equal(got, want, equal_nan=True)
