@@ -194,3 +194,17 @@ def test_rival_comparison_grouped_once_equals_one_sort_per_value(shared):
     for value in values:
         for got, want in zip(_versus_rivals(a, b, value, by_seed), _plain_versus_rivals(a, b, value), strict=True):
             assert np.array_equal(got, want, equal_nan=True)
+
+
+def test_surname_fast_path_folds_real_surnames_as_surname_key(shared):
+    from paperatlas.disambiguation.names import fast_surname_key
+    from paperatlas.normalize import parse_name, surname_key
+
+    mentions, _ = read_oai_mentions(sorted((shared / "arxiv" / "oai-pmh-cs-2016").glob("page*.xml.gz"))[:4])
+    for data in read_all(shared / "disambiguation").values():
+        mentions.extend(data.mentions)
+    surnames = {m.surname or parse_name(m.name)[1] or "" for m in mentions}
+    surnames |= {c.split(" ")[-1] for m in mentions for c in m.coauthors}  # what coauthor_key hands it
+    surnames |= {"van der Berg", "O'Brien", "Müller-Lüdenscheidt", "de", "Smith2", "SMITH", "d'Alembert", ""}
+    assert len(surnames) > 5_000
+    assert [fast_surname_key(s) for s in sorted(surnames)] == [surname_key(s) for s in sorted(surnames)]

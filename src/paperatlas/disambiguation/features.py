@@ -13,7 +13,7 @@ import math
 import re
 from collections.abc import Hashable
 from dataclasses import dataclass
-from itertools import chain
+from itertools import chain, count
 from typing import Any, ClassVar
 
 import numpy as np
@@ -57,7 +57,7 @@ def _ids(items: list[Hashable]) -> tuple[np.ndarray, dict[Hashable, int]]:
 
     ``dict.fromkeys`` and ``map`` walk the list in C: on a whole corpus (millions of coauthor slots) a
     comprehension calling ``setdefault`` per item cost several times more."""
-    vocab = {item: k for k, item in enumerate(dict.fromkeys(items))}
+    vocab = dict(zip(dict.fromkeys(items), count()))
     return np.fromiter(map(vocab.__getitem__, items), dtype=np.int64, count=len(items)), vocab
 
 

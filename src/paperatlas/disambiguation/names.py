@@ -62,12 +62,15 @@ def fast_surname_key(surname: str | None) -> str:
         return ""
     if not surname.isascii():
         return surname_key(surname)
+    if surname.isalnum():  # one token of ASCII letters and digits, the common case: nothing to split or drop
+        return surname.lower()
     tokens = [t for t in _NON_ALNUM.split(surname.lower()) if t]
     while len(tokens) > 1 and tokens[0] in PARTICLES:
         tokens.pop(0)
     return "".join(tokens)
 
 
+_JOINING_HYPHEN = re.compile(r"(?<=[a-z]{2})-(?=[a-z]{2})")
 _UMLAUTS = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue", "Ä": "Ae", "Ö": "Oe", "Ü": "Ue"})
 
 
@@ -78,14 +81,13 @@ def _fold_forenames(forenames: str) -> tuple[str, str, str]:
     if _INITIALS_RUN.match(raw):  # "JN" -> "j n"
         raw = " ".join(raw)
     # Hyphenated given names are one name ("Xiao-Ming" == "Xiaoming"); "J.-P." is two initials.
-    folded = fold(raw)
-    folded = re.sub(r"(?<=[a-z]{2})-(?=[a-z]{2})", "", folded)
+    folded = _JOINING_HYPHEN.sub("", fold(raw))
     tokens = _TOKEN.findall(folded)
     if not tokens:
         return "", "", ""
     alt = ""
-    if any(c in raw for c in "äöüÄÖÜ"):
-        alt_tokens = _TOKEN.findall(re.sub(r"(?<=[a-z]{2})-(?=[a-z]{2})", "", fold(raw.translate(_UMLAUTS))))
+    if not raw.isascii() and any(c in raw for c in "äöüÄÖÜ"):
+        alt_tokens = _TOKEN.findall(_JOINING_HYPHEN.sub("", fold(raw.translate(_UMLAUTS))))
         alt = alt_tokens[0] if alt_tokens and alt_tokens[0] != tokens[0] else ""
     return tokens[0], " ".join(tokens[1:]), alt
 
