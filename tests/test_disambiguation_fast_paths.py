@@ -208,3 +208,17 @@ def test_surname_fast_path_folds_real_surnames_as_surname_key(shared):
     surnames |= {"van der Berg", "O'Brien", "Müller-Lüdenscheidt", "de", "Smith2", "SMITH", "d'Alembert", ""}
     assert len(surnames) > 5_000
     assert [fast_surname_key(s) for s in sorted(surnames)] == [surname_key(s) for s in sorted(surnames)]
+
+
+def test_given_readings_and_their_codes_equal_the_per_mention_code(shared):
+    from paperatlas.disambiguation.clustering import given_readings, written_given_codes
+    from paperatlas.disambiguation.features import Evidence
+
+    for data in read_all(shared / "disambiguation").values():
+        parts = name_parts(data.mentions)
+        plain = [None if p.first_is_initial else given_key(p) for p in parts]
+        assert given_readings(parts) == plain
+        ev = Evidence.build(data.mentions, parts)
+        assert written_given_codes(ev).tolist() == _plain_codes(plain)
+        rows = np.flatnonzero(np.arange(len(parts)) % 3 == 1)  # a share of a corpus keeps the corpus's ids
+        assert written_given_codes(ev.take(rows)).tolist() == _plain_codes([plain[i] for i in rows.tolist()])
