@@ -222,3 +222,14 @@ def test_given_readings_and_their_codes_equal_the_per_mention_code(shared):
         assert written_given_codes(ev).tolist() == _plain_codes(plain)
         rows = np.flatnonzero(np.arange(len(parts)) % 3 == 1)  # a share of a corpus keeps the corpus's ids
         assert written_given_codes(ev.take(rows)).tolist() == _plain_codes([plain[i] for i in rows.tolist()])
+
+
+def test_paper_fields_read_with_attrgetter_equal_the_per_mention_code(shared):
+    from paperatlas.disambiguation.features import paper_text_fields
+
+    for data in read_all(shared / "disambiguation").values():
+        fields = paper_text_fields(data.mentions)
+        plain = np.array([max(m.n_authors, len(m.coauthors) + 1) for m in data.mentions], dtype=np.float32)
+        assert np.array_equal(fields["n_authors"], plain)
+        titles = [m.title for m in data.mentions]
+        assert [fields["distinct_titles"][t] for t in fields["title_index"].tolist()] == titles

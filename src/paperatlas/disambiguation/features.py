@@ -14,6 +14,7 @@ import re
 from collections.abc import Hashable
 from dataclasses import dataclass
 from itertools import chain, count
+from operator import attrgetter
 from typing import Any, ClassVar
 
 import numpy as np
@@ -212,7 +213,7 @@ class CoauthorSlots:
 def coauthor_slots(mentions: list[Mention]) -> CoauthorSlots:
     """Each distinct coauthor string is keyed once (a name recurs once per author of its paper), then every slot
     is an int, so the bags are built with numpy instead of per-row Python lists."""
-    coauthor_lists = [m.coauthors for m in mentions]
+    coauthor_lists = list(map(attrgetter("coauthors"), mentions))
     occ, name_ids = _ids(list(chain.from_iterable(coauthor_lists)))
     key_vocab: dict[str, int] = {"": 0}
     full_vocab: dict[str, int] = {"": 0}
@@ -236,12 +237,13 @@ def paper_text_fields(mentions: list[Mention]) -> dict[str, Any]:
     fields they fill.  Titles and venues are per paper: each distinct one is bagged once (idf over papers), then
     indexed per mention."""
     # A paper's authors share its title and venue: look each paper up once.
-    paper_index, paper_ids = _ids([m.paper for m in mentions])
+    paper_index, paper_ids = _ids(list(map(attrgetter("paper"), mentions)))
     papers = [mentions[i] for i in _first_positions(paper_index, len(paper_ids)).tolist()]
-    title_index, title_ids = _ids([m.title for m in papers])
+    title_index, title_ids = _ids(list(map(attrgetter("title"), papers)))
     title_index = title_index[paper_index]
     title_rows = [_words(t) for t in title_ids]
-    venue_index, venue_keys = _ids([(m.venue, tuple(m.categories)) for m in papers])
+    venue_index, venue_keys = _ids(list(zip(map(attrgetter("venue"), papers),
+                                            map(tuple, map(attrgetter("categories"), papers)), strict=True)))
     venue_index = venue_index[paper_index]
     venue_rows = [_words(v) + [c.lower() for c in cats] for v, cats in venue_keys]
     affil_rows = [_words(" ".join(m.affiliations)) if m.affiliations else [] for m in mentions]
@@ -258,7 +260,8 @@ def paper_text_fields(mentions: list[Mention]) -> dict[str, Any]:
         "affils": _tfidf(_bag(affil_rows)),
         "has_affil": np.array([bool(r) for r in affil_rows]),
         "years": np.array([m.year if m.year else np.nan for m in mentions], dtype=np.float32),
-        "n_authors": np.array([max(m.n_authors, len(m.coauthors) + 1) for m in mentions], dtype=np.float32),
+        "n_authors": np.maximum(np.fromiter(map(attrgetter("n_authors"), mentions), np.int64, len(mentions)),
+                                _row_lengths(list(map(attrgetter("coauthors"), mentions))) + 1).astype(np.float32),
         "title_index": title_index,
         "distinct_titles": tuple(title_ids),
     }
