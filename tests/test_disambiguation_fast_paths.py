@@ -233,3 +233,25 @@ def test_paper_fields_read_with_attrgetter_equal_the_per_mention_code(shared):
         assert np.array_equal(fields["n_authors"], plain)
         titles = [m.title for m in data.mentions]
         assert [fields["distinct_titles"][t] for t in fields["title_index"].tolist()] == titles
+
+
+def test_pair_features_skipping_empty_rows_are_bitwise_the_plain_products(shared, monkeypatch):
+    from paperatlas.disambiguation import features
+    from paperatlas.disambiguation.features import Evidence, pair_features
+
+    def plain_rowdot(matrix, left, right):
+        if matrix.nnz == 0 or len(left) == 0:
+            return np.zeros(len(left), dtype=np.float32)
+        return np.asarray(matrix[left].multiply(matrix[right]).sum(axis=1), dtype=np.float32).ravel()
+
+    mentions, _ = read_oai_mentions(sorted((shared / "arxiv" / "oai-pmh-cs-2016").glob("page*.xml.gz"))[:2])
+    for data in [*read_all(shared / "disambiguation").values(), mentions]:
+        ms = data if isinstance(data, list) else data.mentions
+        parts = name_parts(ms)
+        left, right, _ = candidate_pairs(blocks_of(parts, swap_aware_blocks(parts)))
+        ev = Evidence.build(ms, parts)
+        fast = pair_features(ev, left, right)
+        with monkeypatch.context() as patch:
+            patch.setattr(features, "_rowdot", plain_rowdot)
+            plain = pair_features(ev, left, right)
+        assert len(fast) > 1000 and fast.tobytes() == plain.tobytes()

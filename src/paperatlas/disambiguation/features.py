@@ -276,8 +276,16 @@ def _presence(rows: np.ndarray, cols: np.ndarray, n: int, width: int) -> sparse.
 
 
 def _rowdot(matrix: sparse.csr_matrix, left: np.ndarray, right: np.ndarray) -> np.ndarray:
+    """Row-wise dot products; pairs with an empty row on either side are 0 without being gathered (most
+    mentions have no affiliation, solo papers no coauthor)."""
     if matrix.nnz == 0 or len(left) == 0:
         return np.zeros(len(left), dtype=np.float32)
+    filled = np.diff(matrix.indptr) > 0
+    both = filled[left] & filled[right]
+    if not both.all():
+        out = np.zeros(len(left), dtype=np.float32)
+        out[both] = _rowdot(matrix, left[both], right[both])
+        return out
     return np.asarray(matrix[left].multiply(matrix[right]).sum(axis=1), dtype=np.float32).ravel()
 
 
