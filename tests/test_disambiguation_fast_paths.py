@@ -255,3 +255,30 @@ def test_pair_features_skipping_empty_rows_are_bitwise_the_plain_products(shared
             patch.setattr(features, "_rowdot", plain_rowdot)
             plain = pair_features(ev, left, right)
         assert len(fast) > 1000 and fast.tobytes() == plain.tobytes()
+
+
+def _plain_parts_of(name, forenames=None, surname=None):
+    """parts_of as it was before its homonym fast path: split_homonym on every name."""
+    from paperatlas.disambiguation.names import NameParts, _fold_forenames, fast_surname_key
+    from paperatlas.normalize import parse_name, split_homonym
+
+    bare, homonym = split_homonym(name or "")
+    if surname is None:
+        forenames, surname, _ = parse_name(bare)
+    first, middle, alt = _fold_forenames(forenames or "")
+    folded = fast_surname_key(surname)
+    return NameParts(first=first, middle=middle, surname=folded, homonym=homonym,
+                     block=f"{folded} {first[:1]}".strip(), first_is_initial=len(first) <= 1, first_alt=alt)
+
+
+def test_names_fold_as_before_the_homonym_fast_path(shared):
+    mentions, _ = read_oai_mentions(sorted((shared / "arxiv" / "oai-pmh-cs-2016").glob("page*.xml.gz"))[:2])
+    for data in read_all(shared / "disambiguation").values():
+        mentions.extend(data.mentions)
+    spellings = {(m.name, m.forenames, m.surname) for m in mentions}
+    spellings |= {(m.name, None, None) for m in mentions}
+    spellings |= {(n, None, None) for n in ("Jun Wang 0006", " Jun Wang 0006 ", "Jun Wang 12", "Wang, Jun 0002",
+                                            "Jun Wang ٠٠٠٦", "Jun Wang²", "", "0001")}
+    assert sum(1 for n, _, _ in spellings if n and n.strip()[-1:].isdigit()) >= 5
+    for spelling in sorted(spellings, key=str):
+        assert parts_of.__wrapped__(*spelling) == _plain_parts_of(*spelling), spelling

@@ -95,7 +95,9 @@ def _fold_forenames(forenames: str) -> tuple[str, str, str]:
 @lru_cache(maxsize=262_144)
 def parts_of(name: str, forenames: str | None = None, surname: str | None = None) -> NameParts:
     """Fold a name (given whole, or as parts when the source separated them) into :class:`NameParts`."""
-    bare, homonym = split_homonym(name or "")
+    bare, homonym = (name or "").strip(), None
+    if bare[-1:].isdigit():  # only a name ending in a digit can carry a DBLP homonym number
+        bare, homonym = split_homonym(bare)
     if surname is None:
         forenames, surname, _ = parse_name(bare)
     first, middle, alt = _fold_forenames(forenames or "")
