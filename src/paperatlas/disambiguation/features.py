@@ -11,7 +11,7 @@ from __future__ import annotations
 import dataclasses
 import math
 import re
-from collections.abc import Hashable
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 from itertools import chain, count
 from operator import attrgetter
@@ -155,35 +155,21 @@ class Evidence:
 
     @classmethod
     def build(cls, mentions: list[Mention], parts: list[NameParts] | None = None,
-              prepared: tuple[dict[str, Any], CoauthorSlots] | None = None) -> Evidence:
+              prepared: tuple[dict[str, Any], CoauthorSlots] | Callable[[], tuple[dict[str, Any], CoauthorSlots]]
+              | None = None) -> Evidence:
         """``prepared``: :func:`prepare` of these mentions, where the caller has it already (it needs no name
-        folding, so ``parallel.py`` builds it in a worker while this process folds the names)."""
+        folding, so ``parallel.py`` builds it in a worker while this process folds the names), or a function
+        that waits for it: the name fields are built first, while the worker may still be busy."""
         parts = parts if parts is not None else name_parts(mentions)
-        text_fields, slots = prepared if prepared is not None else prepare(mentions)
         n = len(mentions)
-        key_vocab, rows = slots.key_vocab, np.repeat(np.arange(n, dtype=np.int64), slots.row_len)
         # Name fields are computed once per distinct NameParts (parts_of hands equal names one shared object).
         part_index, part_vocab = _ids(list(map(id, parts)))
         names = [parts[i] for i in _first_positions(part_index, len(part_vocab)).tolist()]
-        own = np.array([key_vocab.get(p.block, -1) for p in names], dtype=np.int64)[part_index]
-        co_keys = slots.keys
-        keep = (co_keys > 0) & (co_keys != own[rows])
-        coauthors = _presence(rows[keep], co_keys[keep], n, len(key_vocab))
-        keep = slots.full > 0
-        coauthors_full = _presence(rows[keep], slots.full[keep], n, slots.n_full)
-        df = np.bincount(coauthors.indices, minlength=coauthors.shape[1]).astype(np.float32)
-        co_idf = coauthors.multiply(np.log((1.0 + n) / (1.0 + df))[None, :] ** 0.5).tocsr()
         first_vocab: dict[str, int] = {}
         given_vocab: dict[tuple[str, str, str], int] = {}
         counts = name_counts.shipped()
         last_c, first_c, full_c = counts["last"], counts["first"], counts["full"]
-        return cls(
-            **text_fields,
-            parts=parts,
-            coauthors=coauthors,
-            coauthor_counts=np.diff(coauthors.indptr).astype(np.float32),
-            coauthors_full=coauthors_full,
-            coauthor_idf=co_idf,
+        name_fields = dict(
             first_ids=np.array([first_vocab.setdefault(p.first, len(first_vocab)) for p in names],
                                dtype=np.int64)[part_index],
             given_ids=np.array([given_vocab.setdefault(given_key(p), len(given_vocab)) for p in names],
@@ -195,6 +181,27 @@ class Evidence:
                                   for p in names], dtype=np.float32)[part_index],
             full_count=np.array([np.nan if p.first_is_initial else math.log1p(full_c.get(f"{p.first} {p.surname}", 0))
                                  for p in names], dtype=np.float32)[part_index],
+        )
+        if prepared is None:
+            prepared = prepare(mentions)
+        text_fields, slots = prepared() if callable(prepared) else prepared
+        key_vocab, rows = slots.key_vocab, np.repeat(np.arange(n, dtype=np.int64), slots.row_len)
+        own = np.array([key_vocab.get(p.block, -1) for p in names], dtype=np.int64)[part_index]
+        co_keys = slots.keys
+        keep = (co_keys > 0) & (co_keys != own[rows])
+        coauthors = _presence(rows[keep], co_keys[keep], n, len(key_vocab))
+        keep = slots.full > 0
+        coauthors_full = _presence(rows[keep], slots.full[keep], n, slots.n_full)
+        df = np.bincount(coauthors.indices, minlength=coauthors.shape[1]).astype(np.float32)
+        co_idf = coauthors.multiply(np.log((1.0 + n) / (1.0 + df))[None, :] ** 0.5).tocsr()
+        return cls(
+            **text_fields,
+            **name_fields,
+            parts=parts,
+            coauthors=coauthors,
+            coauthor_counts=np.diff(coauthors.indptr).astype(np.float32),
+            coauthors_full=coauthors_full,
+            coauthor_idf=co_idf,
         )
 
 

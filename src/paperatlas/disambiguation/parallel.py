@@ -122,7 +122,7 @@ def cluster_in_parallel(mentions: list[Mention], model: PairModel, workers: int,
     parts = name_parts(mentions)
     keys = keys if keys is not None else swap_aware_blocks(parts)
     blocks = blocks_of(parts, keys)
-    evidence = Evidence.build(mentions, parts, prepared=prepared.result())
+    evidence = Evidence.build(mentions, parts, prepared=prepared.result)  # waits once the name fields are built
     pin_codes = codes(list(pins)) if pins is not None else None
     cut_at = model.threshold if threshold is None else threshold
     labels = np.full(len(mentions), -1, dtype=np.int64)
