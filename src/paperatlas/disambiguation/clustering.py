@@ -64,9 +64,11 @@ class Scored:
 
 
 def score(mentions: list[Mention], model: PairModel, *, pins: Sequence[object | None] | None = None,
-          keys: list[str] | None = None, evidence: Evidence | None = None) -> Scored:
+          keys: list[str] | None = None, evidence: Evidence | None = None,
+          known: dict[str, np.ndarray] | None = None) -> Scored:
     """Pair distances of every block.  ``evidence``: these mentions' rows of a larger corpus's evidence (a
-    share of its blocks, see ``parallel.py``), so that they are scored as within that corpus."""
+    share of its blocks, see ``parallel.py``), so that they are scored as within that corpus; ``known``: their
+    rows of the corpus's :func:`blocking.mention_codes`, where the caller has them."""
     n = len(mentions)
     parts = evidence.parts if evidence is not None else name_parts(mentions)
     keys = keys if keys is not None else swap_aware_blocks(parts)
@@ -74,7 +76,7 @@ def score(mentions: list[Mention], model: PairModel, *, pins: Sequence[object | 
     pin_codes = codes(list(pins) if pins is not None else [None] * n)
     left, right, owner = candidate_pairs(blocks)
     ev = evidence if evidence is not None else Evidence.build(mentions, parts)
-    known = {**mention_codes(mentions, parts), "pin": pin_codes}
+    known = {**(known if known is not None else mention_codes(mentions, parts)), "pin": pin_codes}
     cannot, must = hard_rules(mentions, ev, left, right, pin_codes, known)
     prob = np.zeros(len(left), dtype=np.float32)
     free = ~cannot & ~must
