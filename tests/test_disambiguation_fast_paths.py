@@ -282,3 +282,67 @@ def test_names_fold_as_before_the_homonym_fast_path(shared):
     assert sum(1 for n, _, _ in spellings if n and n.strip()[-1:].isdigit()) >= 5
     for spelling in sorted(spellings, key=str):
         assert parts_of.__wrapped__(*spelling) == _plain_parts_of(*spelling), spelling
+
+
+def test_small_linkage_ranks_equal_np_unique():
+    from paperatlas.disambiguation.linkage import ranks
+
+    rng = np.random.default_rng(17)
+    for n in (1, 2, 3, 5, 40, 2500):
+        values = rng.integers(0, max(2, n // 2) * 3, n).tolist()
+        assert ranks(values).tolist() == np.unique(values, return_inverse=True)[1].tolist()
+
+
+def _plain_link_seeds(pairs, prob, seeds, threshold):
+    """link_seeds with one condensed matrix built per block in the loop, the reference for the one-scatter
+    version."""
+    from paperatlas.disambiguation.linkage import link
+    from paperatlas.disambiguation.seeds import CANNOT
+
+    dist = np.where(pairs.cannot, CANNOT, 1.0 - prob.astype(np.float64))
+    dist = np.where(pairs.cannot | pairs.evidence, dist, 1.0)
+    n_seeds = int(seeds.max()) + 1
+    seed_label = np.arange(n_seeds, dtype=np.int64)
+    close = dist < threshold
+    bounds = np.searchsorted(pairs.block, np.arange(int(pairs.block.max()) + 2))
+    next_label = n_seeds
+    for blk in np.unique(pairs.block[close]).tolist():
+        lo, hi = bounds[blk], bounds[blk + 1]
+        local_ids = np.unique(np.concatenate([pairs.a[lo:hi], pairs.b[lo:hi]]))
+        if len(local_ids) == 2:
+            seed_label[pairs.b[lo]] = seed_label[pairs.a[lo]]
+            continue
+        position = {s: k for k, s in enumerate(local_ids.tolist())}
+        k = len(local_ids)
+        condensed = np.full(k * (k - 1) // 2, CANNOT)
+        for a, b, d in zip(pairs.a[lo:hi].tolist(), pairs.b[lo:hi].tolist(), dist[lo:hi].tolist(), strict=True):
+            i, j = sorted((position[a], position[b]))
+            condensed[k * i - i * (i + 1) // 2 + (j - i - 1)] = d
+        labels = link(k, condensed, threshold, "average")
+        seed_label[local_ids] = labels + next_label
+        next_label += int(labels.max()) + 1
+    return seed_label[seeds]
+
+
+def _same_partition(x: np.ndarray, y: np.ndarray) -> bool:
+    _, first_x, inv_x = np.unique(x, return_index=True, return_inverse=True)
+    _, first_y, inv_y = np.unique(y, return_index=True, return_inverse=True)
+    return np.array_equal(first_x[inv_x], first_y[inv_y])
+
+
+def test_seed_linkage_in_one_scatter_equals_one_matrix_per_block(shared):
+    from paperatlas.disambiguation.clustering import score, seeds_of
+    from paperatlas.disambiguation.pairmodel import shipped_model
+    from paperatlas.disambiguation.seeds import link_seeds, seed_pairs
+
+    model = shipped_model()
+    for name in ("aminer-110", "s2and-qian"):
+        scored = score(read_all(shared / "disambiguation")[name].mentions, model)
+        seeds = seeds_of(scored, 0.1)
+        pairs = seed_pairs(scored.left, scored.right, scored.dist, scored.bounds, seeds, scored.evidence)
+        prob = np.zeros(len(pairs.a), dtype=np.float32)
+        prob[~pairs.cannot] = model.predict_seeds(pairs.x[~pairs.cannot])
+        for threshold in (0.3, model.threshold, 0.7):
+            got = link_seeds(pairs, prob, seeds, threshold)
+            assert _same_partition(got, _plain_link_seeds(pairs, prob, seeds, threshold)), (name, threshold)
+            assert len(np.unique(got)) < len(np.unique(seeds))  # some seeds did join
