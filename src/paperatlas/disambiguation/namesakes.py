@@ -28,7 +28,7 @@ Every setting ranked above it loosens the seed-level cut-offs (mean p 0.1 or 0.1
 joins 5 to 9 of the 23 pairs of DBLP Jun Zhangs alone: strangers' cross pairs average p of 0.1 to 0.18 and
 their pooled titles meet at a TF-IDF cosine of 0.03 to 0.2.  The AMiner small stores do not show this (half of
 their people have 3 to 9 papers; the Jun Zhangs have 12 to 212), so on training names alone the seed-level
-cut-offs would be looser.  So the seed-level pair (0.2 / 0.2) is set by the contract, and the validation moved
+cut-offs would be looser.  So the seed-level pair (0.2 / 0.2) is held by the contract, and the validation moved
 the pair-level title cut-off from 0.1 to 0.2 (4 of the 5 leave-one-fold-out choices; the fifth 0.15).
 """
 
