@@ -154,3 +154,80 @@ def test_the_server_embeds_queries_without_importing_torch(shared: Path, tmp_pat
                           capture_output=True, text=True, env=env, timeout=300)
     assert done.returncode == 0, done.stderr[-2000:]
     assert done.stdout.split() == ["onnxruntime"]  # the encoder did run, and nothing of torch
+
+
+class _Recording:
+    """An encoder whose first call waits for the test's go-ahead; it records each batch it was given."""
+
+    name, dim = "fake@1", 4
+
+    def __init__(self) -> None:
+        import threading
+
+        self.batches: list[list[str]] = []
+        self.entered = threading.Event()  # the first call has begun
+        self.go = threading.Event()
+
+    def encode(self, texts: list[str], batch_size: int = 64) -> np.ndarray:
+        if not self.batches:
+            self.entered.set()
+            self.go.wait(timeout=60)
+        self.batches.append(list(texts))
+        if "boom" in texts:
+            raise ValueError("boom")
+        return np.asarray([[len(t), ord(t[0]), ord(t[-1]), 1.0] for t in texts], dtype=np.float32)
+
+
+def test_queries_that_wait_for_the_encoder_are_embedded_together():
+    import threading
+
+    from paperatlas.search.encoder import BATCH_LIMIT, Batches
+
+    inner = _Recording()
+    batches = Batches(inner)  # type: ignore[arg-type]
+    texts = [f"query {i:02d}" for i in range(BATCH_LIMIT + 5)]
+    got: dict[str, np.ndarray] = {}
+    threads = [threading.Thread(target=lambda t=t: got.__setitem__(t, batches.encode(t))) for t in texts]
+    threads[0].start()
+    assert inner.entered.wait(timeout=60)
+    for thread in threads[1:]:
+        thread.start()
+    while batches.waiting() < len(texts) - 1:  # the first is being embedded alone, every other one waits
+        threading.Event().wait(0.01)
+    inner.go.set()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert [len(b) for b in inner.batches] == [1, BATCH_LIMIT, 4]  # alone, then as many as wait, in order
+    assert sorted(t for b in inner.batches for t in b) == sorted(texts)
+    for text in texts:
+        assert got[text].shape == (1, 4) and got[text][0, 0] == len(text) and got[text][0, 2] == ord(text[-1])
+
+
+def test_an_encoder_error_reaches_every_query_of_its_batch_and_the_next_ones_still_work():
+    import threading
+
+    from paperatlas.search.encoder import Batches
+
+    inner = _Recording()
+    batches = Batches(inner)  # type: ignore[arg-type]
+    errors: dict[str, str] = {}
+
+    def ask(text: str) -> None:
+        try:
+            batches.encode(text)
+        except ValueError as error:
+            errors[text] = str(error)
+
+    first = threading.Thread(target=ask, args=("first",))
+    first.start()
+    assert inner.entered.wait(timeout=60)
+    others = [threading.Thread(target=ask, args=(t,)) for t in ("boom", "bystander")]
+    for thread in others:
+        thread.start()
+    while batches.waiting() < 2:
+        threading.Event().wait(0.01)
+    inner.go.set()
+    for thread in [first, *others]:
+        thread.join(timeout=60)
+    assert errors == {"boom": "boom", "bystander": "boom"}
+    assert batches.encode("after")[0, 0] == len("after")
