@@ -16,9 +16,9 @@ import numpy as np
 import pytest
 
 from paperatlas.embeddings import onnx as query_encoder
-from paperatlas.search import search_papers
+from paperatlas.search import IndexNotBuilt, search_papers
 from paperatlas.search.corpus import load_papers, oai_papers
-from paperatlas.search.encoder import QueryEncoderMissing, encode_query
+from paperatlas.search.encoder import QueryEncoderNotBuilt, encode_query
 from paperatlas.search.stage import update_text, update_vectors
 from paperatlas.store import open_store
 
@@ -105,12 +105,23 @@ def test_no_export_is_an_error_that_says_what_to_run(vectors_without_encoder):
 
     store, word = vectors_without_encoder
     encode_query.cache_clear()
-    with pytest.raises(QueryEncoderMissing, match=r"run `paperatlas build --only search`") as raised:
+    with pytest.raises(QueryEncoderNotBuilt, match=r"run `paperatlas build --only search`") as raised:
         search_papers(store, word, mode="hybrid")
     assert "some-model@1" in str(raised.value) and "there is none" in str(raised.value)
-    with pytest.raises(QueryEncoderMissing):  # so a server over this store does not start
+    assert isinstance(raised.value, IndexNotBuilt)  # the CLI and the site say it as they say a missing index
+    with pytest.raises(QueryEncoderNotBuilt):  # so a server over this store does not start
         warm(store)
     assert search_papers(store, word, mode="bm25")["results"]  # BM25 alone never needs the encoder
+
+
+def test_the_search_command_says_what_to_run(vectors_without_encoder, cli, data_dir):
+    store, word = vectors_without_encoder
+    assert store.data_dir == data_dir  # the command runs on this store
+    encode_query.cache_clear()
+    result = cli("search", word)
+    assert result.exit_code == 2
+    assert "no query encoder for 'some-model@1'" in result.output and "paperatlas build --only search" in result.output
+    assert "Traceback" not in result.output
 
 
 def test_an_export_of_another_model_is_an_error_too(vectors_without_encoder):
@@ -119,7 +130,7 @@ def test_an_export_of_another_model_is_an_error_too(vectors_without_encoder):
     folder.mkdir(parents=True)
     (folder / query_encoder.META_FILE).write_text(json.dumps({"format": query_encoder.FORMAT, "model": "other@2"}))
     encode_query.cache_clear()
-    with pytest.raises(QueryEncoderMissing, match="it holds 'other@2'"):
+    with pytest.raises(QueryEncoderNotBuilt, match="it holds 'other@2'"):
         search_papers(store, word, mode="hybrid")
 
 

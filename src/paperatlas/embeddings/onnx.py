@@ -128,7 +128,7 @@ def export(model: str, folder: Path) -> None:
     embedder = get_embedder(model, device="cpu")
     st = getattr(embedder, "model", None)
     kinds = [type(module).__name__ for module in st] if st is not None else []
-    if kinds[:2] != ["Transformer", "Pooling"] or st[1].pooling_mode != "mean" or kinds[2:] not in ([], ["Normalize"]):
+    if kinds[:2] != ["Transformer", "Pooling"] or _pooling(st[1]) != "mean" or kinds[2:] not in ([], ["Normalize"]):
         raise ValueError(f"cannot export {model!r} for queries: only a transformer with mean pooling is supported "
                          f"(this one is {kinds or type(embedder).__name__})")
     transformer = st[0].auto_model.eval()
@@ -167,6 +167,12 @@ def export(model: str, folder: Path) -> None:
                                              "inputs": inputs, "max_seq_length": int(st.max_seq_length),
                                              "torch": torch.__version__}))
     _install(folder, staged)
+
+
+def _pooling(module: Any) -> str:
+    """A sentence-transformers Pooling module's mode ("mean", "cls", ...), in the versions that name it either way."""
+    mode = getattr(module, "pooling_mode", None)
+    return str(mode) if isinstance(mode, str) else str(module.get_pooling_mode_str())
 
 
 def _install(folder: Path, files: dict[str, Path]) -> None:

@@ -3,7 +3,8 @@
 The search stage exports that model to ONNX into ``<data_dir>/index/query-encoder`` (see
 :mod:`paperatlas.embeddings.onnx`, which says why); here it is loaded with ONNX Runtime, once per folder and model,
 and each query's vector is remembered.  No export, or one of another model than the vectors', is
-:class:`paperatlas.embeddings.onnx.QueryEncoderMissing`: it says to run ``paperatlas build --only search``.
+:class:`QueryEncoderNotBuilt`, an :class:`~paperatlas.search.index.IndexNotBuilt` (the CLI and the site say what to
+run, as for a missing index): ``paperatlas build --only search``.
 
 Queries that arrive while the encoder is busy are embedded together, in its next call (:class:`Batches`): one
 query of a few word pieces reads every weight of the model for a handful of rows, and four in one call cost about
@@ -20,6 +21,7 @@ from pathlib import Path
 import numpy as np
 
 from ..embeddings.onnx import OnnxEncoder, QueryEncoderMissing, encoder_dir
+from .index import IndexNotBuilt
 
 BATCH_LIMIT = 16  # queries in one call at most
 
@@ -95,10 +97,20 @@ class Batches:
             following.done.set()
 
 
+class QueryEncoderNotBuilt(IndexNotBuilt):
+    """The store's vectors have no exported query encoder (or one of another model): its message says what to run."""
+
+    def __init__(self, missing: QueryEncoderMissing) -> None:
+        super().__init__(missing.folder.parent.parent, str(missing))
+
+
 @functools.lru_cache(maxsize=4)
 def get_encoder(data_dir: Path, model: str) -> Batches:
     """The query encoder of the store in ``data_dir`` for vectors of ``model`` (a stored model name)."""
-    return Batches(OnnxEncoder(encoder_dir(data_dir), model))
+    try:
+        return Batches(OnnxEncoder(encoder_dir(data_dir), model))
+    except QueryEncoderMissing as missing:
+        raise QueryEncoderNotBuilt(missing) from missing
 
 
 @functools.lru_cache(maxsize=2048)
@@ -109,4 +121,4 @@ def encode_query(text: str, model: str, data_dir: Path) -> np.ndarray:
     return vector
 
 
-__all__ = ["Batches", "QueryEncoderMissing", "encode_query", "get_encoder"]
+__all__ = ["Batches", "QueryEncoderNotBuilt", "encode_query", "get_encoder"]

@@ -217,7 +217,7 @@ def semantic_candidates(store: Store, text: str, depth: int, vindex: Any = None)
     vindex = vindex if vindex is not None else open_vectors(store)
     if vindex is None or vindex.size == 0 or not text:
         return None
-    # the vectors' model exported for queries (QueryEncoderMissing, saying what to run, when it is not there)
+    # the vectors' model exported for queries (QueryEncoderNotBuilt, saying what to run, when it is not there)
     return vindex.search(encode_query(text, vindex.model, store.data_dir), depth)[0]
 
 
