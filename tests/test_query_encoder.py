@@ -242,3 +242,10 @@ def test_an_encoder_error_reaches_every_query_of_its_batch_and_the_next_ones_sti
         thread.join(timeout=60)
     assert errors == {"boom": "boom", "bystander": "boom"}
     assert batches.encode("after")[0, 0] == len("after")
+
+
+def test_exporting_without_the_embed_extra_says_what_to_install(tmp_path: Path, monkeypatch):
+    monkeypatch.setitem(sys.modules, "onnx", None)  # as if the package were not installed
+    with pytest.raises(ModuleNotFoundError, match=r"needs onnx: pip install 'paperatlas\[embed\]'"):
+        query_encoder.export("some-model@1", tmp_path / "query-encoder")
+    assert not (tmp_path / "query-encoder").exists()

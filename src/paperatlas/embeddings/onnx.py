@@ -121,7 +121,12 @@ def export(model: str, folder: Path) -> None:
     """Trace the sentence-transformers model ``model`` (a transformer, mean pooling, normalisation) to ONNX and
     write it with its tokenizer (cut at the model's ``max_seq_length``, padded to the longest text) and a meta
     file into ``folder``; the meta file is replaced last, so a reader never takes a half-written export."""
-    import torch
+    try:
+        import onnx  # noqa: F401  (what torch.onnx.export writes with)
+        import torch
+    except ModuleNotFoundError as missing:
+        raise ModuleNotFoundError(f"exporting the query encoder for {model!r} needs {missing.name}: pip install "
+                                  "'paperatlas[embed]'", name=missing.name) from missing
 
     from . import get_embedder
 
