@@ -50,19 +50,21 @@ def test_the_shared_file_keeps_the_newest_bodies(tmp_path: Path):
     assert kept == {f'"e{i}"' for i in range(SharedResponses.PRUNE_EVERY - 10, SharedResponses.PRUNE_EVERY)}
 
 
-def test_each_server_gets_its_own_file_and_gone_servers_files_are_removed(tmp_path: Path, monkeypatch):
-    import tempfile
-
-    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+def test_each_server_gets_its_own_private_file_and_gone_servers_files_are_removed(tmp_path: Path):
+    data_dir = tmp_path / "data"
+    folder = data_dir / "web-cache"
+    folder.mkdir(parents=True, mode=0o777)
+    folder.chmod(0o777)
     gone = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
-    stale = tmp_path / f"paperatlas-responses-{int(gone.stdout)}-123-abc.sqlite3"
+    stale = folder / f"paperatlas-responses-{int(gone.stdout)}-123.sqlite3"
     stale.write_bytes(b"")
-    (tmp_path / f"{stale.name}-wal").write_bytes(b"")
-    mine = shared_responses_path(tmp_path / "data", os.getpid())
-    assert not stale.exists() and not (tmp_path / f"{stale.name}-wal").exists()
-    assert mine.parent == tmp_path and f"-{os.getpid()}-" in mine.name
-    assert shared_responses_path(tmp_path / "data", os.getpid()) == mine  # the same server: the same file
-    assert shared_responses_path(tmp_path / "other", os.getpid()) != mine  # another data folder: another file
+    (folder / f"{stale.name}-wal").write_bytes(b"")
+    mine = shared_responses_path(data_dir, os.getpid())
+    assert not stale.exists() and not (folder / f"{stale.name}-wal").exists()
+    assert mine.parent == folder and f"-{os.getpid()}-" in mine.name
+    assert folder.stat().st_mode & 0o777 == 0o700  # no other local user may plant or read a file there
+    assert shared_responses_path(data_dir, os.getpid()) == mine  # the same server: the same file
+    assert shared_responses_path(tmp_path / "other", os.getpid()).parent == tmp_path / "other" / "web-cache"
 
 
 @pytest.mark.slow
@@ -73,7 +75,7 @@ def test_the_workers_of_one_server_render_each_page_once(atom_papers_store, tmp_
     data_dir = atom_papers_store.data_dir
     atom_papers_store.close()
     port = free_port()
-    env = {**os.environ, "PAPERATLAS_DATA_DIR": str(data_dir), "PAPERATLAS_QUIET": "1", "TMPDIR": str(tmp_path),
+    env = {**os.environ, "PAPERATLAS_DATA_DIR": str(data_dir), "PAPERATLAS_QUIET": "1",
            "PYTHONPATH": os.pathsep.join([str(REPO / "src"), os.environ.get("PYTHONPATH", "")])}
     env.pop("PAPERATLAS_DATABASE_URL", None)
     server = subprocess.Popen([sys.executable, "-m", "uvicorn", "--factory", "paperatlas.web.serve:app_from_env",
@@ -92,7 +94,7 @@ def test_the_workers_of_one_server_render_each_page_once(atom_papers_store, tmp_
                 assert response.status_code == 200, page
                 bodies[page].add(response.content)
         assert all(len(found) == 1 for found in bodies.values())  # every worker answered the same bytes
-        [path] = tmp_path.glob("paperatlas-responses-*.sqlite3")
+        [path] = (data_dir / "web-cache").glob("paperatlas-responses-*.sqlite3")
         with sqlite3.connect(path) as db:
             rows, writes = db.execute("SELECT COUNT(*), MAX(rowid) FROM responses").fetchone()
         assert rows == writes == len(pages)

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import hashlib
 import sqlite3
-import tempfile
 import threading
 import time
 from collections import OrderedDict
@@ -120,16 +119,18 @@ class SharedResponses:
 
 
 def shared_responses_path(data_dir: Path, server_pid: int) -> Path:
-    """The file the workers of the server process ``server_pid`` share, in the temporary folder: named by that
-    process's id and start time (never one an earlier server left) and the data folder.  Files of servers that are
-    gone are removed on the way."""
-    folder = Path(tempfile.gettempdir())
+    """The file the workers of the server process ``server_pid`` share: in ``DATA_DIR/web-cache`` (a folder only
+    this user may open, never the world-writable temporary folder, where another local user could plant a file of
+    the predictable name and serve its pages), named by that process's id and start time, so never a file an
+    earlier server left.  Files of servers that are gone are removed on the way."""
+    folder = Path(data_dir) / "web-cache"
+    folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+    folder.chmod(0o700)  # mkdir's mode is masked by the umask, and an existing folder keeps its own
     for old in folder.glob("paperatlas-responses-*.sqlite3*"):
         pid, _, started = old.name.split(".")[0].removeprefix("paperatlas-responses-").partition("-")
-        if pid.isdigit() and _start_time(int(pid)) != started.partition("-")[0]:
+        if pid.isdigit() and _start_time(int(pid)) != started:
             old.unlink(missing_ok=True)
-    digest = hashlib.blake2b(str(Path(data_dir).resolve()).encode(), digest_size=6).hexdigest()
-    return folder / f"paperatlas-responses-{server_pid}-{_start_time(server_pid)}-{digest}.sqlite3"
+    return folder / f"paperatlas-responses-{server_pid}-{_start_time(server_pid)}.sqlite3"
 
 
 def _start_time(pid: int) -> str:
