@@ -410,7 +410,8 @@ def bench_search(app: Any, n_papers: int, n_queries: int, with_vectors: bool, re
                 embed_s, qvec = 0.0, None
                 if kind == "hybrid":
                     t0 = time.perf_counter()
-                    qvec = encode_query.__wrapped__(text, vindex.model)  # uncached: the engine pays it too
+                    # uncached: the engine pays it too
+                    qvec = encode_query.__wrapped__(text, vindex.model, store.data_dir)
                     embed_s = time.perf_counter() - t0
                     encodes.append(embed_s)
 

@@ -26,7 +26,10 @@ _lists: OrderedDict[tuple[str, str], tuple[tuple[Any, ...], list[str], list[str]
 
 def fingerprint(db: Any) -> tuple[Any, ...]:
     """What changes whenever a block key may have: cheap (index probes and one small table)."""
-    row = db.query_tuples("SELECT MAX(modified_at), MAX(id), COUNT(*) FROM identities")[0]
+    # three scalar subqueries, not one SELECT of three aggregates: with COUNT(*) beside them SQLite gives up its
+    # MIN/MAX optimisation and scans the table for MAX(modified_at) (1.1 ms on the demo store, not 0.015)
+    row = db.query_tuples("SELECT (SELECT MAX(modified_at) FROM identities), (SELECT MAX(id) FROM identities), "
+                          "(SELECT COUNT(*) FROM identities)")[0]
     stages = tuple(db.query_tuples("SELECT stage, watermark, updated_at FROM stage_state ORDER BY stage"))
     return (*row, stages)
 

@@ -20,9 +20,16 @@ A seed pair without any of these keeps its learned probability out of the linkag
 cannot-link): it may still end in one identity through a third seed that has evidence with both, as average
 linkage decides.
 
-The cut-offs are round values set above what unrelated papers of one name share: two strangers' pooled titles
-meet at a TF-IDF cosine of 0.03 to 0.2, their cross pairs average p of 0.1 to 0.18 (the Jun Zhang pairs above).
-The held-out benchmark moved by -0.003 to +0.005 in B3 F1 (model card, session 7).
+How the cut-offs were chosen (``scripts/tune_namesake_guards.py``, model card session 8): on training names
+only, by the mean B3 F1 of every (collection, fold) of names clustered by the fold model that never saw it, plus
+AMiner "small stores" (two people of a name alone); the 541 settings are walked in that order and the first one
+that keeps the namesakes-alone contract (``tests/test_disambiguation_small_store.py``, pass/fail) is the choice.
+Every setting ranked above it loosens the seed-level cut-offs (mean p 0.1 or 0.15, or seed titles at 0.1) and
+joins 5 to 9 of the 23 pairs of DBLP Jun Zhangs alone: strangers' cross pairs average p of 0.1 to 0.18 and
+their pooled titles meet at a TF-IDF cosine of 0.03 to 0.2.  The AMiner small stores do not show this (half of
+their people have 3 to 9 papers; the Jun Zhangs have 12 to 212), so on training names alone the seed-level
+cut-offs would be looser.  So the seed-level pair (0.2 / 0.2) is held by the contract, and the validation moved
+the pair-level title cut-off from 0.1 to 0.2 (4 of the 5 leave-one-fold-out choices; the fifth 0.15).
 """
 
 from __future__ import annotations
@@ -35,9 +42,7 @@ from .features import FEATURES, Evidence
 TITLE_COS = 0.2
 AFFIL_COS = 0.5
 P_MEAN = 0.2
-
-
-PAIR_TITLE_COS = 0.1
+PAIR_TITLE_COS = 0.2  # per pair, before seeds chain; 0.1 until session 8
 
 
 def pair_evidence(x: np.ndarray) -> np.ndarray:

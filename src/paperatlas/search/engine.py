@@ -217,11 +217,8 @@ def semantic_candidates(store: Store, text: str, depth: int, vindex: Any = None)
     vindex = vindex if vindex is not None else open_vectors(store)
     if vindex is None or vindex.size == 0 or not text:
         return None
-    try:
-        vector = encode_query(text, vindex.model)
-    except Exception:  # no model installed here: search still works on BM25 alone
-        return None
-    return vindex.search(vector, depth)[0]
+    # the vectors' model exported for queries (QueryEncoderNotBuilt, saying what to run, when it is not there)
+    return vindex.search(encode_query(text, vindex.model, store.data_dir), depth)[0]
 
 
 def fuse(rankings: list[tuple[list[int], float]], k: float) -> list[tuple[int, float]]:

@@ -108,10 +108,12 @@ def create_index(store: Store) -> Any:
 
 
 class IndexNotBuilt(RuntimeError):
-    """The full-text index does not exist yet: callers say what to run instead of answering differently."""
+    """The full-text index (or, as :class:`paperatlas.search.encoder.QueryEncoderNotBuilt`, the query encoder) does
+    not exist yet: callers say what to run instead of answering differently."""
 
-    def __init__(self, data_dir: object = None) -> None:
-        super().__init__("the search index is not built: run `paperatlas build`")
+    def __init__(self, data_dir: object = None,
+                 message: str = "the search index is not built: run `paperatlas build`") -> None:
+        super().__init__(message)
         self.data_dir = data_dir
 
 

@@ -7,6 +7,9 @@ the index commits and the watermark after it, so a crash at any point only means
 
 Vectors: the embeddings table has no change sequence, so the stage compares each paper's ``content_hash`` with
 the digest it indexed last time, and replaces, adds or removes only those vectors (or rebuilds when most changed).
+
+Query encoder: the vectors' model exported to ONNX for the server (:mod:`paperatlas.embeddings.onnx`), made when
+it is missing or of another model.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ from typing import Any
 
 import numpy as np
 
+from ..embeddings import onnx as query_encoder
 from ..progress import progress
 from ..store import Database, Store
 from . import vectors as vec
@@ -43,6 +47,11 @@ def update(store: Store, *, full: bool = False, show_progress: bool = False) -> 
     started = time.perf_counter()
     figures.update(update_vectors(store, full=full))
     figures["vector_seconds"] = round(time.perf_counter() - started, 3)
+    if figures.get("model"):
+        # what the server embeds queries with (embeddings/onnx.py): exported once per model, kept while it stands
+        started = time.perf_counter()
+        figures.update(query_encoder.ensure(store.data_dir, figures["model"]))
+        figures["query_encoder_seconds"] = round(time.perf_counter() - started, 3)
     return figures
 
 

@@ -1,9 +1,10 @@
 """Warm start: everything a first search needs, loaded before the server accepts a connection.
 
-Loading the embedding model takes seconds (7-9 s measured on the demo machine, torch and the weights), and the
-first search after ``serve`` used to pay for it, as did the first one after each worker started.  ``serve`` and the
-worker factory call :func:`warm` before uvicorn binds its socket, so no request ever waits on a model load: the
-model is loaded and one query embedded, the full-text index opened and searched once, the vector index read.
+Loading the query encoder takes a moment (ONNX Runtime and the exported weights; 7-9 s through torch on the demo
+machine before), and the first search after ``serve`` used to pay for it, as did the first one after each worker
+started.  ``serve`` and the worker factory call :func:`warm` before uvicorn binds its socket, so no request ever
+waits on a model load: the model is loaded and one query embedded, the full-text index opened and searched once,
+the vector index read.
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ def warm(store: Store) -> dict[str, Any]:
         if vindex is not None and vindex.size:
             from .encoder import encode_query
 
-            encode_query("warm up the query encoder", vindex.model)
+            encode_query("warm up the query encoder", vindex.model, store.data_dir)
             out["vectors"], out["model"] = vindex.size, vindex.model
         search_papers(store, "warm up", limit=1, facets=True)  # the searcher, the analyzers, the facet pool
     out["seconds"] = round(time.perf_counter() - started, 3)

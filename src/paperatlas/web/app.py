@@ -11,8 +11,10 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import Any
 
 import anyio.to_thread
+import jinja2
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
@@ -25,15 +27,35 @@ from ..search import IndexNotBuilt
 from ..settings import Settings, current
 from ..store import Store
 from . import security
-from .caching import CachedResponses, DataVersion, ResponseCache
+from .caching import CachedResponses, DataVersion, ResponseCache, SharedResponses
 from .memo import VersionMemo
 
 HERE = Path(__file__).parent
 log = logging.getLogger(__name__)
 
 
+_DICT_ATTRIBUTES = frozenset(dir(dict))
+
+
+class _Environment(jinja2.Environment):
+    """Jinja's lookup of ``p.title``, with a fast path for the plain dicts pages are made of.
+
+    Jinja tries ``getattr(p, "title")`` first and the item only after its AttributeError: on a dict that is an
+    exception raised and caught for nearly every field a template shows (the largest single cost of rendering a
+    paper list under ``bench web --mix``).  A dict has no attributes but those of its type, so looking the item up
+    first for any other name gives exactly Jinja's answer."""
+
+    def getattr(self, obj: Any, attribute: str) -> Any:
+        if type(obj) is dict and attribute not in _DICT_ATTRIBUTES:
+            try:
+                return obj[attribute]
+            except KeyError:
+                pass
+        return super().getattr(obj, attribute)
+
+
 def make_templates() -> Jinja2Templates:
-    templates = Jinja2Templates(directory=str(HERE / "templates"))
+    templates = Jinja2Templates(env=_Environment(loader=jinja2.FileSystemLoader(str(HERE / "templates"))))
     templates.env.autoescape = True  # every title, abstract and name is user data: escape it all
     # the templates ship with the package and never change under a running server; with auto_reload on, Jinja
     # stats the template file and every file it extends or imports on each render (1.3% of the server's CPU
@@ -74,13 +96,15 @@ def _lifespan(threads: int):
 
 def create_app(store: Store, *, cache_size: int = 4096, settings: Settings | None = None,
                public_url: str | None = None, trusted_hosts: list[str] | None = None,
-               trusted_proxies: list[str] | None = None, outbox: bool = False) -> FastAPI:
+               trusted_proxies: list[str] | None = None, outbox: bool = False,
+               shared_cache: SharedResponses | None = None) -> FastAPI:
     """The whole site over ``store``; ``cache_size=0`` turns the rendered-response cache off (benchmarks).
 
     ``settings``: those the command line built (default: this process's, :func:`paperatlas.settings.current`);
     ``public_url``, ``trusted_hosts`` and ``trusted_proxies`` override theirs (tests).  ``outbox=True`` (the demo on
     a loopback address) serves the local mail outbox at /outbox to loopback clients, so sign-in and confirmation
-    links can be clicked without a mail server."""
+    links can be clicked without a mail server.  ``shared_cache``: rendered pages this server's other worker
+    processes may read (:func:`paperatlas.web.serve.app_from_env` gives one to each worker)."""
     settings = settings or current()
     public_url = public_url if public_url is not None else settings.public_url
     trusted_hosts = trusted_hosts if trusted_hosts is not None else settings.trusted_hosts
@@ -101,7 +125,7 @@ def create_app(store: Store, *, cache_size: int = 4096, settings: Settings | Non
     app.state.outbox = outbox
     app.state.templates = make_templates()
     app.state.data_version = DataVersion(store)
-    app.state.response_cache = ResponseCache(cache_size)
+    app.state.response_cache = ResponseCache(cache_size, shared_cache)
     app.state.memo = VersionMemo()  # answers shared by several URLs, per data version (web/memo.py)
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
     app.add_middleware(CachedResponses, state=app.state)

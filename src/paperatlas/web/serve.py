@@ -7,6 +7,7 @@ settings, read from the environment the CLI sets (PAPERATLAS_DATA_DIR, PAPERATLA
 
 from __future__ import annotations
 
+import multiprocessing
 import socket
 
 from fastapi import FastAPI
@@ -14,6 +15,7 @@ from fastapi import FastAPI
 from ..settings import Settings
 from ..store import open_store
 from .app import create_app
+from .caching import SharedResponses, shared_responses_path
 
 # How every server of the site runs uvicorn.  proxy_headers off: uvicorn's own handling trusts X-Forwarded-For from
 # 127.0.0.1 by default, so anyone on the machine (or behind a local proxy that passes the header on) could pick the
@@ -25,8 +27,12 @@ UVICORN_FLAGS = ["--no-proxy-headers"]
 def app_from_env() -> FastAPI:
     settings = Settings.load()
     store = open_store(settings.data_dir, settings.secret("database_url"), upgrade=False)
+    # a worker of a several-worker server (a process uvicorn spawned) shares rendered pages with its siblings
+    server = multiprocessing.parent_process()
+    shared = (SharedResponses(shared_responses_path(settings.data_dir, server.pid), settings.web_cache)
+              if server is not None and server.pid is not None and settings.web_cache else None)
     # each worker warms up (model, indexes, templates) in the app's lifespan, before it takes a request
-    return create_app(store, cache_size=settings.web_cache, settings=settings)
+    return create_app(store, cache_size=settings.web_cache, settings=settings, shared_cache=shared)
 
 
 def port_is_free(host: str, port: int) -> bool:
