@@ -17,42 +17,53 @@ import numpy as np
 
 from .features import Evidence
 from .mentions import Mention
-from .names import NameParts, given_compatible, given_key
+from .names import NameParts, given_compatible_many, given_key
 
 MAX_BLOCK = 2500  # above this, a block is pre-split by full first name before the O(n^2) part
 
 
 def swap_aware_blocks(parts: list[NameParts]) -> list[str]:
     """Block keys, with detectable swapped name order folded in: "Zhang Jun" (block "jun z") joins "Jun Zhang"
-    (block "zhang j") when the corpus writes that person the other way round more often."""
-    keys = [p.block for p in parts]
+    (block "zhang j") when the corpus writes that person the other way round more often.
+
+    Each distinct :class:`NameParts` object (``mentions.name_parts`` hands one per spelling) is read once, with
+    its number of mentions as weight."""
+    by_id = dict(zip(map(id, parts), parts, strict=True))
+    position = {k: n for n, k in enumerate(by_id)}
+    index = list(map(position.__getitem__, map(id, parts)))
+    distinct = list(by_id.values())
+    weight = np.bincount(np.array(index, dtype=np.int64), minlength=len(distinct)).tolist() if parts else []
     full_counts: dict[tuple[str, str], int] = defaultdict(int)
-    for p in parts:
+    for p, w in zip(distinct, weight, strict=True):
         if not p.first_is_initial:
-            full_counts[(p.surname, p.first)] += 1
-    out = []
-    for p, key in zip(parts, keys, strict=True):
+            full_counts[(p.surname, p.first)] += w
+    keys = []
+    for p in distinct:
+        key = p.block
         if not p.first_is_initial and not p.middle:
             here = full_counts[(p.surname, p.first)]
             there = full_counts.get((p.first, p.surname), 0)
             if there > here:
                 key = f"{p.first} {p.surname[:1]}"
-        out.append(key)
-    return out
+        keys.append(key)
+    return list(map(keys.__getitem__, index))
 
 
 def blocks_of(parts: list[NameParts], keys: list[str]) -> list[np.ndarray]:
-    """Groups of mention indices that may hold one person; huge blocks split by full first name."""
-    groups: dict[str, list[int]] = defaultdict(list)
-    for i, key in enumerate(keys):
-        groups[key].append(i)
+    """Groups of mention indices that may hold one person (in order of first appearance, members ascending);
+    huge blocks split by full first name."""
+    position = {k: n for n, k in enumerate(dict.fromkeys(keys))}
+    code = np.fromiter(map(position.__getitem__, keys), dtype=np.int64, count=len(keys))
+    order = np.argsort(code, kind="stable")
+    bounds = np.zeros(len(position) + 1, dtype=np.int64)
+    np.cumsum(np.bincount(code, minlength=len(position)), out=bounds[1:])
     out = []
-    for members in groups.values():
+    for members in np.split(order, bounds[1:-1]) if len(keys) else []:
         if len(members) <= MAX_BLOCK:
-            out.append(np.array(members, dtype=np.int64))
+            out.append(members)
             continue
         by_first: dict[str, list[int]] = defaultdict(list)
-        for i in members:
+        for i in members.tolist():
             by_first[parts[i].first if not parts[i].first_is_initial else ""].append(i)
         for sub in by_first.values():
             for start in range(0, len(sub), MAX_BLOCK):
@@ -70,39 +81,57 @@ def _triu(n: int) -> tuple[np.ndarray, np.ndarray]:
 
 
 def candidate_pairs(blocks: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """All within-block pairs (left, right, block number)."""
-    lefts, rights, owners = [], [], []
-    for b, members in enumerate(blocks):
-        if len(members) < 2:
-            continue
-        i, j = _triu(len(members))
-        lefts.append(members[i])
-        rights.append(members[j])
-        owners.append(np.full(len(i), b, dtype=np.int64))
-    if not lefts:
-        empty = np.zeros(0, dtype=np.int64)
-        return empty, empty, empty
-    return np.concatenate(lefts), np.concatenate(rights), np.concatenate(owners)
+    """All within-block pairs (left, right, block number), grouped by block in order, each block's in
+    condensed (row-major upper-triangle) order.  Built per block size for all blocks of that size at once:
+    a corpus has tens of thousands of small blocks and only a few hundred sizes."""
+    sizes = np.fromiter(map(len, blocks), dtype=np.int64, count=len(blocks))
+    counts = sizes * (sizes - 1) // 2
+    offsets = np.zeros(len(blocks) + 1, dtype=np.int64)
+    np.cumsum(counts, out=offsets[1:])
+    left = np.empty(int(offsets[-1]), dtype=np.int64)
+    right = np.empty(int(offsets[-1]), dtype=np.int64)
+    owner = np.repeat(np.arange(len(blocks), dtype=np.int64), counts)
+    if not len(left):
+        return left, right, owner
+    flat = np.concatenate(blocks).astype(np.int64, copy=False)
+    starts = np.cumsum(sizes) - sizes
+    for n in np.unique(sizes[sizes > 1]).tolist():
+        which = np.flatnonzero(sizes == n)
+        members = flat[starts[which][:, None] + np.arange(n)]
+        i, j = _triu(n)
+        dest = offsets[which][:, None] + np.arange(len(i))
+        left[dest] = members[:, i]
+        right[dest] = members[:, j]
+    return left, right, owner
 
 
 def codes(values: Sequence[object | None]) -> np.ndarray:
-    """Small ints for comparing optional values; 0 = unknown."""
+    """Small ints for comparing optional values (in order of first appearance); 0 = unknown."""
+    if not any(values):
+        return np.zeros(len(values), dtype=np.int64)
+    if all(values):  # nothing unknown: the vocabulary and the lookups run in C
+        vocab = {v: k for k, v in enumerate(dict.fromkeys(values), start=1)}
+        return np.fromiter(map(vocab.__getitem__, values), dtype=np.int64, count=len(values))
     vocab: dict[object, int] = {}
     return np.array([vocab.setdefault(v, len(vocab) + 1) if v else 0 for v in values], dtype=np.int64)
 
 
 def given_names_ok(ev: Evidence, left: np.ndarray, right: np.ndarray) -> np.ndarray:
     """Per pair: may the two written given names be one person's (:func:`names.given_compatible`)?  Decided once
-    per distinct pair of given-name readings, which a corpus repeats many times over."""
+    per distinct unordered pair of given-name readings (the rule is symmetric), which a corpus repeats many times
+    over, and for all of those at once in numpy (:func:`names.given_compatible_many`)."""
     if not len(left):
         return np.ones(0, dtype=bool)
-    width = int(ev.given_ids.max()) + 1
-    ids, index = np.unique(ev.given_ids, return_index=True)
-    key_of = dict(zip(ids.tolist(), [given_key(ev.parts[i]) for i in index.tolist()], strict=True))
-    pair_ids = ev.given_ids[left] * width + ev.given_ids[right]
-    uniq, inverse = np.unique(pair_ids, return_inverse=True)
-    return np.array([given_compatible(key_of[code // width], key_of[code % width]) for code in uniq.tolist()],
-                    dtype=bool)[inverse]
+    ids, index, compact = np.unique(ev.given_ids, return_index=True, return_inverse=True)
+    readings = [given_key(ev.parts[i]) for i in index.tolist()]
+    a, b = compact[left], compact[right]
+    out = np.ones(len(left), dtype=bool)  # one reading on both sides: always compatible
+    differ = np.flatnonzero(a != b)
+    width = len(ids)
+    a, b = a[differ], b[differ]
+    uniq, inverse = np.unique(np.minimum(a, b) * width + np.maximum(a, b), return_inverse=True)
+    out[differ] = given_compatible_many(readings, uniq // width, uniq % width)[inverse]
+    return out
 
 
 def hard_rules(mentions: list[Mention], ev: Evidence, left: np.ndarray, right: np.ndarray,

@@ -25,7 +25,7 @@ from .blocking import blocks_of, candidate_pairs, codes, hard_rules, mention_cod
 from .features import Evidence, pair_features
 from .linkage import enforce_pins, link, respect_cannot_links
 from .mentions import Mention, name_parts
-from .names import given_key
+from .names import NameParts, given_key
 from .namesakes import pair_evidence
 from .pairmodel import PairModel, shipped_model
 
@@ -64,9 +64,11 @@ class Scored:
 
 
 def score(mentions: list[Mention], model: PairModel, *, pins: Sequence[object | None] | None = None,
-          keys: list[str] | None = None, evidence: Evidence | None = None) -> Scored:
+          keys: list[str] | None = None, evidence: Evidence | None = None,
+          known: dict[str, np.ndarray] | None = None) -> Scored:
     """Pair distances of every block.  ``evidence``: these mentions' rows of a larger corpus's evidence (a
-    share of its blocks, see ``parallel.py``), so that they are scored as within that corpus."""
+    share of its blocks, see ``parallel.py``), so that they are scored as within that corpus; ``known``: their
+    rows of the corpus's :func:`blocking.mention_codes`, where the caller has them."""
     n = len(mentions)
     parts = evidence.parts if evidence is not None else name_parts(mentions)
     keys = keys if keys is not None else swap_aware_blocks(parts)
@@ -74,7 +76,7 @@ def score(mentions: list[Mention], model: PairModel, *, pins: Sequence[object | 
     pin_codes = codes(list(pins) if pins is not None else [None] * n)
     left, right, owner = candidate_pairs(blocks)
     ev = evidence if evidence is not None else Evidence.build(mentions, parts)
-    known = {**mention_codes(mentions, parts), "pin": pin_codes}
+    known = {**(known if known is not None else mention_codes(mentions, parts)), "pin": pin_codes}
     cannot, must = hard_rules(mentions, ev, left, right, pin_codes, known)
     prob = np.zeros(len(left), dtype=np.float32)
     free = ~cannot & ~must
@@ -87,11 +89,30 @@ def score(mentions: list[Mention], model: PairModel, *, pins: Sequence[object | 
     dist[cannot] = CANNOT
     # Pairs come out grouped by block in order, so each block's condensed distances are one contiguous slice.
     bounds = np.searchsorted(owner, np.arange(len(blocks) + 1))
-    firsts = [None if p.first_is_initial else given_key(p) for p in parts]
     return Scored(n=n, blocks=blocks, keys=keys, dist=dist, left=left, right=right, bounds=bounds,
                   pins=pin_codes if pins is not None else None, pairs_scored=int(free.sum()),
-                  firsts=firsts, codes=known, evidence=ev, model=model, seed_cache={}, first_ids=codes(firsts),
-                  evidenced=evidenced)
+                  firsts=given_readings(parts), codes=known, evidence=ev, model=model, seed_cache={},
+                  first_ids=written_given_codes(ev), evidenced=evidenced)
+
+
+def given_readings(parts: list[NameParts]) -> list[tuple[str, str, str] | None]:
+    """Per mention, the given-name reading chaining must not mix (None for an initial), read once per distinct
+    :class:`NameParts` object (``name_parts`` hands one per spelling)."""
+    by_id = dict(zip(map(id, parts), parts, strict=True))
+    reading = {k: None if p.first_is_initial else given_key(p) for k, p in by_id.items()}
+    return list(map(reading.__getitem__, map(id, parts)))
+
+
+def written_given_codes(ev: Evidence) -> np.ndarray:
+    """``blocking.codes(given_readings(ev.parts))`` from the evidence's reading ids: 0 for an initial, else
+    1, 2, ... in order of first appearance (equal readings have equal ``given_ids``)."""
+    out = np.zeros(len(ev.given_ids), dtype=np.int64)
+    written = np.flatnonzero(~ev.first_initial)
+    uniq, first, inverse = np.unique(ev.given_ids[written], return_index=True, return_inverse=True)
+    rank = np.empty(len(uniq), dtype=np.int64)
+    rank[np.argsort(first)] = np.arange(1, len(uniq) + 1)
+    out[written] = rank[inverse]
+    return out
 
 
 def seeded_method(method: str) -> tuple[str, float | None]:

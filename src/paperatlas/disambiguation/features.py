@@ -11,9 +11,10 @@ from __future__ import annotations
 import dataclasses
 import math
 import re
-from collections.abc import Hashable
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass
-from itertools import chain
+from itertools import chain, count
+from operator import attrgetter
 from typing import Any, ClassVar
 
 import numpy as np
@@ -57,7 +58,7 @@ def _ids(items: list[Hashable]) -> tuple[np.ndarray, dict[Hashable, int]]:
 
     ``dict.fromkeys`` and ``map`` walk the list in C: on a whole corpus (millions of coauthor slots) a
     comprehension calling ``setdefault`` per item cost several times more."""
-    vocab = {item: k for k, item in enumerate(dict.fromkeys(items))}
+    vocab = dict(zip(dict.fromkeys(items), count()))
     return np.fromiter(map(vocab.__getitem__, items), dtype=np.int64, count=len(items)), vocab
 
 
@@ -154,35 +155,21 @@ class Evidence:
 
     @classmethod
     def build(cls, mentions: list[Mention], parts: list[NameParts] | None = None,
-              prepared: tuple[dict[str, Any], CoauthorSlots] | None = None) -> Evidence:
+              prepared: tuple[dict[str, Any], CoauthorSlots] | Callable[[], tuple[dict[str, Any], CoauthorSlots]]
+              | None = None) -> Evidence:
         """``prepared``: :func:`prepare` of these mentions, where the caller has it already (it needs no name
-        folding, so ``parallel.py`` builds it in a worker while this process folds the names)."""
+        folding, so ``parallel.py`` builds it in a worker while this process folds the names), or a function
+        that waits for it: the name fields are built first, while the worker may still be busy."""
         parts = parts if parts is not None else name_parts(mentions)
-        text_fields, slots = prepared if prepared is not None else prepare(mentions)
         n = len(mentions)
-        key_vocab, rows = slots.key_vocab, np.repeat(np.arange(n, dtype=np.int64), slots.row_len)
         # Name fields are computed once per distinct NameParts (parts_of hands equal names one shared object).
         part_index, part_vocab = _ids(list(map(id, parts)))
         names = [parts[i] for i in _first_positions(part_index, len(part_vocab)).tolist()]
-        own = np.array([key_vocab.get(p.block, -1) for p in names], dtype=np.int64)[part_index]
-        co_keys = slots.keys
-        keep = (co_keys > 0) & (co_keys != own[rows])
-        coauthors = _presence(rows[keep], co_keys[keep], n, len(key_vocab))
-        keep = slots.full > 0
-        coauthors_full = _presence(rows[keep], slots.full[keep], n, slots.n_full)
-        df = np.bincount(coauthors.indices, minlength=coauthors.shape[1]).astype(np.float32)
-        co_idf = coauthors.multiply(np.log((1.0 + n) / (1.0 + df))[None, :] ** 0.5).tocsr()
         first_vocab: dict[str, int] = {}
         given_vocab: dict[tuple[str, str, str], int] = {}
         counts = name_counts.shipped()
         last_c, first_c, full_c = counts["last"], counts["first"], counts["full"]
-        return cls(
-            **text_fields,
-            parts=parts,
-            coauthors=coauthors,
-            coauthor_counts=np.diff(coauthors.indptr).astype(np.float32),
-            coauthors_full=coauthors_full,
-            coauthor_idf=co_idf,
+        name_fields = dict(
             first_ids=np.array([first_vocab.setdefault(p.first, len(first_vocab)) for p in names],
                                dtype=np.int64)[part_index],
             given_ids=np.array([given_vocab.setdefault(given_key(p), len(given_vocab)) for p in names],
@@ -194,6 +181,27 @@ class Evidence:
                                   for p in names], dtype=np.float32)[part_index],
             full_count=np.array([np.nan if p.first_is_initial else math.log1p(full_c.get(f"{p.first} {p.surname}", 0))
                                  for p in names], dtype=np.float32)[part_index],
+        )
+        if prepared is None:
+            prepared = prepare(mentions)
+        text_fields, slots = prepared() if callable(prepared) else prepared
+        key_vocab, rows = slots.key_vocab, np.repeat(np.arange(n, dtype=np.int64), slots.row_len)
+        own = np.array([key_vocab.get(p.block, -1) for p in names], dtype=np.int64)[part_index]
+        co_keys = slots.keys
+        keep = (co_keys > 0) & (co_keys != own[rows])
+        coauthors = _presence(rows[keep], co_keys[keep], n, len(key_vocab))
+        keep = slots.full > 0
+        coauthors_full = _presence(rows[keep], slots.full[keep], n, slots.n_full)
+        df = np.bincount(coauthors.indices, minlength=coauthors.shape[1]).astype(np.float32)
+        co_idf = coauthors.multiply(np.log((1.0 + n) / (1.0 + df))[None, :] ** 0.5).tocsr()
+        return cls(
+            **text_fields,
+            **name_fields,
+            parts=parts,
+            coauthors=coauthors,
+            coauthor_counts=np.diff(coauthors.indptr).astype(np.float32),
+            coauthors_full=coauthors_full,
+            coauthor_idf=co_idf,
         )
 
 
@@ -212,7 +220,7 @@ class CoauthorSlots:
 def coauthor_slots(mentions: list[Mention]) -> CoauthorSlots:
     """Each distinct coauthor string is keyed once (a name recurs once per author of its paper), then every slot
     is an int, so the bags are built with numpy instead of per-row Python lists."""
-    coauthor_lists = [m.coauthors for m in mentions]
+    coauthor_lists = list(map(attrgetter("coauthors"), mentions))
     occ, name_ids = _ids(list(chain.from_iterable(coauthor_lists)))
     key_vocab: dict[str, int] = {"": 0}
     full_vocab: dict[str, int] = {"": 0}
@@ -236,12 +244,13 @@ def paper_text_fields(mentions: list[Mention]) -> dict[str, Any]:
     fields they fill.  Titles and venues are per paper: each distinct one is bagged once (idf over papers), then
     indexed per mention."""
     # A paper's authors share its title and venue: look each paper up once.
-    paper_index, paper_ids = _ids([m.paper for m in mentions])
+    paper_index, paper_ids = _ids(list(map(attrgetter("paper"), mentions)))
     papers = [mentions[i] for i in _first_positions(paper_index, len(paper_ids)).tolist()]
-    title_index, title_ids = _ids([m.title for m in papers])
+    title_index, title_ids = _ids(list(map(attrgetter("title"), papers)))
     title_index = title_index[paper_index]
     title_rows = [_words(t) for t in title_ids]
-    venue_index, venue_keys = _ids([(m.venue, tuple(m.categories)) for m in papers])
+    venue_index, venue_keys = _ids(list(zip(map(attrgetter("venue"), papers),
+                                            map(tuple, map(attrgetter("categories"), papers)), strict=True)))
     venue_index = venue_index[paper_index]
     venue_rows = [_words(v) + [c.lower() for c in cats] for v, cats in venue_keys]
     affil_rows = [_words(" ".join(m.affiliations)) if m.affiliations else [] for m in mentions]
@@ -258,7 +267,8 @@ def paper_text_fields(mentions: list[Mention]) -> dict[str, Any]:
         "affils": _tfidf(_bag(affil_rows)),
         "has_affil": np.array([bool(r) for r in affil_rows]),
         "years": np.array([m.year if m.year else np.nan for m in mentions], dtype=np.float32),
-        "n_authors": np.array([max(m.n_authors, len(m.coauthors) + 1) for m in mentions], dtype=np.float32),
+        "n_authors": np.maximum(np.fromiter(map(attrgetter("n_authors"), mentions), np.int64, len(mentions)),
+                                _row_lengths(list(map(attrgetter("coauthors"), mentions))) + 1).astype(np.float32),
         "title_index": title_index,
         "distinct_titles": tuple(title_ids),
     }
@@ -273,8 +283,16 @@ def _presence(rows: np.ndarray, cols: np.ndarray, n: int, width: int) -> sparse.
 
 
 def _rowdot(matrix: sparse.csr_matrix, left: np.ndarray, right: np.ndarray) -> np.ndarray:
+    """Row-wise dot products; pairs with an empty row on either side are 0 without being gathered (most
+    mentions have no affiliation, solo papers no coauthor)."""
     if matrix.nnz == 0 or len(left) == 0:
         return np.zeros(len(left), dtype=np.float32)
+    filled = np.diff(matrix.indptr) > 0
+    both = filled[left] & filled[right]
+    if not both.all():
+        out = np.zeros(len(left), dtype=np.float32)
+        out[both] = _rowdot(matrix, left[both], right[both])
+        return out
     return np.asarray(matrix[left].multiply(matrix[right]).sum(axis=1), dtype=np.float32).ravel()
 
 

@@ -44,8 +44,14 @@ def average_small(n: int, dist: np.ndarray, threshold: float) -> np.ndarray:
         size[a] = na + nb
         del size[b]
         owner = [a if x == b else x for x in owner]
-    _, labels = np.unique(owner, return_inverse=True)
-    return labels
+    return ranks(owner)
+
+
+def ranks(values: list[int]) -> np.ndarray:
+    """``np.unique(values, return_inverse=True)[1]`` for a short list: each value's rank among the distinct
+    values.  Thousands of small blocks are cut per corpus, and numpy's call overhead was most of their cost."""
+    rank = {v: k for k, v in enumerate(sorted(set(values)))}
+    return np.array([rank[v] for v in values], dtype=np.intp)
 
 
 def link(n: int, dist: np.ndarray, threshold: float, method: str) -> np.ndarray:
@@ -71,9 +77,7 @@ def link(n: int, dist: np.ndarray, threshold: float, method: str) -> np.ndarray:
             break
         parent[find(int(a))] = n + k
         parent[find(int(b))] = n + k
-    roots = [find(i) for i in range(n)]
-    _, labels = np.unique(roots, return_inverse=True)
-    return labels
+    return ranks([find(i) for i in range(n)])
 
 
 def conflicted(scored: Scored, labels: np.ndarray) -> set[int]:
@@ -116,10 +120,12 @@ def respect_cannot_links(scored: Scored, labels: np.ndarray, close: np.ndarray) 
     edge_ids = edge_ids[np.isin(labels[scored.left[edge_ids]], list(bad))]
     edge_ids = edge_ids[np.argsort(scored.dist[edge_ids], kind="stable")]
     members = np.flatnonzero(np.isin(labels, list(bad)))
-    parent = {int(i): int(i) for i in members}
-    info = {int(i): ({scored.firsts[i]} - {None}, *({int(scored.codes[k][i])} - {0} for k in ("orcid", "homonym",
-                                                                                             "pin", "paper")))
-            for i in members}
+    listed = members.tolist()
+    parent = dict(zip(listed, listed, strict=True))
+    firsts = scored.firsts
+    columns = [scored.codes[k][members].tolist() for k in ("orcid", "homonym", "pin", "paper")]
+    info = {i: ({firsts[i]} - {None}, {o} - {0}, {h} - {0}, {p} - {0}, {q} - {0})
+            for i, o, h, p, q in zip(listed, *columns, strict=True)}
 
     def find(x: int) -> int:
         while parent[x] != x:
@@ -127,8 +133,8 @@ def respect_cannot_links(scored: Scored, labels: np.ndarray, close: np.ndarray) 
             x = parent[x]
         return x
 
-    for e in edge_ids.tolist():
-        a, b = find(int(scored.left[e])), find(int(scored.right[e]))
+    for x, y in zip(scored.left[edge_ids].tolist(), scored.right[edge_ids].tolist(), strict=True):
+        a, b = find(x), find(y)
         if a == b:
             continue
         fa, oa, ha, pa, papers_a = info[a]
@@ -141,7 +147,7 @@ def respect_cannot_links(scored: Scored, labels: np.ndarray, close: np.ndarray) 
         info[a] = (fa | fb, oa | ob, ha | hb, pa | pb, papers_a | papers_b)
         del info[b]
     roots: dict[int, int] = {}
-    for i in members.tolist():
+    for i in listed:
         root = find(i)
         if root not in roots:
             roots[root] = next_label

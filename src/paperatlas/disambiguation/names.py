@@ -12,9 +12,13 @@ from __future__ import annotations
 
 import gzip
 import re
+from bisect import bisect_left
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
+
+import numpy as np
 
 from ..normalize import PARTICLES, ascii_fold, parse_name, split_homonym, surname_key  # same particles
 
@@ -58,12 +62,15 @@ def fast_surname_key(surname: str | None) -> str:
         return ""
     if not surname.isascii():
         return surname_key(surname)
+    if surname.isalnum():  # one token of ASCII letters and digits, the common case: nothing to split or drop
+        return surname.lower()
     tokens = [t for t in _NON_ALNUM.split(surname.lower()) if t]
     while len(tokens) > 1 and tokens[0] in PARTICLES:
         tokens.pop(0)
     return "".join(tokens)
 
 
+_JOINING_HYPHEN = re.compile(r"(?<=[a-z]{2})-(?=[a-z]{2})")
 _UMLAUTS = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue", "Ä": "Ae", "Ö": "Oe", "Ü": "Ue"})
 
 
@@ -74,14 +81,13 @@ def _fold_forenames(forenames: str) -> tuple[str, str, str]:
     if _INITIALS_RUN.match(raw):  # "JN" -> "j n"
         raw = " ".join(raw)
     # Hyphenated given names are one name ("Xiao-Ming" == "Xiaoming"); "J.-P." is two initials.
-    folded = fold(raw)
-    folded = re.sub(r"(?<=[a-z]{2})-(?=[a-z]{2})", "", folded)
+    folded = _JOINING_HYPHEN.sub("", fold(raw))
     tokens = _TOKEN.findall(folded)
     if not tokens:
         return "", "", ""
     alt = ""
-    if any(c in raw for c in "äöüÄÖÜ"):
-        alt_tokens = _TOKEN.findall(re.sub(r"(?<=[a-z]{2})-(?=[a-z]{2})", "", fold(raw.translate(_UMLAUTS))))
+    if not raw.isascii() and any(c in raw for c in "äöüÄÖÜ"):
+        alt_tokens = _TOKEN.findall(_JOINING_HYPHEN.sub("", fold(raw.translate(_UMLAUTS))))
         alt = alt_tokens[0] if alt_tokens and alt_tokens[0] != tokens[0] else ""
     return tokens[0], " ".join(tokens[1:]), alt
 
@@ -89,7 +95,9 @@ def _fold_forenames(forenames: str) -> tuple[str, str, str]:
 @lru_cache(maxsize=262_144)
 def parts_of(name: str, forenames: str | None = None, surname: str | None = None) -> NameParts:
     """Fold a name (given whole, or as parts when the source separated them) into :class:`NameParts`."""
-    bare, homonym = split_homonym(name or "")
+    bare, homonym = (name or "").strip(), None
+    if bare[-1:].isdigit():  # only a name ending in a digit can carry a DBLP homonym number
+        bare, homonym = split_homonym(bare)
     if surname is None:
         forenames, surname, _ = parse_name(bare)
     first, middle, alt = _fold_forenames(forenames or "")
@@ -165,6 +173,72 @@ def given_compatible(x: tuple[str, str, str], y: tuple[str, str, str]) -> bool:
     if spellings_a & spellings_b:
         return True
     return _joined(a, x[1], b) or _joined(b, y[1], a)
+
+
+@lru_cache(maxsize=1)
+def _nickname_partners() -> dict[str, tuple[str, ...]]:
+    """:func:`nickname_pairs` as name -> the names it pairs with."""
+    partners: dict[str, list[str]] = {}
+    for a, b in nickname_pairs():
+        partners.setdefault(a, []).append(b)
+    return {a: tuple(bs) for a, bs in partners.items()}
+
+
+def given_compatible_many(readings: Sequence[tuple[str, str, str]], x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """``given_compatible(readings[x[k]], readings[y[k]])`` for every k, the same answers as the rule itself (a
+    test compares them over the real names of every labelled set and the arXiv harvest), in numpy: a whole
+    corpus asks about 200,000 distinct pairs of readings, nearly all of them two different written names, and
+    the rule in Python was a tenth of the clustering's CPU time.
+
+    Each reading's strings (its first name, that name transliterated, its umlaut spelling, its first two
+    forenames joined) become ints in one vocabulary, so equal spellings are equal ints; a known nickname pair is
+    a pair of ints; and "the other name starts with my first name + my second initial" is a range of ranks in
+    the sorted list of first names, so that no pair needs a string comparison."""
+    x, y = np.asarray(x, dtype=np.int64), np.asarray(y, dtype=np.int64)
+    if not len(x):
+        return np.ones(0, dtype=bool)
+    firsts = sorted({r[0] for r in readings})
+    rank = {name: k for k, name in enumerate(firsts)}  # in sorted order: names with one prefix are a range
+    spelling = dict(rank)  # first names and their other spellings, one int each
+    absent = -1
+    first = [rank[a] for a, _, _ in readings]
+    trans, alt = first.copy(), first.copy()
+    joined = [absent] * len(readings)  # the first two forenames written as one name, where that is a name
+    lo = [0] * len(readings)  # first names starting with first + second initial: ranks lo .. hi-1
+    hi = [0] * len(readings)
+    for k, (a, second, umlaut) in enumerate(readings):
+        if len(a) < 2:
+            continue
+        trans[k] = spelling.setdefault(transliterated(a), len(spelling))
+        if umlaut:
+            alt[k] = spelling.setdefault(umlaut, len(spelling))
+        if len(second) > 1:
+            joined[k] = rank.get(a + second, absent)
+        elif second:
+            lo[k] = bisect_left(firsts, a + second)
+            hi[k] = bisect_left(firsts, a + second + "\U0010ffff")
+    first, trans, alt, joined, lo, hi = (np.array(v, dtype=np.int64) for v in (first, trans, alt, joined, lo, hi))
+    length = np.array([len(a) for a in firsts], dtype=np.int64)[first]
+    width = len(firsts)
+    partners = _nickname_partners()
+    nicknames = np.array([rank[a] * width + rank[b] for a in firsts for b in partners.get(a, ()) if b in rank],
+                         dtype=np.int64)
+    fx, fy = first[x], first[y]
+    nickname = np.isin(fx * width + fy, nicknames)
+    letter = np.array([ord(a[0]) if a else 0 for a in firsts], dtype=np.int64)
+    empty = (length[x] == 0) | (length[y] == 0)
+    initial = (length[x] == 1) | (length[y] == 1)
+    spelled = np.zeros(len(x), dtype=bool)
+    for sx in (fx, trans[x], alt[x]):
+        for sy in (fy, trans[y], alt[y]):
+            spelled |= sx == sy
+
+    def joins(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        by_initial = (first[b] >= lo[a]) & (first[b] < hi[a]) & (length[b] >= length[a] + 2)
+        return ((joined[a] != absent) & (joined[a] == first[b])) | by_initial
+
+    written = spelled | nickname | joins(x, y) | joins(y, x)
+    return empty | np.where(initial, (letter[fx] == letter[fy]) | nickname, written)
 
 
 def _joined(first: str, second: str, other: str) -> bool:

@@ -89,7 +89,13 @@ class PairModel:
 
     def warm(self) -> bool:
         """Compile every booster now (start-up work for a whole-corpus run); False unless all of them compiled
-        (LightGBM then does the work, and the clustering stays in one process)."""
+        (LightGBM then does the work, and the clustering stays in one process).  The seed stage's topic table
+        is loaded here too, so that the parallel clustering's forked workers share this process's copy instead
+        of each reading the file again."""
+        if self.seed_booster is not None:
+            from . import topics
+
+            topics.shipped()
         boosters = [(k, b) for k, b in (("pair", self.booster), ("seed", self.seed_booster)) if b is not None]
         return bool(boosters) and all([self._twin(k, b).ready() for k, b in boosters])
 

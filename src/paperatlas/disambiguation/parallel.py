@@ -31,7 +31,7 @@ import numpy as np
 
 from ..settings import current
 from . import compiled
-from .blocking import blocks_of, codes, swap_aware_blocks
+from .blocking import blocks_of, codes, mention_codes, swap_aware_blocks
 from .features import Evidence, prepare
 from .linkage import enforce_pins
 from .mentions import Mention, name_parts
@@ -62,14 +62,17 @@ def deal(blocks: Sequence[np.ndarray], shares: int) -> list[list[np.ndarray]]:
     return [share for share in out if share]
 
 
-def _cluster_share(mentions: list[Mention], evidence: Evidence, share: list[np.ndarray], model: PairModel,
-                   pins: np.ndarray | None, threshold: float, method: str) -> tuple[np.ndarray, int]:
-    """(local labels, pairs scored) of one share of the blocks."""
+def _cluster_share(mentions: list[Mention], evidence: Evidence, known: dict[str, np.ndarray],
+                   share: list[np.ndarray], model: PairModel, pins: np.ndarray | None, threshold: float,
+                   method: str) -> tuple[np.ndarray, int]:
+    """(local labels, pairs scored) of one share of the blocks.  ``known``: the corpus's mention codes, read
+    once before the fork (a worker that walks the mentions again pays for copying the pages it touches)."""
     from .clustering import cut, score
 
     rows = np.concatenate(share)
     keys = np.repeat(np.arange(len(share)), [len(b) for b in share]).astype(str).tolist()
     scored = score([mentions[i] for i in rows.tolist()], model, keys=keys, evidence=evidence.take(rows),
+                   known={k: v[rows] for k, v in known.items()},
                    pins=pins[rows].tolist() if pins is not None else None)
     scored.pins = None  # a pin may span shares: pins are made exact over the whole corpus at the end
     return cut(scored, threshold, method), scored.pairs_scored
@@ -122,7 +125,8 @@ def cluster_in_parallel(mentions: list[Mention], model: PairModel, workers: int,
     parts = name_parts(mentions)
     keys = keys if keys is not None else swap_aware_blocks(parts)
     blocks = blocks_of(parts, keys)
-    evidence = Evidence.build(mentions, parts, prepared=prepared.result())
+    known = mention_codes(mentions, parts)
+    evidence = Evidence.build(mentions, parts, prepared=prepared.result)  # waits once the name fields are built
     pin_codes = codes(list(pins)) if pins is not None else None
     cut_at = model.threshold if threshold is None else threshold
     labels = np.full(len(mentions), -1, dtype=np.int64)
@@ -132,7 +136,7 @@ def cluster_in_parallel(mentions: list[Mention], model: PairModel, workers: int,
     shares = deal([b for b in blocks if len(b) > 1], workers)
 
     def work(k: int) -> Callable[[], tuple[np.ndarray, int]]:
-        return lambda: _cluster_share(mentions, evidence, shares[k], model, pin_codes, cut_at, model.linkage)
+        return lambda: _cluster_share(mentions, evidence, known, shares[k], model, pin_codes, cut_at, model.linkage)
 
     others = [_Forked(work(k)) for k in range(1, len(shares))]
     results: list[tuple[np.ndarray, int]] = []

@@ -92,32 +92,58 @@ def _topic_cos(member: sparse.csr_matrix, ev: Evidence, a: np.ndarray, b: np.nda
     return np.where(known[ia] & known[ib], cos, np.nan).astype(np.float32)
 
 
-def _versus_rivals(a: np.ndarray, b: np.ndarray, value: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+@dataclass
+class _BySeed:
+    """Both sides of every seed pair (each pair once per seed), grouped by seed: one stable sort shared by the
+    rival comparisons of all six values."""
+
+    seed: np.ndarray  # per side, in the order of concatenate([a, b])
+    partner: np.ndarray
+    order: np.ndarray  # sides by seed, each seed's in their original order
+    starts: np.ndarray  # first position in ``order`` of each seed present
+    group: np.ndarray  # per position in ``order``, its seed's number among those present
+    n_seeds: int
+
+    @classmethod
+    def of(cls, a: np.ndarray, b: np.ndarray) -> _BySeed:
+        seed, partner = np.concatenate([a, b]), np.concatenate([b, a])
+        order = np.argsort(seed, kind="stable")
+        s_sorted = seed[order]
+        change = np.r_[True, s_sorted[1:] != s_sorted[:-1]]
+        return cls(seed, partner, order, np.flatnonzero(change), np.cumsum(change) - 1, int(seed.max()) + 1)
+
+
+def _versus_rivals(a: np.ndarray, b: np.ndarray, value: np.ndarray,
+                   by_seed: _BySeed | None = None) -> tuple[np.ndarray, np.ndarray]:
     """For each seed pair, ``value`` minus the best ``value`` either seed has with any *other* seed, from the two
     sides (min, max).  A fragment of a person is usually closer to that person's other seeds than to anyone else,
     even where every seed of a common name looks alike in absolute terms (one field, one kind of venue): the
     pair model's and the profiles' absolute levels shift from name to name, the ranking much less.  NaN where a
-    seed has no other partner or the value is unknown."""
+    seed has no other partner or the value is unknown.
+
+    Per seed: its best value (its first pair with that value is the best partner) and the best among its other
+    pairs, by group maxima over ``by_seed`` (:meth:`_BySeed.of`, computed once for all values)."""
     m = len(a)
     if m == 0:
         empty = np.zeros(0, dtype=np.float32)
         return empty, empty
-    seed = np.concatenate([a, b])
-    partner = np.concatenate([b, a])
+    g = by_seed if by_seed is not None else _BySeed.of(a, b)
     v = np.concatenate([value, value]).astype(np.float64)
     v = np.where(np.isnan(v), -np.inf, v)
-    order = np.lexsort((-v, seed))  # by seed, best value first
-    s_sorted, v_sorted, p_sorted = seed[order], v[order], partner[order]
-    start = np.flatnonzero(np.r_[True, s_sorted[1:] != s_sorted[:-1]])
-    count = np.diff(np.r_[start, len(order)])
-    n_seeds = int(seed.max()) + 1
-    best = np.full(n_seeds, -np.inf)
-    second = np.full(n_seeds, -np.inf)
-    best_partner = np.full(n_seeds, -1, dtype=np.int64)
-    best[s_sorted[start]] = v_sorted[start]
-    best_partner[s_sorted[start]] = p_sorted[start]
-    two = start[count > 1]
-    second[s_sorted[two]] = v_sorted[two + 1]
+    v_sorted = v[g.order]
+    top = np.maximum.reduceat(v_sorted, g.starts)
+    at_top = np.flatnonzero(v_sorted == top[g.group])
+    first_top = at_top[np.r_[True, g.group[at_top[1:]] != g.group[at_top[:-1]]]]  # one per seed, the earliest
+    rest = v_sorted.copy()
+    rest[first_top] = -np.inf
+    present = g.seed[g.order[g.starts]]
+    best = np.full(g.n_seeds, -np.inf)
+    second = np.full(g.n_seeds, -np.inf)
+    best_partner = np.full(g.n_seeds, -1, dtype=np.int64)
+    best[present] = top
+    second[present] = np.maximum.reduceat(rest, g.starts)
+    best_partner[present] = g.partner[g.order[first_top]]
+    seed, partner = g.seed, g.partner
     rival = np.where(best_partner[seed] == partner, second[seed], best[seed])
     with np.errstate(invalid="ignore"):
         diff = np.where(np.isfinite(rival) & np.isfinite(v), v - rival, np.nan)
@@ -197,7 +223,8 @@ def seed_pairs(left: np.ndarray, right: np.ndarray, dist: np.ndarray, bounds: np
         surname[a], np.fmax(first_count[a], first_count[b]),
         _topic_cos(member, ev, a, b),
     ]).astype(np.float32)
-    rivals = [_versus_rivals(a, b, x[:, SEED_FEATURES.index(f)]) for f in _RIVALLED]
+    by_seed = _BySeed.of(a, b) if len(a) else None
+    rivals = [_versus_rivals(a, b, x[:, SEED_FEATURES.index(f)], by_seed) for f in _RIVALLED]
     block = block_all[keep]
     # "seeds in the block": the free partners of its best-connected seed, plus that seed (a lower bound where
     # cannot-links settle some pairs, exact otherwise)
@@ -243,16 +270,21 @@ def link_seeds(pairs: SeedPairs, prob: np.ndarray, seeds: np.ndarray, threshold:
     block_start = np.searchsorted(seed_block[by_block], np.arange(int(pairs.block.max()) + 2))
     local_index = np.zeros(n_seeds, dtype=np.int64)
     local_index[by_block] = np.arange(len(by_block)) - block_start[seed_block[by_block]]
-    for blk in todo[bounds[todo + 1] - bounds[todo] > 1].tolist():
-        lo, hi = bounds[blk], bounds[blk + 1]
+    # every block's condensed distance matrix, laid end to end and filled in one scatter (absent pairs: CANNOT)
+    multi = todo[bounds[todo + 1] - bounds[todo] > 1]
+    sizes = block_start[multi + 1] - block_start[multi]
+    cond_start = np.zeros(len(multi) + 1, dtype=np.int64)
+    np.cumsum(sizes * (sizes - 1) // 2, out=cond_start[1:])
+    counts = bounds[multi + 1] - bounds[multi]
+    owner = np.repeat(np.arange(len(multi)), counts)
+    pair_idx = np.arange(int(counts.sum())) - np.repeat(np.cumsum(counts) - counts, counts) + bounds[multi][owner]
+    ia, ib = local_index[pairs.a[pair_idx]], local_index[pairs.b[pair_idx]]
+    i, j, k = np.minimum(ia, ib), np.maximum(ia, ib), sizes[owner]
+    condensed = np.full(int(cond_start[-1]), CANNOT)
+    condensed[cond_start[owner] + k * i - i * (i + 1) // 2 + (j - i - 1)] = dist[pair_idx]
+    for m, blk in enumerate(multi.tolist()):
         local_ids = by_block[block_start[blk] : block_start[blk + 1]]
-        k = len(local_ids)
-        ia, ib = local_index[pairs.a[lo:hi]], local_index[pairs.b[lo:hi]]
-        d = dist[lo:hi]
-        i, j = np.minimum(ia, ib), np.maximum(ia, ib)
-        condensed = np.full(k * (k - 1) // 2, CANNOT)
-        condensed[k * i - i * (i + 1) // 2 + (j - i - 1)] = d
-        labels = link(k, condensed, threshold, "average")
+        labels = link(len(local_ids), condensed[cond_start[m] : cond_start[m + 1]], threshold, "average")
         seed_label[local_ids] = labels + next_label
         next_label += int(labels.max()) + 1
     return seed_label[out]
