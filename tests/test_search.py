@@ -78,6 +78,16 @@ def test_words_find_the_real_paper_and_snippets_are_marked(real_store):
             next(p for p in papers if p["title"] == r["title"])["abstract"] or "")
 
 
+def test_highlight_names_the_snippets_cut_and_leaves_the_rest_of_a_result_as_it_was(real_store):
+    store, _ = real_store
+    full = search_papers(store, "channel capacity", limit=10)
+    for fields, left_out in ((("abstract",), {"title_html"}), ((), {"title_html", "snippet"})):
+        fewer = search_papers(store, "channel capacity", limit=10, highlight=fields)
+        assert fewer["total"] == full["total"] and fewer["facets"] == full["facets"]
+        assert [list(r) for r in fewer["results"]] == [[k for k in r if k not in left_out] for r in full["results"]]
+        assert fewer["results"] == [{k: v for k, v in r.items() if k not in left_out} for r in full["results"]]
+
+
 def test_phrase_is_stricter_than_words(real_store):
     store, _ = real_store
     words = search_papers(store, "channel capacity", limit=50)

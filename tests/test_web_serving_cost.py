@@ -101,3 +101,14 @@ def test_the_workers_of_one_server_render_each_page_once(atom_papers_store, tmp_
     finally:
         server.terminate()
         server.wait(timeout=30)
+
+
+def test_a_serving_process_freezes_its_warmed_up_heap_and_collects_young_objects_less_often():
+    # in a process of its own: freezing this test run's heap would hide the other tests' garbage from the collector
+    script = ("import gc; from paperatlas.web.app import GC_YOUNG, settle_heap; cycle = [[]]; cycle[0].append(cycle); "
+              "settle_heap(); assert gc.get_freeze_count() > 1000, gc.get_freeze_count(); "
+              "assert gc.get_threshold()[0] == GC_YOUNG > 700; garbage = [[]]; garbage[0].append(garbage); "
+              "del garbage; assert gc.collect() >= 2, 'objects made after the freeze are collected as before'")
+    env = {**os.environ, "PYTHONPATH": str(REPO / "src")}
+    run = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env, timeout=120)
+    assert run.returncode == 0, run.stderr
