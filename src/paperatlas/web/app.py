@@ -92,15 +92,15 @@ def settle_heap() -> None:
 
     Why: what start-up made (modules, routes, compiled templates, the query encoder, the indexes: ~100,000
     containers) lives as long as the process, yet every full collection walked all of it.  Under
-    ``paperatlas bench web --mix`` one worker ran ten full collections in 20 s, each 40-70 ms with the GIL held,
-    so the event loop and every render thread stood still meanwhile: pauses of the size of the p99 target.  Frozen
-    objects are still freed by reference counting; only one that later ends up in an unreachable cycle would stay
-    (the collection just before the freeze leaves no garbage behind).  Objects made later (caches, requests) are collected as
-    before, but the youngest generation only every ``GC_YOUNG`` net allocations instead of 700: a page render
-    makes thousands of short-lived dicts and tuples that reference counting frees anyway, and at 700 the collector
-    ran ~70 times a second and took 0.6 s of CPU in a 20-s run even after the freeze, 0.15 s at 10,000 (cyclic
-    garbage waits a little longer: a few MB at most).  For a process that serves (its app made with
-    ``settle_gc``), not for tests that make many apps."""
+    ``paperatlas bench web --mix`` one worker ran ten full collections in 20 s, 46 ms each on average (69 at
+    most) with the GIL held, so the event loop and every render thread stood still meanwhile.  Frozen
+    objects are still freed by reference counting; only one that later ends up in an unreachable cycle would
+    stay (the collection just before the freeze leaves no garbage behind).  Objects made later (caches, requests)
+    are collected as before, but the youngest generation only every ``GC_YOUNG`` net allocations instead of 700: a
+    page render makes thousands of short-lived dicts and tuples that reference counting frees anyway, and at 700
+    the collector ran ~70 times a second and took 0.6 s in a 20-s run even after the freeze (0.84 s before it),
+    0.15 s at 10,000 (cyclic garbage waits a little longer: a few MB at most).  For a process that serves (its app
+    made with ``settle_gc``), not for tests that make many apps."""
     gc.collect()
     gc.freeze()
     gc.set_threshold(GC_YOUNG, *gc.get_threshold()[1:])
