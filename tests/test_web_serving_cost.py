@@ -112,3 +112,19 @@ def test_a_serving_process_freezes_its_warmed_up_heap_and_collects_young_objects
     env = {**os.environ, "PYTHONPATH": str(REPO / "src")}
     run = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env, timeout=120)
     assert run.returncode == 0, run.stderr
+
+
+def test_the_mix_bench_sees_which_processes_accept_on_a_listening_socket():
+    import selectors
+    import socket
+
+    from paperatlas.bench.web_mix import accepts_on, listening_inode
+
+    with socket.socket() as listener, selectors.EpollSelector() as loop:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen()
+        inode = listening_inode(listener.getsockname()[1])
+        assert inode == str(os.fstat(listener.fileno()).st_ino)
+        assert not accepts_on(os.getpid(), inode)  # holding the socket is not serving it (a worker warming up)
+        loop.register(listener, selectors.EVENT_READ)
+        assert accepts_on(os.getpid(), inode)
