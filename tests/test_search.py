@@ -78,6 +78,16 @@ def test_words_find_the_real_paper_and_snippets_are_marked(real_store):
             next(p for p in papers if p["title"] == r["title"])["abstract"] or "")
 
 
+def test_highlight_names_the_snippets_cut_and_leaves_the_rest_of_a_result_as_it_was(real_store):
+    store, _ = real_store
+    full = search_papers(store, "channel capacity", limit=10)
+    for fields, left_out in ((("abstract",), {"title_html"}), ((), {"title_html", "snippet"})):
+        fewer = search_papers(store, "channel capacity", limit=10, highlight=fields)
+        assert fewer["total"] == full["total"] and fewer["facets"] == full["facets"]
+        assert [list(r) for r in fewer["results"]] == [[k for k in r if k not in left_out] for r in full["results"]]
+        assert fewer["results"] == [{k: v for k, v in r.items() if k not in left_out} for r in full["results"]]
+
+
 def test_phrase_is_stricter_than_words(real_store):
     store, _ = real_store
     words = search_papers(store, "channel capacity", limit=50)
@@ -323,3 +333,33 @@ def test_highlighter_window_holds_the_most_query_terms():
     assert "<mark>Graph</mark> <mark>coloring</mark>" in out  # two distinct terms beat three of one
     many = Highlighter([], ["x"], analyzer(ANALYZER).analyze, ANALYZER, 50)
     assert many.html("x" * 300 + " x1 x2") is not None  # a match longer than the window never breaks it
+
+
+def test_one_vector_searches_on_one_openmp_thread_and_a_batch_on_the_default(tmp_path):
+    import threading
+
+    import faiss
+    import numpy as np
+
+    from paperatlas.search.vectors import build
+
+    rng = np.random.default_rng(3)
+    matrix = rng.standard_normal((300, 16)).astype(np.float32)
+    matrix /= np.linalg.norm(matrix, axis=1, keepdims=True)
+    vindex = build(np.arange(300), matrix, "m")
+    seen: dict[str, object] = {}
+
+    def run() -> None:  # a thread of its own, as a render thread: OpenMP's setting is per thread
+        default = faiss.omp_get_max_threads()
+        one = [vindex.search(matrix[i:i + 1], 5)[0] for i in range(3)]
+        seen["after one"] = faiss.omp_get_max_threads()
+        seen["batch"] = vindex.search(matrix[:3], 5)
+        seen["after batch"] = faiss.omp_get_max_threads()
+        seen["default"], seen["one"] = default, one
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    thread.join()
+    assert seen["after one"] == 1 and seen["after batch"] == seen["default"]
+    assert seen["one"] == seen["batch"]  # the same neighbours and scores whichever way
+    assert seen["one"][0][0][0] == 0  # a vector is its own nearest

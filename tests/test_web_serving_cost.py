@@ -101,3 +101,30 @@ def test_the_workers_of_one_server_render_each_page_once(atom_papers_store, tmp_
     finally:
         server.terminate()
         server.wait(timeout=30)
+
+
+def test_a_serving_process_freezes_its_warmed_up_heap_and_collects_young_objects_less_often():
+    # in a process of its own: freezing this test run's heap would hide the other tests' garbage from the collector
+    script = ("import gc; from paperatlas.web.app import GC_YOUNG, settle_heap; cycle = [[]]; cycle[0].append(cycle); "
+              "settle_heap(); assert gc.get_freeze_count() > 1000, gc.get_freeze_count(); "
+              "assert gc.get_threshold()[0] == GC_YOUNG > 700; garbage = [[]]; garbage[0].append(garbage); "
+              "del garbage; assert gc.collect() >= 2, 'objects made after the freeze are collected as before'")
+    env = {**os.environ, "PYTHONPATH": str(REPO / "src")}
+    run = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env, timeout=120)
+    assert run.returncode == 0, run.stderr
+
+
+def test_the_mix_bench_sees_which_processes_accept_on_a_listening_socket():
+    import selectors
+    import socket
+
+    from paperatlas.bench.web_mix import accepts_on, listening_inode
+
+    with socket.socket() as listener, selectors.EpollSelector() as loop:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen()
+        inode = listening_inode(listener.getsockname()[1])
+        assert inode == str(os.fstat(listener.fileno()).st_ino)
+        assert not accepts_on(os.getpid(), inode)  # holding the socket is not serving it (a worker warming up)
+        loop.register(listener, selectors.EVENT_READ)
+        assert accepts_on(os.getpid(), inode)

@@ -60,5 +60,5 @@ def demo(app: AppContext, corpus: Path | None, host: str, port: int, no_serve: b
     # on a loopback address the demo serves its mail outbox (no SMTP needed to click a sign-in link); the app
     # loads the model, the indexes and the templates before uvicorn listens (web.app.warm_up)
     site = create_app(store, cache_size=app.settings.web_cache, settings=app.settings,
-                      outbox=host in ("127.0.0.1", "::1", "localhost"))
+                      outbox=host in ("127.0.0.1", "::1", "localhost"), settle_gc=True)
     uvicorn.run(site, host=host, port=port, log_level="warning", **UVICORN_OPTIONS)

@@ -40,7 +40,7 @@ def serve(app: AppContext, host: str, port: int, workers: int, log_level: str) -
         ready = warm(store)  # before uvicorn listens: no request waits on the embedding model
         click.echo(f"search ready in {ready['seconds']:.1f} s ({ready['vectors']:,} vectors"
                    f"{', model ' + ready['model'] if ready['model'] else ''})", err=True)
-        site = create_app(store, cache_size=app.settings.web_cache, settings=app.settings)
+        site = create_app(store, cache_size=app.settings.web_cache, settings=app.settings, settle_gc=True)
         site.state.warmed = ready  # the app's lifespan then only compiles the templates (web.app.warm_up)
         uvicorn.run(site, host=host, port=port, log_level=log_level, **UVICORN_OPTIONS)
         return

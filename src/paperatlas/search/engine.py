@@ -43,6 +43,7 @@ SEMANTIC_WEIGHT = 3.0
 FUSION_DEPTH = 100  # candidates taken from each ranking before fusing
 METRIC_SORT_SCAN = 20_000  # above this many matches, walk paper_metrics in order instead of sorting all matches
 SNIPPET_FIELDS = {"abstract": 260, "title": 1000}  # field -> longest fragment, in characters
+HIGHLIGHT = ("abstract", "title")  # the snippets a result carries unless the caller names fewer
 
 
 @dataclass
@@ -260,11 +261,14 @@ def fused(fusion: Fusion, bm25: list[tuple[int, float]], semantic: list[tuple[in
 def search_papers(store: Store, query: str, *, limit: int = 20, offset: int = 0, filters: dict | None = None,
                   sort: str = "relevance", mode: str = "auto", facets: bool = False,
                   fusion: Fusion | None = None, require_all: bool = False,
-                  explain: bool = False) -> dict[str, Any]:
+                  explain: bool = False, highlight: tuple[str, ...] = HIGHLIGHT) -> dict[str, Any]:
     """Ranked papers for ``query`` (see :mod:`paperatlas.search.query` for the syntax); never raises on input.
 
     Raises :class:`IndexNotBuilt` when there is no index to search: the caller says what to run.
     ``require_all``: only papers with every word (a saved search in a digest), never the any-word fallback.
+    ``highlight``: the snippet fields to cut, ``abstract`` (a result's ``snippet``) and ``title`` (its
+    ``title_html``); a result leaves out the ones not named.  Cutting them is a fifth of a search's Python time
+    past the query's embedding, and the site shows paper cards with their own titles (and no snippet in a feed).
 
     ``mode``: ``auto`` (hybrid when embeddings exist, else BM25), ``bm25``, ``semantic`` or ``hybrid``.
     Returns ``total``, ``results`` (paper_id, pid, score, snippet, title, authors, year, date), ``facets``
@@ -327,7 +331,7 @@ def search_papers(store: Store, query: str, *, limit: int = 20, offset: int = 0,
         addresses.update(_addresses(searcher, schema, missing, None))
     snippet_q = plan.text_query if not browse else None
     results = _results(searcher, schema, snippet_q, parsed,
-                       [(pid, score, addresses[pid]) for pid, score in page if pid in addresses])
+                       [(pid, score, addresses[pid]) for pid, score in page if pid in addresses], highlight)
     if explain:
         for r in results:
             r["explain"] = why.get(r["paper_id"], {"order": sort})
@@ -545,10 +549,12 @@ def relevance_order(searcher: Any, plan: Plan, need: int, fusion: Fusion
     return int(found.count), scored, why, addresses
 
 
-def highlighters(parsed: q.ParsedQuery) -> dict[str, Highlighter]:
-    """One :class:`Highlighter` per snippet field, from the query's positive clauses on that field."""
+def highlighters(parsed: q.ParsedQuery, fields: tuple[str, ...] = HIGHLIGHT) -> dict[str, Highlighter]:
+    """One :class:`Highlighter` per snippet field in ``fields``, from the query's positive clauses on that field."""
     out = {}
     for name, max_chars in SNIPPET_FIELDS.items():
+        if name not in fields:
+            continue
         terms: list[str] = []
         prefixes: list[str] = []
         for clause in parsed.positive:
@@ -567,11 +573,12 @@ def _analyze_paper(text: str) -> list[str]:
 
 
 def _results(searcher: Any, schema: Any, text_q: Any | None, parsed: q.ParsedQuery,
-             rows: list[tuple[int | None, float, Any]]) -> list[dict[str, Any]]:
-    """One result per (paper_id or None: read it from the document, score, DocAddress), from its stored fields."""
+             rows: list[tuple[int | None, float, Any]], highlight: tuple[str, ...] = HIGHLIGHT) -> list[dict[str, Any]]:
+    """One result per (paper_id or None: read it from the document, score, DocAddress), from its stored fields;
+    the snippets of the ``highlight`` fields only (``snippet`` for the abstract, ``title_html`` for the title)."""
     import tantivy as t
 
-    marks = highlighters(parsed) if text_q is not None and rows else {}
+    marks = highlighters(parsed, highlight) if text_q is not None and rows else {}
     fallback: dict[str, Any] = {}  # tantivy's snippet generators, made only for a non-ASCII text
 
     def snippet(name: str, doc: Any, text: str) -> str:
@@ -592,18 +599,20 @@ def _results(searcher: Any, schema: Any, text_q: Any | None, parsed: q.ParsedQue
         doc = searcher.doc(addr)
         title = doc.get_first("title") or ""
         date = doc.get_first("date") or 0
-        out.append({
+        result: dict[str, Any] = {
             "paper_id": pid if pid is not None else int(doc.get_first("paper_id")),
             "pid": doc.get_first("pid"),
             "score": round(float(score), 6),
-            "snippet": snippet("abstract", doc, doc.get_first("abstract") or ""),
-            "title": title,
-            "title_html": snippet("title", doc, title),
-            "authors": doc.get_all("authors"),
-            "year": doc.get_first("year") or None,
-            "date": f"{date // 10000:04d}-{date // 100 % 100:02d}-{date % 100:02d}" if date else None,
-            "categories": doc.get_all("category"),
-        })
+        }
+        if "abstract" in highlight:  # (the keys in the order they always had)
+            result["snippet"] = snippet("abstract", doc, doc.get_first("abstract") or "")
+        result["title"] = title
+        if "title" in highlight:
+            result["title_html"] = snippet("title", doc, title)
+        result.update(authors=doc.get_all("authors"), year=doc.get_first("year") or None,
+                      date=f"{date // 10000:04d}-{date // 100 % 100:02d}-{date % 100:02d}" if date else None,
+                      categories=doc.get_all("category"))
+        out.append(result)
     return out
 
 

@@ -48,17 +48,30 @@ class VectorIndex:
             return [[] for _ in range(len(vectors))]
         if self.kind == "ivf":
             faiss.extract_index_ivf(self.index).nprobe = NPROBE
-        # One query is answered on one thread: OpenMP's barriers cost far more than they save for one vector,
-        # and on a busy machine they spin (measured ~80 ms instead of ~1 ms at 20k vectors under load).
-        threads = faiss.omp_get_max_threads()
-        if len(vectors) == 1:
-            faiss.omp_set_num_threads(1)
-        try:
-            scores, ids = self.index.search(np.ascontiguousarray(vectors, dtype=np.float32), min(k, self.size))
-        finally:
-            faiss.omp_set_num_threads(threads)
+        _omp_threads(1 if len(vectors) == 1 else None)
+        scores, ids = self.index.search(np.ascontiguousarray(vectors, dtype=np.float32), min(k, self.size))
         return [[(int(i), float(s)) for i, s in zip(row_ids, row_scores, strict=True) if i >= 0]
                 for row_ids, row_scores in zip(ids, scores, strict=True)]
+
+
+_omp = threading.local()  # per thread: the OpenMP thread count it was left with (None: faiss's default)
+
+
+def _omp_threads(wanted: int | None) -> None:
+    """Give this thread's faiss searches ``wanted`` OpenMP threads (None: the default), calling OpenMP only when
+    that changes.  One query is answered on one thread: OpenMP's barriers cost far more than they save for one
+    vector, and on a busy machine they spin (measured ~80 ms instead of ~1 ms at 20k vectors under load).  The
+    setting is the calling thread's own (libgomp keeps it per thread), so a server's render threads set it once
+    instead of three calls around every search, each of which let go of the GIL and waited to get it back."""
+    import faiss
+
+    current = getattr(_omp, "threads", None)
+    if wanted == current:
+        return
+    if current is None:
+        _omp.default = faiss.omp_get_max_threads()
+    faiss.omp_set_num_threads(wanted if wanted is not None else _omp.default)
+    _omp.threads = wanted
 
 
 def vector_dir(store: Store) -> Path:

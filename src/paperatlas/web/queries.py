@@ -457,8 +457,12 @@ def newest_ids(store: Store, *, category: str | None = None, limit: int = 20, of
 
 
 def search(store: Store, query: str, *, limit: int = 20, offset: int = 0, filters: dict | None = None,
-           sort: str = "relevance", facets: bool = False) -> SearchAnswer:
+           sort: str = "relevance", facets: bool = False, snippets: bool = True) -> SearchAnswer:
     """The search stage's hybrid search, with each hit as a paper card.
+
+    Each card's ``snippet`` is the abstract's fragment with the query's words marked; ``snippets=False`` (a feed,
+    which shows none) leaves it None and saves cutting them.  The cards carry their own titles, so the search's
+    highlighted titles are never asked for.
 
     ``facets``: count categories and years over every match (the search page shows them; they cost more than
     the search itself at a million papers, so other callers ask only when they need them).  A missing index
@@ -466,7 +470,7 @@ def search(store: Store, query: str, *, limit: int = 20, offset: int = 0, filter
     did-you-mean queries from the index vocabulary when nothing matched."""
     filters = {k: v for k, v in (filters or {}).items() if v not in (None, "", False)}
     found = search_papers(store, query, limit=limit, offset=offset, filters=filters or None, sort=sort,
-                          facets=facets)
+                          facets=facets, highlight=("abstract",) if snippets else ())
     ids = [int(r["paper_id"]) for r in found.get("results", [])]
     cards = {c["id"]: c for c in paper_cards(store.db, ids)}
     results = []

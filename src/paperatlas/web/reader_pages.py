@@ -288,7 +288,7 @@ def following(request: Request) -> Response:
     ids = follows.followed_paper_ids(store.db, session.account.id, limit=40)
     for f in mine:
         if f.kind == "query":
-            found = queries.search(store, f.value, limit=10, sort="date")
+            found = queries.search(store, f.value, limit=10, sort="date", snippets=False)
             ids += [r["id"] for r in found.get("results", []) if "id" in r and r["id"] not in ids]
     alerts = follows.citation_alerts(store.db, session.account.id)
     cards = {c["id"]: c for c in queries.paper_cards(store.db, sorted({a["citing_id"] for a in alerts}

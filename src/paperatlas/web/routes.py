@@ -343,7 +343,8 @@ def install(app: FastAPI) -> None:
         template = feed_template(kind)
 
         def build():
-            found = queries.search(store, q, limit=30, sort="date") if q.strip() else {"results": []}
+            found = (queries.search(store, q, limit=30, sort="date", snippets=False) if q.strip()
+                     else {"results": []})
             return render(request, template, feed_context(
                 request, f"PaperAtlas: {q}", "/search?" + urlencode({"q": q}), found["results"],
                 f"The newest papers matching {q!r}."), FEED_TYPES[kind])

@@ -32,7 +32,7 @@ def app_from_env() -> FastAPI:
     shared = (SharedResponses(shared_responses_path(settings.data_dir, server.pid), settings.web_cache)
               if server is not None and server.pid is not None and settings.web_cache else None)
     # each worker warms up (model, indexes, templates) in the app's lifespan, before it takes a request
-    return create_app(store, cache_size=settings.web_cache, settings=settings, shared_cache=shared)
+    return create_app(store, cache_size=settings.web_cache, settings=settings, shared_cache=shared, settle_gc=True)
 
 
 def port_is_free(host: str, port: int) -> bool:
