@@ -15,7 +15,7 @@ import pytest
 
 from paperatlas.web.app import make_templates
 from paperatlas.web.caching import ResponseCache, SharedResponses, shared_responses_path
-from paperatlas.web.serve import free_port
+from paperatlas.web.serve import free_port, server_argv
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -69,17 +69,16 @@ def test_each_server_gets_its_own_private_file_and_gone_servers_files_are_remove
 
 @pytest.mark.slow
 def test_the_workers_of_one_server_render_each_page_once(atom_papers_store, tmp_path: Path):
-    """Two uvicorn workers (spawned as `serve --workers 2` spawns them); every request on a new connection, so
-    both workers answer some; a page rendered by one is read by the other, never rendered again (each write of the
-    shared file takes a new rowid, so more writes than pages would show)."""
+    """Two workers (started as `serve --workers 2` starts them); every request on a new connection, so both
+    workers answer some (connections are handed out in turn); a page rendered by one is read by the other, never
+    rendered again (each write of the shared file takes a new rowid, so more writes than pages would show)."""
     data_dir = atom_papers_store.data_dir
     atom_papers_store.close()
     port = free_port()
     env = {**os.environ, "PAPERATLAS_DATA_DIR": str(data_dir), "PAPERATLAS_QUIET": "1",
            "PYTHONPATH": os.pathsep.join([str(REPO / "src"), os.environ.get("PYTHONPATH", "")])}
     env.pop("PAPERATLAS_DATABASE_URL", None)
-    server = subprocess.Popen([sys.executable, "-m", "uvicorn", "--factory", "paperatlas.web.serve:app_from_env",
-                               "--host", "127.0.0.1", "--port", str(port), "--workers", "2", "--log-level", "warning"],
+    server = subprocess.Popen(server_argv("127.0.0.1", port, 2),
                               env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     try:
         from paperatlas.bench.web import wait_ready
@@ -112,19 +111,3 @@ def test_a_serving_process_freezes_its_warmed_up_heap_and_collects_young_objects
     env = {**os.environ, "PYTHONPATH": str(REPO / "src")}
     run = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env, timeout=120)
     assert run.returncode == 0, run.stderr
-
-
-def test_the_mix_bench_sees_which_processes_accept_on_a_listening_socket():
-    import selectors
-    import socket
-
-    from paperatlas.bench.web_mix import accepts_on, listening_inode
-
-    with socket.socket() as listener, selectors.EpollSelector() as loop:
-        listener.bind(("127.0.0.1", 0))
-        listener.listen()
-        inode = listening_inode(listener.getsockname()[1])
-        assert inode == str(os.fstat(listener.fileno()).st_ino)
-        assert not accepts_on(os.getpid(), inode)  # holding the socket is not serving it (a worker warming up)
-        loop.register(listener, selectors.EVENT_READ)
-        assert accepts_on(os.getpid(), inode)

@@ -280,15 +280,14 @@ def drive_load(port: int, paths: list[str], *, script: str, tool: str, connectio
 
 def load_run(data_dir: Path, urls: list[str], *, connections: int, duration: float, max_requests: int,
              workers: int, tool: str, cache: bool = True) -> dict[str, Any]:
-    from ..web.serve import UVICORN_FLAGS, free_port
+    from ..web.serve import free_port, server_argv
 
     port = free_port()
     env = {**os.environ, "PAPERATLAS_DATA_DIR": str(data_dir), "PAPERATLAS_QUIET": "1",
            "PAPERATLAS_WEB_CACHE": "4096" if cache else "0"}
     env.pop("PAPERATLAS_DATABASE_URL", None)
     server = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", "--factory", "paperatlas.web.serve:app_from_env", "--host", "127.0.0.1",
-         "--port", str(port), "--workers", str(workers), "--log-level", "warning", "--no-access-log", *UVICORN_FLAGS],
+        server_argv("127.0.0.1", port, workers),
         env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
     )
     try:

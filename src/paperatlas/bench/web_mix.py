@@ -27,7 +27,6 @@ import random
 import re
 import shutil
 import subprocess
-import sys
 import threading
 import time
 from pathlib import Path
@@ -168,60 +167,6 @@ def _children(pid: int) -> list[int]:
         return []
 
 
-def listening_inode(port: int) -> str | None:
-    """The inode of the socket listening on 127.0.0.1:``port`` (``/proc/net/tcp``), None when there is none."""
-    with open("/proc/net/tcp", encoding="ascii") as table:
-        next(table)
-        for line in table:
-            fields = line.split()
-            if fields[3] == "0A" and int(fields[1].rsplit(":", 1)[1], 16) == port:  # 0A: LISTEN
-                return fields[9]
-    return None
-
-
-def accepts_on(pid: int, inode: str) -> bool:
-    """Whether process ``pid`` waits for connections on socket ``inode``: the socket is in one of its epoll sets
-    (an event loop adds it when it starts serving; a worker still warming up holds the socket, but not there)."""
-    sockets: set[str] = set()
-    epolls: list[str] = []
-    try:
-        for fd in os.listdir(f"/proc/{pid}/fd"):
-            try:
-                target = os.readlink(f"/proc/{pid}/fd/{fd}")
-            except FileNotFoundError:  # closed meanwhile
-                continue
-            if target == f"socket:[{inode}]":
-                sockets.add(fd)
-            elif target == "anon_inode:[eventpoll]":
-                epolls.append(fd)
-        for fd in epolls:
-            with open(f"/proc/{pid}/fdinfo/{fd}", encoding="ascii") as info:
-                if any(line.startswith("tfd:") and line.split()[1] in sockets for line in info):
-                    return True
-    except FileNotFoundError:  # the process is gone
-        return False
-    return False
-
-
-def wait_all_workers(server: subprocess.Popen, port: int, workers: int, timeout: float = 600) -> None:
-    """Wait until every worker of a several-worker server accepts connections, not only the first.
-
-    Why: uvicorn's workers share one listening socket and warm up (model, indexes) at their own pace; a load that
-    starts when the first one answers gives it every keep-alive connection, and the other serves nothing for the
-    whole run (seen in 2 of 8 runs at 2 workers x 32 connections: half the requests/s, one worker's PSS far
-    below the other's)."""
-    inode = listening_inode(port)
-    if workers <= 1 or inode is None:
-        return
-    deadline = time.monotonic() + timeout
-    while sum(accepts_on(pid, inode) for pid in _children(server.pid)) < workers:
-        if server.poll() is not None:
-            raise RuntimeError(f"the server exited with code {server.returncode}")
-        if time.monotonic() > deadline:
-            raise RuntimeError(f"not every one of the {workers} workers accepts connections after {timeout} s")
-        time.sleep(0.05)
-
-
 class PssSampler:
     """Peak PSS per process of a server: its master and every worker, sampled twice a second in a thread."""
 
@@ -263,7 +208,7 @@ class PssSampler:
 def mix_run(data_dir: Path, database: str | None, sequence: list[str], *, connections: int, workers: int,
             duration: float, tool: str) -> dict[str, Any]:
     """One cold run: a fresh server, no warm-up, ``duration`` seconds of the sequence, its peak PSS."""
-    from ..web.serve import UVICORN_FLAGS, free_port
+    from ..web.serve import free_port, server_argv
     from .web import drive_load, wait_ready
 
     port = free_port()
@@ -272,14 +217,13 @@ def mix_run(data_dir: Path, database: str | None, sequence: list[str], *, connec
     if database:
         env["PAPERATLAS_DATABASE_URL"] = database
     server = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", "--factory", "paperatlas.web.serve:app_from_env", "--host", "127.0.0.1",
-         "--port", str(port), "--workers", str(workers), "--log-level", "warning", "--no-access-log", *UVICORN_FLAGS],
+        server_argv("127.0.0.1", port, workers),
         env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
     )
     try:
         started = time.perf_counter()
-        wait_ready(port, server, timeout=600)  # the app loads the search model before it listens
-        wait_all_workers(server, port, workers)
+        # the app warms up before it listens; a server of several workers listens once every one is warm
+        wait_ready(port, server, timeout=600)
         ready_s = round(time.perf_counter() - started, 1)
         with PssSampler(server.pid) as pss:
             figures = drive_load(port, sequence, script=MIX_WRK_SCRIPT, tool=tool, connections=connections,

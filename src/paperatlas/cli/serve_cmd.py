@@ -23,7 +23,7 @@ def serve(app: AppContext, host: str, port: int, workers: int, log_level: str) -
     """Serve the web pages, feeds and JSON API (docs at /docs, OpenAPI at /openapi.json)."""
     import uvicorn
 
-    from ..web.serve import UVICORN_FLAGS, UVICORN_OPTIONS, port_is_free
+    from ..web.serve import UVICORN_OPTIONS, port_is_free
 
     try:
         socket.getaddrinfo(host, port)
@@ -48,8 +48,9 @@ def serve(app: AppContext, host: str, port: int, workers: int, log_level: str) -
     if app.database:
         os.environ["PAPERATLAS_DATABASE_URL"] = app.database
     app.close()
-    # Become `python -m uvicorn`: its workers are spawned processes that re-import the main module, which must be
-    # uvicorn's own small one, not this CLI with every stage's commands.
-    argv = [sys.executable, "-m", "uvicorn", "--factory", "paperatlas.web.serve:app_from_env", "--host", host,
-            "--port", str(port), "--workers", str(workers), "--log-level", log_level, *UVICORN_FLAGS]
+    # Become the supervisor of paperatlas.web.workers: a small process that starts the workers, listens once every
+    # one is warm, and hands each new connection to the next in turn (uvicorn's own --workers leaves that to the
+    # kernel, which splits keep-alive clients unevenly for as long as they stay).
+    argv = [sys.executable, "-m", "paperatlas.web.workers", "--host", host, "--port", str(port),
+            "--workers", str(workers), "--log-level", log_level]
     os.execv(sys.executable, argv)

@@ -1,4 +1,4 @@
-"""Running the app under uvicorn, including with several worker processes.
+"""Running the app under uvicorn, including with several worker processes (:mod:`paperatlas.web.workers`).
 
 Workers are separate processes, so they cannot receive an open store: each one builds its app from the same
 settings, read from the environment the CLI sets (PAPERATLAS_DATA_DIR, PAPERATLAS_DATABASE_URL), through
@@ -7,8 +7,8 @@ settings, read from the environment the CLI sets (PAPERATLAS_DATA_DIR, PAPERATLA
 
 from __future__ import annotations
 
-import multiprocessing
 import socket
+import sys
 
 from fastapi import FastAPI
 
@@ -24,15 +24,28 @@ UVICORN_OPTIONS = {"proxy_headers": False}
 UVICORN_FLAGS = ["--no-proxy-headers"]
 
 
-def app_from_env() -> FastAPI:
+def app_from_env(server_pid: int | None = None) -> FastAPI:
+    """The app of one worker; ``server_pid``: the process whose workers share rendered pages (the supervisor of
+    :mod:`paperatlas.web.workers`), None for a server of one process."""
     settings = Settings.load()
     store = open_store(settings.data_dir, settings.secret("database_url"), upgrade=False)
-    # a worker of a several-worker server (a process uvicorn spawned) shares rendered pages with its siblings
-    server = multiprocessing.parent_process()
-    shared = (SharedResponses(shared_responses_path(settings.data_dir, server.pid), settings.web_cache)
-              if server is not None and server.pid is not None and settings.web_cache else None)
+    shared = (SharedResponses(shared_responses_path(settings.data_dir, server_pid), settings.web_cache)
+              if server_pid is not None and settings.web_cache else None)
     # each worker warms up (model, indexes, templates) in the app's lifespan, before it takes a request
     return create_app(store, cache_size=settings.web_cache, settings=settings, shared_cache=shared, settle_gc=True)
+
+
+def server_argv(host: str, port: int, workers: int, *, log_level: str = "warning",
+                access_log: bool = False) -> list[str]:
+    """The command that serves the store of the environment's settings as ``paperatlas serve --workers N`` does
+    (for the benchmarks and tests, which start servers of their own): one process under uvicorn, or the
+    supervisor of :mod:`paperatlas.web.workers` and its workers."""
+    quiet = [] if access_log else ["--no-access-log"]
+    if workers == 1:
+        return [sys.executable, "-m", "uvicorn", "--factory", "paperatlas.web.serve:app_from_env", "--host", host,
+                "--port", str(port), "--log-level", log_level, *quiet, *UVICORN_FLAGS]
+    return [sys.executable, "-m", "paperatlas.web.workers", "--host", host, "--port", str(port),
+            "--workers", str(workers), "--log-level", log_level, *quiet]
 
 
 def port_is_free(host: str, port: int) -> bool:
