@@ -9,6 +9,7 @@ import os
 import signal
 import socket
 import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -149,3 +150,24 @@ def test_a_port_in_use_is_one_line_and_exit_2(tmp_path: Path):
                              capture_output=True, text=True, timeout=60)
     assert run.returncode == 2
     assert run.stderr.strip().splitlines() == [f"cannot listen on 127.0.0.1:{port}: Address already in use"]
+
+
+def test_serve_with_two_workers_from_the_command_line(atom_papers_store):
+    """`paperatlas serve --workers 2` becomes the supervisor: it says where it serves and answers pages."""
+    data_dir = atom_papers_store.data_dir
+    atom_papers_store.close()
+    port = free_port()
+    server = subprocess.Popen([sys.executable, "-m", "paperatlas", "--data-dir", str(data_dir), "serve", "--workers",
+                               "2", "--port", str(port), "--log-level", "info"], env=_environment(data_dir),
+                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    try:
+        wait_ready(port, server, timeout=180)
+        assert len(_workers(server.pid)) == 2
+        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        assert _get(connection, "/") == 200
+        connection.close()
+    finally:
+        server.terminate()
+        _out, err = server.communicate(timeout=60)
+    assert server.returncode == 0
+    assert f"PaperAtlas on http://127.0.0.1:{port}/" in err and "2 workers ready" in err

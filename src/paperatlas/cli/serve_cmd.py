@@ -15,7 +15,9 @@ from ..context import AppContext, fail, pass_app
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on (0.0.0.0 for all).")
 @click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535), help="TCP port.")
 @click.option("--workers", default=1, show_default=True, type=click.IntRange(1, 64),
-              help="Worker processes (each opens the store itself; use about one per CPU core).")
+              help="Worker processes (each opens the store itself; use about one per CPU core). With more than one, "
+                   "a supervisor starts them, listens once all are warm and hands each new connection to the next "
+                   "in turn.")
 @click.option("--log-level", default="info", show_default=True,
               type=click.Choice(["critical", "error", "warning", "info", "debug"]))
 @pass_app
