@@ -25,7 +25,7 @@ def serve(app: AppContext, host: str, port: int, workers: int, log_level: str) -
     """Serve the web pages, feeds and JSON API (docs at /docs, OpenAPI at /openapi.json)."""
     import uvicorn
 
-    from ..web.serve import UVICORN_OPTIONS, port_is_free
+    from ..web.serve import UVICORN_OPTIONS, port_is_free, server_argv
 
     try:
         socket.getaddrinfo(host, port)
@@ -53,6 +53,4 @@ def serve(app: AppContext, host: str, port: int, workers: int, log_level: str) -
     # Become the supervisor of paperatlas.web.workers: a small process that starts the workers, listens once every
     # one is warm, and hands each new connection to the next in turn (uvicorn's own --workers leaves that to the
     # kernel, which splits keep-alive clients unevenly for as long as they stay).
-    argv = [sys.executable, "-m", "paperatlas.web.workers", "--host", host, "--port", str(port),
-            "--workers", str(workers), "--log-level", log_level]
-    os.execv(sys.executable, argv)
+    os.execv(sys.executable, server_argv(host, port, workers, log_level=log_level, access_log=True))

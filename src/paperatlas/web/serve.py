@@ -37,9 +37,9 @@ def app_from_env(server_pid: int | None = None) -> FastAPI:
 
 def server_argv(host: str, port: int, workers: int, *, log_level: str = "warning",
                 access_log: bool = False) -> list[str]:
-    """The command that serves the store of the environment's settings as ``paperatlas serve --workers N`` does
-    (for the benchmarks and tests, which start servers of their own): one process under uvicorn, or the
-    supervisor of :mod:`paperatlas.web.workers` and its workers."""
+    """The command that serves the store of the environment's settings: what ``paperatlas serve --workers N``
+    becomes, and what the benchmarks and tests start: one process under uvicorn, or the supervisor of
+    :mod:`paperatlas.web.workers` and its workers."""
     quiet = [] if access_log else ["--no-access-log"]
     if workers == 1:
         return [sys.executable, "-m", "uvicorn", "--factory", "paperatlas.web.serve:app_from_env", "--host", host,

@@ -26,7 +26,7 @@ import socket
 import subprocess
 import sys
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 log = logging.getLogger("paperatlas.web.workers")
 
@@ -42,7 +42,7 @@ class Worker:
     process: subprocess.Popen
     channel: socket.socket
     ready: bool = False
-    handed: int = field(default=0)  # connections handed to it (for the log on exit)
+    handed: int = 0  # connections handed to it (for the log on exit)
 
 
 def listening_socket(host: str, port: int) -> socket.socket:
@@ -93,8 +93,8 @@ class Supervisor:
         for _ in range(self.count):
             self.start_worker()
         try:
-            if not self._wait_until_ready():
-                return 3
+            if not self._wait_until_ready():  # stopped while starting: by a signal, or a worker that died
+                return 3 if self.failed else 0
             self.listener.listen(BACKLOG)
             self.listener.setblocking(False)
             self.selector.register(self.listener, selectors.EVENT_READ, self.listener)
@@ -110,9 +110,12 @@ class Supervisor:
     def _wait_until_ready(self) -> bool:
         while not self.stopping and not all(worker.ready for worker in self.workers):
             for key, _ in self.selector.select(timeout=1.0):
-                if isinstance(key.data, Worker) and not self._read_channel(key.data):
+                if key.data is None:
+                    self._drain_wakeups()
+                elif not self._read_channel(key.data):
                     log.error("a worker exited with code %s before it was ready; stopping",
                               key.data.process.wait())
+                    self.failed = True
                     return False
         return not self.stopping
 
