@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 
 from paperatlas.bench.web import wait_ready
+from paperatlas.store import STORE_FILENAME
 from paperatlas.web.serve import free_port, server_argv
 
 REPO = Path(__file__).resolve().parents[1]
@@ -139,6 +140,14 @@ def test_workers_that_cannot_open_the_store_stop_the_server_with_a_message(tmp_p
                          timeout=180)
     assert run.returncode == 3  # not a loop of workers started again and again
     assert "Connection refused" in run.stderr and "before it was ready" in run.stderr.splitlines()[-1]
+
+
+def test_workers_on_a_file_that_is_not_a_store_stop_the_server_too(tmp_path: Path):
+    (tmp_path / STORE_FILENAME).write_bytes(b"not a database " * 100)
+    run = subprocess.run(server_argv("127.0.0.1", free_port(), 2), env=_environment(tmp_path),
+                         capture_output=True, text=True, timeout=180)
+    assert run.returncode == 3  # before: both workers said they were ready, and every page was a 500
+    assert "file is not a database" in run.stderr and "before it was ready" in run.stderr.splitlines()[-1]
 
 
 def test_a_port_in_use_is_one_line_and_exit_2(tmp_path: Path):

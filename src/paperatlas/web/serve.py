@@ -29,6 +29,9 @@ def app_from_env(server_pid: int | None = None) -> FastAPI:
     :mod:`paperatlas.web.workers`), None for a server of one process."""
     settings = Settings.load()
     store = open_store(settings.data_dir, settings.secret("database_url"), upgrade=False)
+    # read it once now: a store that cannot be read (not a database, never built) stops the worker before it says
+    # it is ready, instead of a server whose every answer is a 500
+    store.db.scalar("SELECT COUNT(*) FROM papers")
     shared = (SharedResponses(shared_responses_path(settings.data_dir, server_pid), settings.web_cache)
               if server_pid is not None and settings.web_cache else None)
     # each worker warms up (model, indexes, templates) in the app's lifespan, before it takes a request
