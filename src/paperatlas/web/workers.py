@@ -77,6 +77,8 @@ class Supervisor:
                  *self.worker_args],
                 pass_fds=[child_end.fileno()],
             )
+        # never wait on a worker: one that has stopped reading (stuck, exiting) is skipped, not waited for
+        parent_end.setblocking(False)
         worker = Worker(process, parent_end)
         self.workers.append(worker)
         self.selector.register(parent_end, selectors.EVENT_READ, worker)
@@ -133,6 +135,8 @@ class Supervisor:
         """Take a worker's message; False when its channel closed (the worker exited)."""
         try:
             message = worker.channel.recv(64)
+        except BlockingIOError:
+            return True
         except ConnectionError:
             message = b""
         if message == READY:
@@ -173,7 +177,8 @@ class Supervisor:
                 self._hand_over(connection)
 
     def _hand_over(self, connection: socket.socket) -> None:
-        """To the next ready worker in turn; a worker that cannot take it (exiting) is skipped."""
+        """To the next ready worker in turn; a worker that cannot take it now (exiting, or its channel full
+        because it has stopped reading) is skipped."""
         ready = [worker for worker in self.workers if worker.ready]
         for offset in range(len(ready)):
             worker = ready[(self.turn + offset) % len(ready)]
