@@ -16,6 +16,7 @@ from ..settings import Settings
 from ..store import open_store
 from .app import create_app
 from .caching import SharedResponses, shared_responses_path
+from .workers import listening_socket
 
 # How every server of the site runs uvicorn.  proxy_headers off: uvicorn's own handling trusts X-Forwarded-For from
 # 127.0.0.1 by default, so anyone on the machine (or behind a local proxy that passes the header on) could pick the
@@ -31,7 +32,7 @@ def app_from_env(server_pid: int | None = None) -> FastAPI:
     store = open_store(settings.data_dir, settings.secret("database_url"), upgrade=False)
     # read it once now: a store that cannot be read (not a database, never built) stops the worker before it says
     # it is ready, instead of a server whose every answer is a 500
-    store.db.scalar("SELECT COUNT(*) FROM papers")
+    store.db.scalar("SELECT 1 FROM papers LIMIT 1")  # the schema and one page, not a count of every paper
     shared = (SharedResponses(shared_responses_path(settings.data_dir, server_pid), settings.web_cache)
               if server_pid is not None and settings.web_cache else None)
     # each worker warms up (model, indexes, templates) in the app's lifespan, before it takes a request
@@ -52,12 +53,12 @@ def server_argv(host: str, port: int, workers: int, *, log_level: str = "warning
 
 
 def port_is_free(host: str, port: int) -> bool:
-    with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            sock.bind((host, port))
-        except OSError:
-            return False
+    """Whether the server could listen there: bound as the supervisor of several workers binds
+    (:func:`paperatlas.web.workers.listening_socket`), then let go."""
+    try:
+        listening_socket(host, port).close()
+    except OSError:
+        return False
     return True
 
 
